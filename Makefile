@@ -1,0 +1,30 @@
+# `make run`: set up .venv, index seeds/, serve on 127.0.0.1:8000.
+# `make test`: set up .venv with the test tools, run the test suite.
+PY := .venv/bin/python
+QA := .venv/bin/qa
+
+.PHONY: run test setup setup-dev index bench lint clean
+
+setup:
+	bash scripts/setup.sh
+
+setup-dev:
+	bash scripts/setup.sh dev
+
+index: setup
+	$(QA) index seeds/
+
+run: index
+	$(QA) serve
+
+test: setup-dev
+	bash scripts/test.sh
+
+bench: setup
+	$(PY) bench/latency.py
+
+lint: setup-dev
+	.venv/bin/ruff check qa index eval tests bench
+
+clean:
+	rm -rf .venv data runs

@@ -1,0 +1,1 @@
+"""The write path: read documents, split them into sentences, group passages, embed, store."""

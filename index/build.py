@@ -1,0 +1,179 @@
+"""Building an index from documents: split, group, embed (reusing the vectors of
+documents that did not change), then store."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from index.chunk import Chunking, group_passages
+from index.embed import Embedder
+from index.errors import IndexError_, IndexNotFound, NoDocuments
+from index.read import Document, read_documents
+from index.split import Span, split_sentences
+from index.store import (
+    IndexedDocument,
+    StoredIndex,
+    flat_index,
+    load_index,
+    save_index,
+    vectors_of,
+)
+from index.tokens import terms
+
+log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+Progress = Callable[[int], None]
+
+
+def guess_title(doc_id: str, text: str, first: Span | None) -> str:
+    """A short first line standing alone is a heading; otherwise the file name says most."""
+    if first is not None and first.start < 200:
+        line = text[first.start : first.end]
+        if "\n" not in line and len(line.split()) <= 12 and line[-1:] not in ".!?:;,”\"":
+            return line
+    stem = Path(doc_id).stem
+    return re.sub(r"[_\-]+", " ", stem).strip()
+
+
+def passage_input(title: str, text: str) -> str:
+    """What is embedded and matched for a passage: its document's title, then its text."""
+    return text if text.startswith(title) else f"{title}\n{text}"
+
+
+def _bm25(token_lists: list[list[str]]) -> bm25s.BM25:
+    retriever = bm25s.BM25()
+    # an empty unit would make bm25s drop it and shift every later id
+    retriever.index([t or ["\x00"] for t in token_lists], show_progress=False)
+    return retriever
+
+
+def build(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    chunking: Chunking,
+    previous: StoredIndex | None = None,
+    progress: Progress | None = None,
+) -> StoredIndex:
+    if not documents:
+        raise NoDocuments("no readable .txt or .md documents to index")
+    reuse = _reusable(previous, embedder, chunking)
+
+    docs: list[IndexedDocument] = []
+    sentence_rows: list[tuple[int, int, int]] = []
+    passage_rows: list[tuple[int, int, int]] = []
+    sentence_vecs: list[np.ndarray] = []
+    passage_vecs: list[np.ndarray] = []
+    for d, document in enumerate(documents):
+        spans = split_sentences(document.text)
+        title = guess_title(document.doc_id, document.text, spans[0] if spans else None)
+        indexed = IndexedDocument(document.doc_id, title, document.text, document.sha256)
+        base = len(sentence_rows)
+        ranges = group_passages(len(spans), chunking)
+        sentence_rows += [(d, s.start, s.end) for s in spans]
+        passage_rows += [(d, base + a, base + b) for a, b in ranges]
+        old = reuse.get((document.doc_id, document.sha256))
+        if old is not None:
+            sentence_vecs.append(old[0])
+            passage_vecs.append(old[1])
+        else:
+            texts = [document.text[s.start : s.end] for s in spans]
+            passages = [
+                passage_input(title, document.text[spans[a].start : spans[b - 1].end])
+                for a, b in ranges
+            ]
+            sentence_vecs.append(embedder.encode(texts))
+            passage_vecs.append(embedder.encode(passages))
+        docs.append(indexed)
+        if progress:
+            progress(1)
+
+    sentences = np.array(sentence_rows, dtype=np.int64).reshape(-1, 3)
+    passages = np.array(passage_rows, dtype=np.int64).reshape(-1, 3)
+    if len(sentences) == 0:
+        raise NoDocuments("the documents hold no text to index")
+    s_vecs = np.concatenate(sentence_vecs)
+    p_vecs = np.concatenate(passage_vecs)
+
+    def sentence_text(i: int) -> str:
+        doc, start, end = sentences[i]
+        return docs[doc].text[start:end]
+
+    def passage_text(j: int) -> str:
+        doc, first, last = passages[j]
+        text = docs[doc].text[sentences[first][1] : sentences[last - 1][2]]
+        return passage_input(docs[doc].title, text)
+
+    return StoredIndex(
+        model=embedder.name,
+        dim=embedder.dim,
+        chunking=chunking,
+        documents=docs,
+        sentences=sentences,
+        passages=passages,
+        sentence_vectors=flat_index(s_vecs, embedder.dim),
+        passage_vectors=flat_index(p_vecs, embedder.dim),
+        sentence_bm25=_bm25([terms(sentence_text(i)) for i in range(len(sentences))]),
+        passage_bm25=_bm25([terms(passage_text(j)) for j in range(len(passages))]),
+    )
+
+
+def _reusable(
+    previous: StoredIndex | None, embedder: Embedder, chunking: Chunking
+) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """Vectors of the previous index by (doc_id, sha256), when they are still valid."""
+    if previous is None or previous.model != embedder.name or previous.chunking != chunking:
+        return {}
+    s_all = vectors_of(previous.sentence_vectors)
+    p_all = vectors_of(previous.passage_vectors)
+    out = {}
+    for d, doc in enumerate(previous.documents):
+        s_rows = previous.sentences[:, 0] == d
+        p_rows = previous.passages[:, 0] == d
+        out[(doc.doc_id, doc.sha256)] = (s_all[s_rows], p_all[p_rows])
+    return out
+
+
+def load_previous(index_dir: Path, embedder: Embedder) -> StoredIndex | None:
+    """The index already on disk, if any and readable, for reusing its vectors."""
+    try:
+        return load_index(index_dir)
+    except IndexNotFound:
+        return None
+    except IndexError_ as exc:
+        log.warning("not reusing the index at %s: %s", index_dir, exc)
+        return None
+
+
+def index_paths(
+    paths: Sequence[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    chunking: Chunking,
+    progress: Progress | None = None,
+) -> StoredIndex:
+    """Index exactly the documents under ``paths`` into ``index_dir``."""
+    documents = read_documents(paths)
+    previous = load_previous(index_dir, embedder)
+    index = build(documents, embedder, chunking, previous, progress)
+    save_index(index, index_dir)
+    return index
+
+
+def with_documents(
+    index: StoredIndex,
+    embedder: Embedder,
+    add: Sequence[Document] = (),
+    remove: Sequence[str] = (),
+) -> StoredIndex:
+    """A new index with documents added (or replaced) and removed; the others keep
+    their vectors, so only what changed is embedded."""
+    replaced = {d.doc_id for d in add} | set(remove)
+    kept = [Document(d.doc_id, d.text) for d in index.documents if d.doc_id not in replaced]
+    return build(kept + list(add), embedder, index.chunking, previous=index)

@@ -1,0 +1,19 @@
+"""Errors of the write path; the read path and the boundaries translate them."""
+
+
+class IndexError_(Exception):
+    """Base class for index problems (named to avoid shadowing the builtin)."""
+
+
+class IndexNotFound(IndexError_):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no index at {path}: build one with `qa index seeds/` (or `qa index DIR`)")
+        self.path = path
+
+
+class IndexMismatch(IndexError_):
+    """The index on disk was built with another model or format version."""
+
+
+class NoDocuments(IndexError_):
+    """Nothing readable was found under the paths given."""

@@ -1,0 +1,66 @@
+"""Reading documents from disk: each file becomes a Document whose id is its path
+relative to the folder it was found under."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return content_hash(self.text)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def decode(data: bytes, name: str) -> str | None:
+    """Decode UTF-8 as is (a BOM stays, so offsets match the file read as UTF-8); None,
+    with a warning naming the file, when it is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.warning("skipped %s: not valid UTF-8 (%s)", name, exc.reason)
+        return None
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+    """Yield (file, doc_id) for every supported file under the given files or folders."""
+    for root in paths:
+        if root.is_file():
+            yield root, root.name
+        elif root.is_dir():
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and file.suffix.lower() in SUFFIXES:
+                    if any(part.startswith(".") for part in file.relative_to(root).parts):
+                        continue
+                    yield file, file.relative_to(root).as_posix()
+        else:
+            raise FileNotFoundError(f"no such file or folder: {root}")
+
+
+def read_documents(paths: Iterable[Path]) -> list[Document]:
+    docs: dict[str, Document] = {}
+    for file, doc_id in iter_files(paths):
+        text = decode(file.read_bytes(), str(file))
+        if text is None:
+            continue
+        if doc_id in docs:
+            log.warning("two files are named %s; keeping the first", doc_id)
+            continue
+        docs[doc_id] = Document(doc_id, text)
+    return list(docs.values())

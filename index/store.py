@@ -1,0 +1,213 @@
+"""The index directory: FAISS inner-product indexes over unit vectors (sentences and
+passages), BM25 indexes over the same units, the documents' text and a manifest.
+
+Layout of ``index_dir``::
+
+    manifest.json        format version, model, chunking, per-document content hash
+    documents.jsonl      {"doc_id", "title", "text"} per document, in index order
+    units.npz            sentences [doc, start, end] and passages [doc, first, last)
+    sentences.faiss      passages.faiss
+    bm25_sentences/      bm25_passages/     (bm25s)
+
+A write goes to a sibling temporary directory that is renamed into place, so a crash
+leaves either the old index or the new one, never half of one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from index.chunk import Chunking
+from index.errors import IndexMismatch, IndexNotFound
+from index.read import Document
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    doc_id: str
+    title: str
+    text: str
+    sha256: str
+
+
+@dataclass
+class StoredIndex:
+    """An index held in memory; ``sentences[i] = (doc, start, end)`` and
+    ``passages[j] = (doc, first_sentence, last_sentence_exclusive)``."""
+
+    model: str
+    dim: int
+    chunking: Chunking
+    documents: list[IndexedDocument]
+    sentences: np.ndarray
+    passages: np.ndarray
+    sentence_vectors: faiss.Index
+    passage_vectors: faiss.Index
+    sentence_bm25: bm25s.BM25
+    passage_bm25: bm25s.BM25
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [d.doc_id for d in self.documents]
+
+    def sentence_text(self, i: int) -> str:
+        doc, start, end = self.sentences[i]
+        return self.documents[doc].text[start:end]
+
+    def passage_text(self, j: int) -> str:
+        doc, first, last = self.passages[j]
+        start = self.sentences[first][1]
+        end = self.sentences[last - 1][2]
+        return self.documents[doc].text[start:end]
+
+    def sentence_counts(self) -> np.ndarray:
+        return np.bincount(self.sentences[:, 0], minlength=len(self.documents))
+
+    def manifest(self) -> dict:
+        counts = self.sentence_counts()
+        passages = np.bincount(self.passages[:, 0], minlength=len(self.documents))
+        return {
+            "format_version": FORMAT_VERSION,
+            "model": {"name": self.model, "dim": self.dim},
+            "chunking": {"sentences": self.chunking.sentences, "overlap": self.chunking.overlap},
+            "counts": {
+                "documents": len(self.documents),
+                "sentences": int(len(self.sentences)),
+                "passages": int(len(self.passages)),
+            },
+            "documents": {
+                d.doc_id: {
+                    "sha256": d.sha256,
+                    "chars": len(d.text),
+                    "sentences": int(counts[i]),
+                    "passages": int(passages[i]),
+                }
+                for i, d in enumerate(self.documents)
+            },
+        }
+
+
+def flat_index(vectors: np.ndarray, dim: int) -> faiss.Index:
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def vectors_of(index: faiss.Index) -> np.ndarray:
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    return index.reconstruct_n(0, index.ntotal)
+
+
+def read_manifest(index_dir: Path) -> dict:
+    path = index_dir / "manifest.json"
+    if not path.is_file():
+        raise IndexNotFound(str(index_dir))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise IndexMismatch(f"{path} is not valid JSON ({exc}): rebuild with `qa index`") from exc
+
+
+def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
+    _recover(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index at {index_dir} has format version {manifest.get('format_version')}, "
+            f"this qa reads version {FORMAT_VERSION}: rebuild it with `qa index`"
+        )
+    model = manifest["model"]["name"]
+    if expect_model is not None and model != expect_model:
+        raise IndexMismatch(
+            f"index at {index_dir} was built with model {model!r}, this service embeds "
+            f"questions with {expect_model!r}: rebuild it with `qa index`"
+        )
+    docs = []
+    with open(index_dir / "documents.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            docs.append(IndexedDocument(row["doc_id"], row["title"], row["text"], row["sha256"]))
+    units = np.load(index_dir / "units.npz")
+    return StoredIndex(
+        model=model,
+        dim=manifest["model"]["dim"],
+        chunking=Chunking(**manifest["chunking"]),
+        documents=docs,
+        sentences=units["sentences"],
+        passages=units["passages"],
+        sentence_vectors=faiss.read_index(str(index_dir / "sentences.faiss")),
+        passage_vectors=faiss.read_index(str(index_dir / "passages.faiss")),
+        sentence_bm25=bm25s.BM25.load(str(index_dir / "bm25_sentences")),
+        passage_bm25=bm25s.BM25.load(str(index_dir / "bm25_passages")),
+    )
+
+
+def save_index(index: StoredIndex, index_dir: Path) -> None:
+    """Write ``index`` to ``index_dir`` atomically (temporary directory, then rename)."""
+    index_dir = index_dir.resolve()
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    try:
+        with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
+            for d in index.documents:
+                row = {"doc_id": d.doc_id, "title": d.title, "sha256": d.sha256, "text": d.text}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        np.savez(tmp / "units.npz", sentences=index.sentences, passages=index.passages)
+        faiss.write_index(index.sentence_vectors, str(tmp / "sentences.faiss"))
+        faiss.write_index(index.passage_vectors, str(tmp / "passages.faiss"))
+        index.sentence_bm25.save(str(tmp / "bm25_sentences"))
+        index.passage_bm25.save(str(tmp / "bm25_passages"))
+        # the manifest last: a directory without one is never taken for an index
+        (tmp / "manifest.json").write_text(json.dumps(index.manifest(), indent=1), "utf-8")
+        _fsync_dir(tmp)
+        _swap(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _old(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.old")
+
+
+def _swap(new: Path, index_dir: Path) -> None:
+    old = _old(index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(new, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(index_dir: Path) -> None:
+    """A crash between the two renames of a swap leaves only the old index: put it back."""
+    old = _old(index_dir)
+    if not index_dir.exists() and (old / "manifest.json").is_file():
+        log.warning("restoring the previous index from %s", old)
+        os.rename(old, index_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    for file in path.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def as_indexed(doc: Document, title: str) -> IndexedDocument:
+    return IndexedDocument(doc.doc_id, title, doc.text, doc.sha256)

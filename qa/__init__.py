@@ -1,0 +1,1 @@
+"""The read path: retrieve passages, choose and cite sentences, answer, serve."""

@@ -1,0 +1,127 @@
+"""HTTP API. ``create_app(settings)`` builds the app; the model and the index are loaded
+once, in the lifespan, and kept on ``app.state``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from index.embed import Embedder
+from qa.engine import Engine
+from qa.errors import BadQuestion, DocumentNotFound, IndexError_, IndexNotFound, QAError
+from qa.settings import Settings
+from qa.threads import set_query_threads
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="the question, at most QA_MAX_QUESTION_CHARS characters")
+    top_k: int | None = Field(None, ge=1, le=50, description="passages to read")
+
+    @field_validator("question")
+    @classmethod
+    def not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("question is empty")
+        return v
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class PassageOut(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    answer: str | None
+    abstained: bool
+    text: str
+    citations: list[CitationOut]
+    passages: list[PassageOut]
+    timings_ms: dict[str, float]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    characters: int
+    sentences: int
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        set_query_threads(settings.torch_threads)
+        app.state.engine = Engine(settings, embedder)
+        yield
+
+    app = FastAPI(title="qa", summary="Cited answers from your documents", lifespan=lifespan)
+
+    @app.exception_handler(IndexError_)
+    async def index_unavailable(request: Request, exc: IndexError_) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(BadQuestion)
+    async def bad_question(request: Request, exc: BadQuestion) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(DocumentNotFound)
+    async def no_document(request: Request, exc: DocumentNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(QAError)
+    async def qa_error(request: Request, exc: QAError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.post("/ask", response_model=AskResponse)
+    async def ask(body: AskRequest, engine: EngineDep) -> dict:
+        result = await run_in_threadpool(engine.ask, body.question, body.top_k)
+        return result.to_dict()
+
+    @app.get("/health")
+    async def health(engine: EngineDep) -> dict:
+        index = engine.index
+        return {
+            "ready": engine.ready,
+            "model": engine.embedder.name,
+            "index_dir": str(settings.index_dir),
+            "documents": len(index.documents) if index else 0,
+            "sentences": int(len(index.sentences)) if index else 0,
+            "passages": int(len(index.passages)) if index else 0,
+            "error": engine.load_error,
+        }
+
+    @app.get("/documents", response_model=list[DocumentOut])
+    async def documents(engine: EngineDep) -> list[dict]:
+        if not engine.ready:
+            raise IndexNotFound(str(settings.index_dir))
+        return [
+            {"id": d.doc_id, "title": d.title, "characters": d.characters, "sentences": d.sentences}
+            for d in engine.documents()
+        ]
+
+    return app

@@ -1,0 +1,104 @@
+"""The `qa` command: index a folder, ask a question, serve the API, evaluate."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qa.errors import IndexError_, QAError
+from qa.settings import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Answer questions over a folder of documents, with cited sentences.",
+)
+
+IndexDir = Annotated[
+    Optional[Path], typer.Option("--index-dir", help="index directory [env QA_INDEX_DIR]")
+]
+
+
+def settings_with(**overrides) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command("index")
+def index_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders of .txt/.md documents")],
+    index_dir: IndexDir = None,
+) -> None:
+    """Index the documents under PATHS (replacing what the index held); unchanged
+    documents keep their vectors."""
+    from tqdm import tqdm
+
+    from index.build import index_paths
+    from index.embed import load_embedder
+    from index.read import iter_files
+
+    settings = settings_with(index_dir=index_dir)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise QAError(f"no such file or folder: {', '.join(missing)}")
+    total = sum(1 for _ in iter_files(paths))
+    embedder = load_embedder(settings.model)
+    with tqdm(total=total, unit="doc", desc="indexing", disable=None) as bar:
+        index = index_paths(paths, settings.index_dir, embedder, settings.chunking, bar.update)
+    counts = index.manifest()["counts"]
+    typer.echo(
+        f"indexed {counts['documents']} documents, {counts['sentences']} sentences, "
+        f"{counts['passages']} passages into {settings.index_dir}"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the full JSON response")] = False,
+    top_k: Annotated[Optional[int], typer.Option(help="passages to read")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Answer one question from the index."""
+    from qa.engine import Engine
+
+    engine = Engine(settings_with(index_dir=index_dir))
+    if not engine.ready:
+        raise IndexError_(engine.load_error)
+    result = engine.ask(question, top_k)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(result.answer if result.answer else "(no answer)")
+    typer.echo(result.text)
+    for c in result.citations:
+        typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="[env QA_HOST]")] = None,
+    port: Annotated[Optional[int], typer.Option(help="[env QA_PORT]")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Serve the HTTP API and the chat page."""
+    import uvicorn
+
+    from qa.api import create_app
+
+    settings = settings_with(host=host, port=port, index_dir=index_dir)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except (QAError, IndexError_, OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

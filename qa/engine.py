@@ -1,0 +1,96 @@
+"""The service's state: the embedding model, the index and the answerer built on them.
+Loaded once (server start-up, one CLI call, one eval run) and shared by every question."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from index.embed import Embedder, load_embedder
+from index.errors import IndexNotFound
+from index.store import StoredIndex, load_index
+from qa.answer import Answer, Answerer
+from qa.errors import BadQuestion
+from qa.extractive import ExtractiveAnswerer
+from qa.retrieve import HybridRetriever
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    characters: int
+    sentences: int
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or load_embedder(settings.model)
+        self._lock = threading.Lock()
+        self.index: StoredIndex | None = None
+        self.answerer: Answerer | None = None
+        self.load_error: str | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)read the index from disk; without one the engine stays up and says so."""
+        try:
+            index = load_index(self.settings.index_dir, expect_model=self.embedder.name)
+        except IndexNotFound as exc:
+            self.index, self.answerer, self.load_error = None, None, str(exc)
+            log.info("%s", exc)
+            return
+        self.use(index)
+
+    def use(self, index: StoredIndex) -> None:
+        retriever = HybridRetriever(index, self.embedder)
+        answerer = ExtractiveAnswerer(
+            retriever,
+            top_k=self.settings.top_k,
+            max_citations=self.settings.max_citations,
+            abstain_below=self.settings.abstain_below,
+        )
+        with self._lock:
+            self.index, self.answerer, self.load_error = index, answerer, None
+
+    @property
+    def ready(self) -> bool:
+        return self.answerer is not None
+
+    def check_question(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise BadQuestion("question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise BadQuestion(
+                f"question is {len(question)} characters; at most "
+                f"{self.settings.max_question_chars} are allowed"
+            )
+        return question
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        question = self.check_question(question)
+        answerer = self.answerer
+        if answerer is None:
+            raise IndexNotFound(str(self.settings.index_dir))
+        t0 = time.perf_counter()
+        result = answerer.answer(question, top_k)
+        result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+        result.timings_ms.update({k: round(v, 2) for k, v in result.timings_ms.items()})
+        return result
+
+    def documents(self) -> list[DocumentInfo]:
+        index = self.index
+        if index is None:
+            return []
+        counts = index.sentence_counts()
+        return [
+            DocumentInfo(d.doc_id, d.title, len(d.text), int(counts[i]))
+            for i, d in enumerate(index.documents)
+        ]

@@ -1,0 +1,84 @@
+"""Shared real parts: the packaged embedding model (loaded once), a FAISS index of the
+seed article, and a uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from index.build import index_paths
+from index.chunk import Chunking
+from index.embed import MiniLMEmbedder
+from qa.api import create_app
+from qa.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_FILE = SEEDS / "north-korea-troops-russia.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbedder:
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(tmp_path_factory, embedder) -> Path:
+    index_dir = tmp_path_factory.mktemp("seed") / "index"
+    index_paths([SEEDS], index_dir, embedder, Chunking())
+    return index_dir
+
+
+@pytest.fixture()
+def fresh_seed_index(tmp_path, seed_index_dir) -> Path:
+    """A copy of the seed index a test may change."""
+    target = tmp_path / "index"
+    shutil.copytree(seed_index_dir, target)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(app) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def seed_server(seed_index_dir, embedder) -> Iterator[str]:
+    app = create_app(Settings(index_dir=seed_index_dir), embedder=embedder)
+    with running(app) as url:
+        yield url
+
+
+@pytest.fixture()
+def client(seed_server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=seed_server, timeout=30) as c:
+        yield c

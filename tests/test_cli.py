@@ -1,0 +1,40 @@
+"""The `qa` command, run as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SEEDS
+
+QA = [sys.executable, "-m", "qa"]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*QA, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+    )
+
+
+def test_index_then_ask_as_json(tmp_path):
+    index_dir = tmp_path / "ix"
+    r = run("index", str(SEEDS), "--index-dir", str(index_dir))
+    assert r.returncode == 0, r.stderr
+    assert "indexed 1 documents" in r.stdout
+    r = run("ask", "How many troops were shipped?", "--json", env={"QA_INDEX_DIR": str(index_dir)})
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert "1,500" in body["answer"]
+    text = (SEEDS / "north-korea-troops-russia.txt").read_text(encoding="utf-8")
+    assert all(text[c["start"] : c["end"]] == c["text"] for c in body["citations"])
+
+
+def test_errors_are_one_line_and_a_non_zero_exit(tmp_path):
+    r = run("ask", "Anything?", "--index-dir", str(tmp_path / "none"))
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "qa index" in r.stderr
+    r = run("index", str(tmp_path / "missing-folder"), "--index-dir", str(tmp_path / "ix"))
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"error: no such file or folder: {tmp_path / 'missing-folder'}"
+    assert not Path(tmp_path / "ix").exists()

@@ -1,0 +1,116 @@
+import json
+
+import faiss
+import numpy as np
+import pytest
+
+from index.build import build, index_paths, with_documents
+from index.chunk import Chunking, group_passages
+from index.embed import HashEmbedder
+from index.errors import IndexMismatch, IndexNotFound, NoDocuments
+from index.read import Document, read_documents
+from index.store import load_index, save_index, vectors_of
+from tests.conftest import SEED_FILE, SEEDS
+
+
+class CountingEmbedder(HashEmbedder):
+    """A real Embedder that also counts the texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def encode(self, texts):
+        self.embedded += list(texts)
+        return super().encode(texts)
+
+
+def test_manifest_records_model_chunking_and_hashes(seed_index_dir):
+    manifest = json.loads((seed_index_dir / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dim": 384}
+    assert manifest["chunking"] == {"sentences": 4, "overlap": 1}
+    doc = manifest["documents"]["north-korea-troops-russia.txt"]
+    assert doc["sha256"] == read_documents([SEEDS])[0].sha256
+    assert doc["chars"] == len(SEED_FILE.read_text(encoding="utf-8"))
+
+
+def test_every_stored_sentence_reproduces_from_the_file(seed_index_dir):
+    index = load_index(seed_index_dir)
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert index.documents[0].text == text
+    for i in range(len(index.sentences)):
+        _, start, end = index.sentences[i]
+        assert index.sentence_text(i) == text[start:end]
+
+
+def test_faiss_search_matches_numpy_brute_force(seed_index_dir, embedder):
+    index = load_index(seed_index_dir)
+    q = embedder.encode(["How many troops were shipped?"])
+    matrix = vectors_of(index.sentence_vectors)
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-4)
+    scores, ids = index.sentence_vectors.search(q, 5)
+    brute = matrix @ q[0]
+    assert list(ids[0]) == list(np.argsort(-brute)[:5])
+    assert np.allclose(scores[0], np.sort(brute)[::-1][:5], atol=1e-5)
+
+
+def test_passages_overlap_and_cover_every_sentence():
+    assert group_passages(0, Chunking(4, 1)) == []
+    assert group_passages(3, Chunking(4, 1)) == [(0, 3)]
+    assert group_passages(10, Chunking(4, 1)) == [(0, 4), (3, 7), (6, 10)]
+    with pytest.raises(ValueError):
+        Chunking(2, 2)
+
+
+def test_index_built_with_another_model_is_a_clear_error(fresh_seed_index):
+    with pytest.raises(IndexMismatch, match="built with model 'all-MiniLM-L6-v2'"):
+        load_index(fresh_seed_index, expect_model="other-model")
+    manifest = json.loads((fresh_seed_index / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (fresh_seed_index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format version 99"):
+        load_index(fresh_seed_index)
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexNotFound, match="qa index"):
+        load_index(tmp_path / "nothing")
+
+
+def test_failed_build_leaves_the_stored_index_as_it_was(fresh_seed_index, tmp_path):
+    before = {p.name: p.read_bytes() for p in fresh_seed_index.iterdir() if p.is_file()}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "bad.txt").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(NoDocuments):
+        index_paths([empty], fresh_seed_index, HashEmbedder(), Chunking())
+    after = {p.name: p.read_bytes() for p in fresh_seed_index.iterdir() if p.is_file()}
+    assert after == before
+    assert not [p for p in fresh_seed_index.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_interrupted_swap_is_recovered(fresh_seed_index):
+    old = fresh_seed_index.with_name(f".{fresh_seed_index.name}.old")
+    fresh_seed_index.rename(old)  # as if the process died between the two renames
+    index = load_index(fresh_seed_index)
+    assert index.doc_ids == ["north-korea-troops-russia.txt"]
+    assert fresh_seed_index.is_dir() and not old.exists()
+
+
+def test_adding_a_document_embeds_only_that_document(tmp_path):
+    embedder = CountingEmbedder()
+    docs = [Document("a.txt", "Alpha is first. It leads."), Document("b.txt", "Beta is second.")]
+    index = build(docs, embedder, Chunking())
+    save_index(index, tmp_path / "ix")
+    embedder.embedded.clear()
+    new = with_documents(load_index(tmp_path / "ix"), embedder, add=[Document("c.txt", "Gamma.")])
+    assert embedder.embedded == ["Gamma.", "c\nGamma."]
+    assert new.doc_ids == ["a.txt", "b.txt", "c.txt"]
+    # the reused vectors are the ones an index built from scratch would hold
+    scratch = build(docs + [Document("c.txt", "Gamma.")], HashEmbedder(), Chunking())
+    assert np.array_equal(vectors_of(new.sentence_vectors), vectors_of(scratch.sentence_vectors))
+    removed = with_documents(new, embedder, remove=["a.txt"])
+    assert removed.doc_ids == ["b.txt", "c.txt"]
+    assert isinstance(removed.sentence_vectors, faiss.Index)
+    assert removed.sentence_vectors.ntotal == len(removed.sentences)
