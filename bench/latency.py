@@ -1,0 +1,168 @@
+"""Benchmark: ingest time of the seed corpus and /ask latency over HTTP, on a quiet
+machine and with a second process keeping one core busy, at 1 and 2 torch threads.
+
+    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 2]
+
+Prints figures; asserts nothing. Talks only to 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = [
+    "How many troops were shipped?",
+    "How many special forces troops did North Korea ship to Russia?",
+    "Where were the troops shipped?",
+    "Who said North Korea shipped troops?",
+    "When did the spy agency make its statement?",
+    "How many containers did North Korea ship?",
+    "Since when has North Korea shipped artillery rounds to Russia?",
+    "How many artillery and rocket rounds have been shipped to Russia?",
+    "Who is the President of South Korea?",
+    "What did Yoon Suk Yeol call?",
+    "Which technology did the NIS use to identify officers?",
+    "In which region were North Korean officers identified?",
+    "Who is NATO's chief?",
+    "How many soldiers did Zelenskiy say North Korea would send?",
+    "Which fleet moved the troops to Vladivostok?",
+    "When were the troops moved to Vladivostok?",
+    "What were the troops supplied with?",
+    "How many active duty troops does North Korea have?",
+    "Who works at King's College in London?",
+    "What does South Korea export?",
+    "When did Russia and North Korea sign a partnership?",
+    "What does the partnership include?",
+    "Who denies the arms transfers?",
+    "What is Seoul's red line according to Ramon Pacheco Pardo?",
+    "Which country has pressured South Korea to arm Ukraine?",
+    "What is the population of Vladivostok?",
+    "Who won the 2022 World Cup?",
+    "What is the capital of Australia?",
+    "How much does a fighter jet cost?",
+    "What did the Kremlin dismiss?",
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def busy_core(enabled: bool):
+    proc = None
+    if enabled:
+        proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        if proc:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def server(index_dir: Path, threads: int):
+    port = free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_TORCH_THREADS": str(threads)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).json().get("ready"):
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not become ready")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def measure(url: str, repeat: int) -> list[float]:
+    times = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for q in QUESTIONS[:3]:  # warm-up
+            client.post("/ask", json={"question": q}).raise_for_status()
+        for _ in range(repeat):
+            for q in QUESTIONS:
+                t0 = time.perf_counter()
+                client.post("/ask", json={"question": q}).raise_for_status()
+                times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "qa", "index", str(args.docs), "--index-dir", str(index_dir)],
+            check=True,
+            capture_output=True,
+        )
+        ingest = time.perf_counter() - t0
+        sys.path.insert(0, str(ROOT))
+        from index.build import build
+        from index.chunk import Chunking
+        from index.embed import MiniLMEmbedder
+        from index.read import read_documents
+
+        embedder = MiniLMEmbedder()
+        docs = read_documents([args.docs])
+        t0 = time.perf_counter()
+        built = build(docs, embedder, Chunking())
+        build_s = time.perf_counter() - t0
+        n_sent = len(built.sentences)
+        print(f"corpus: {args.docs} ({len(docs)} documents, {n_sent} sentences)")
+        print(f"ingest, `qa index` end to end (process start, model load, embed, write): {ingest:.2f} s")
+        print(f"ingest, split + embed + BM25 with the model loaded: {build_s:.2f} s")
+        print()
+        print(f"/ask over HTTP, {len(QUESTIONS)} questions x {args.repeat}, sequential")
+        print("| torch threads | other core | p50 ms | p95 ms | max ms |")
+        print("|---|---|---|---|---|")
+        for threads in (1, 2):
+            with server(index_dir, threads) as url:
+                for busy in (False, True):
+                    with busy_core(busy):
+                        times = measure(url, args.repeat)
+                    print(
+                        f"| {threads} | {'busy' if busy else 'idle'} | {pct(times, 50):.1f} | "
+                        f"{pct(times, 95):.1f} | {max(times):.1f} |"
+                    )
+
+
+if __name__ == "__main__":
+    main()
