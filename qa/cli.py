@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from eval.cli import evaluate as eval_cmd
 from qa.errors import IndexError_, QAError
 from qa.settings import Settings
 
@@ -93,6 +94,9 @@ def serve(
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+app.command("eval")(eval_cmd)
 
 
 def main() -> None:
