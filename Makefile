@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 QA := .venv/bin/qa
 
-.PHONY: run test setup setup-dev index bench lint clean
+.PHONY: run test setup setup-dev setup-browser index bench lint clean
 
 setup:
 	bash scripts/setup.sh
@@ -11,13 +11,16 @@ setup:
 setup-dev:
 	bash scripts/setup.sh dev
 
+setup-browser:
+	bash scripts/setup-browser.sh
+
 index: setup
 	$(QA) index seeds/
 
 run: index
 	$(QA) serve
 
-test: setup-dev
+test: setup-dev setup-browser
 	bash scripts/test.sh
 
 bench: setup

@@ -17,3 +17,11 @@ class IndexMismatch(IndexError_):
 
 class NoDocuments(IndexError_):
     """Nothing readable was found under the paths given."""
+
+
+class UnreadableDocument(Exception):
+    """A file whose text cannot be read: wrong encoding, a broken PDF, no text at all."""
+
+
+class UnsupportedType(UnreadableDocument):
+    """A file of a kind that is not indexed (judged by its name's suffix)."""

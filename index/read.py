@@ -1,5 +1,6 @@
 """Reading documents from disk: each file becomes a Document whose id is its path
-relative to the folder it was found under."""
+relative to the folder it was found under, and whose text is the file's extracted text
+(see ``index.extract``: .txt, .md, .html, .pdf)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import UnreadableDocument
+from index.extract import SUFFIXES, extract_text
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+__all__ = ["SUFFIXES", "Document", "content_hash", "decode", "iter_files", "read_documents"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,10 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
 def read_documents(paths: Iterable[Path]) -> list[Document]:
     docs: dict[str, Document] = {}
     for file, doc_id in iter_files(paths):
-        text = decode(file.read_bytes(), str(file))
-        if text is None:
+        try:
+            text = extract_text(file.read_bytes(), str(file))
+        except UnreadableDocument as exc:
+            log.warning("skipped %s", exc)
             continue
         if doc_id in docs:
             log.warning("two files are named %s; keeping the first", doc_id)

