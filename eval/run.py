@@ -119,6 +119,12 @@ def evaluate(
             len(exclusion.docs),
             exclusion.candidates,
         )
+        if exclusion.unanswerable < config.unanswerable_share * len(items):
+            log.warning(
+                "that is less than the share asked for: only %d paragraphs have answers that "
+                "occur in no other document (refusal rates are per group, so they still hold)",
+                exclusion.candidates,
+            )
         run.update(
             unanswerable_share=config.unanswerable_share,
             seed=config.seed,

@@ -90,14 +90,15 @@ def score(
     gold_span = evidence_span((doc_texts or {}).get(item.doc), item.evidence)
     citations = []
     for c in response.get("citations", []):
-        span = (c["start"], c["end"])
-        supports = item.answerable and (
-            contains_answer(c["text"], item.answers)
-            or (c["doc_id"] == item.doc and gold_span is not None and covers(span, gold_span))
-        )
         offsets_ok = None
         if doc_texts is not None and c["doc_id"] in doc_texts:
             offsets_ok = doc_texts[c["doc_id"]][c["start"] : c["end"]] == c["text"]
+        # offsets that do not reproduce the text cannot show where the evidence is
+        in_gold = c["doc_id"] == item.doc and gold_span is not None and offsets_ok is not False
+        supports = item.answerable and (
+            contains_answer(c["text"], item.answers)
+            or (in_gold and covers((c["start"], c["end"]), gold_span))
+        )
         citations.append(
             ScoredCitation(
                 c["n"], c["doc_id"], c["start"], c["end"], c["text"], supports, offsets_ok
