@@ -141,14 +141,18 @@ def evaluate(
     runner: Runner
     if config.url:
         http = HttpRunner(config.url, client=client)
-        run["service"] = http.check()
-        runner = http
+        try:
+            run["service"] = http.check()
+            with _bar(len(items), "asking", "q", config.progress) as bar:
+                result = ask_all(items, http, config.top_k, bar.update)
+        finally:
+            if client is None:
+                http.close()
     else:
         runner, index_info = _in_process(config, settings, documents, exclusion, embedder)
         run.update(index_info)
-
-    with _bar(len(items), "asking", "q", config.progress) as bar:
-        result = ask_all(items, runner, config.top_k, bar.update)
+        with _bar(len(items), "asking", "q", config.progress) as bar:
+            result = ask_all(items, runner, config.top_k, bar.update)
     scored = [score(a.item, a.response, a.latency_ms, doc_texts, a.error) for a in result.asked]
     metrics = {
         "run": run,

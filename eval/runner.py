@@ -48,10 +48,14 @@ class HttpRunner:
     def check(self) -> dict:
         """The service's /health; ServiceUnreachable when it cannot be reached or has
         no index, so a run fails at once with one clear line."""
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ServiceUnreachable(
+                f"--url {self.base_url!r} needs a scheme, e.g. http://127.0.0.1:8000"
+            )
         url = f"{self.base_url}/health"
         try:
             response = self.client.get(url)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise ServiceUnreachable(self._unreachable(exc)) from None
         if response.status_code != 200:
             raise ServiceUnreachable(
