@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -34,6 +35,10 @@ class Answer:
     passages: list[PassageHit]
     timings_ms: dict[str, float] = field(default_factory=dict)
     evidence_score: float = 0.0
+    # False when a generative model's reply could not be grounded in the cited sentences;
+    # ``fallback`` then names the answerer whose answer is shown instead.
+    grounded: bool = True
+    fallback: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +46,10 @@ class Answer:
 
 class Answerer(Protocol):
     def answer(self, question: str, top_k: int | None = None) -> Answer: ...
+
+    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are produced, then the final ``Answer``."""
+        ...
 
 
 NO_ANSWER = "The documents do not answer this question."

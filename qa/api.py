@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from index.embed import Embedder
+from qa.answer import Answer
+from qa.answerers.errors import UpstreamError
 from qa.documents import include_documents
 from qa.engine import Engine
 from qa.errors import BadQuestion, DocumentNotFound, IndexError_, IndexNotFound, QAError
@@ -19,6 +21,7 @@ from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
 from qa.page import include_page
 from qa.settings import Settings
+from qa.stream import stream_response
 from qa.threads import set_query_threads
 
 
@@ -29,6 +32,9 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(None, ge=1, le=50, description="passages to read")
     history: list[Turn] = Field(
         default_factory=list, max_length=20, description="earlier turns, oldest first"
+    )
+    stream: bool = Field(
+        False, description="answer as Server-Sent Events: `delta` events, then one `answer`"
     )
 
     @field_validator("question")
@@ -64,6 +70,12 @@ class AskResponse(BaseModel):
     passages: list[PassageOut]
     timings_ms: dict[str, float]
     resolved_question: str | None = Field(None, description="what was searched for")
+    grounded: bool = Field(
+        True, description="false when the model's reply could not be grounded in the sources"
+    )
+    fallback: str | None = Field(
+        None, description="the answerer whose answer is shown instead, when not grounded"
+    )
 
 
 class DocumentOut(BaseModel):
@@ -103,13 +115,28 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def no_document(request: Request, exc: DocumentNotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    @app.exception_handler(UpstreamError)
+    async def upstream_failed(request: Request, exc: UpstreamError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=502)
+
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    @app.post("/ask", response_model=AskResponse)
-    async def ask(body: AskRequest, engine: EngineDep) -> dict:
+    @app.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def ask(body: AskRequest, engine: EngineDep):
         question = resolve_followup(body.question, body.history)
+        if body.stream:
+
+            def render(result: Answer) -> str:
+                out = {**result.to_dict(), "resolved_question": question}
+                return AskResponse.model_validate(out).model_dump_json()
+
+            return await stream_response(engine.stream(question, body.top_k), render)
         result = await run_in_threadpool(engine.ask, question, body.top_k)
         return {**result.to_dict(), "resolved_question": question}
 

@@ -63,15 +63,33 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     as_json: Annotated[bool, typer.Option("--json", help="print the full JSON response")] = False,
     top_k: Annotated[Optional[int], typer.Option(help="passages to read")] = None,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="print the reply as it is generated (to stderr with --json), then the "
+            "grounded answer",
+        ),
+    ] = False,
     index_dir: IndexDir = None,
 ) -> None:
-    """Answer one question from the index."""
+    """Answer one question from the index [backend: env QA_ANSWERER]."""
+    from qa.answer import Answer
     from qa.engine import Engine
 
     engine = Engine(settings_with(index_dir=index_dir))
     if not engine.ready:
         raise IndexError_(engine.load_error)
-    result = engine.ask(question, top_k)
+    if stream:
+        result = None
+        for event in engine.stream(question, top_k):
+            if isinstance(event, Answer):
+                result = event
+            else:
+                typer.echo(event, nl=False, err=as_json)
+        typer.echo("\n", err=as_json)
+    else:
+        result = engine.ask(question, top_k)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -79,6 +97,8 @@ def ask(
     typer.echo(result.text)
     for c in result.citations:
         typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}")
+    if result.fallback:
+        typer.echo(f"(the model's reply could not be grounded: this is the {result.fallback} answer)")
 
 
 @app.command()

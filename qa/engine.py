@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
 from index.errors import IndexNotFound
 from index.store import StoredIndex, load_index
 from qa.answer import Answer, Answerer
+from qa.answerers import Backend
 from qa.errors import BadQuestion
-from qa.extractive import ExtractiveAnswerer
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 
@@ -29,9 +30,12 @@ class DocumentInfo:
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, backend: Backend | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.model)
+        self.backend = backend or Backend(settings)
         self._lock = threading.Lock()
         self.index: StoredIndex | None = None
         self.answerer: Answerer | None = None
@@ -50,12 +54,7 @@ class Engine:
 
     def use(self, index: StoredIndex) -> None:
         retriever = HybridRetriever(index, self.embedder)
-        answerer = ExtractiveAnswerer(
-            retriever,
-            top_k=self.settings.top_k,
-            max_citations=self.settings.max_citations,
-            abstain_below=self.settings.abstain_below,
-        )
+        answerer = self.backend.answerer(retriever)
         with self._lock:
             self.index, self.answerer, self.load_error = index, answerer, None
 
@@ -81,9 +80,22 @@ class Engine:
             raise IndexNotFound(str(self.settings.index_dir))
         t0 = time.perf_counter()
         result = answerer.answer(question, top_k)
-        result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
-        result.timings_ms.update({k: round(v, 2) for k, v in result.timings_ms.items()})
-        return result
+        return _timed(result, t0)
+
+    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are produced, then the final ``Answer``. The
+        question and the index are checked now, before the first piece is asked for."""
+        question = self.check_question(question)
+        answerer = self.answerer
+        if answerer is None:
+            raise IndexNotFound(str(self.settings.index_dir))
+
+        def events() -> Iterator[str | Answer]:
+            t0 = time.perf_counter()
+            for event in answerer.stream(question, top_k):
+                yield _timed(event, t0) if isinstance(event, Answer) else event
+
+        return events()
 
     def documents(self) -> list[DocumentInfo]:
         index = self.index
@@ -94,3 +106,9 @@ class Engine:
             DocumentInfo(d.doc_id, d.title, len(d.text), int(counts[i]))
             for i, d in enumerate(index.documents)
         ]
+
+
+def _timed(result: Answer, t0: float) -> Answer:
+    result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+    result.timings_ms.update({k: round(v, 2) for k, v in result.timings_ms.items()})
+    return result

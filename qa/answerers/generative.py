@@ -1,0 +1,146 @@
+"""An answerer around any chat model: the extractive answerer decides whether the documents
+answer at all and supplies the fallback; the model words the answer from the best few
+sentences; grounding decides what of its reply may be shown, and with which citations."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.answer import NO_ANSWER, Answer, Citation
+from qa.answerers.chat import ChatModel, Message
+from qa.answerers.grounding import DEFAULT_THRESHOLDS, Grounding, Source, Thresholds, ground
+from qa.answerers.prompt import build_messages
+from qa.evidence import score_sentences
+from qa.extractive import ExtractiveAnswerer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    fallback: Answer
+    sources: list[Source]
+    vectors: np.ndarray
+    messages: list[Message]
+
+
+class GenerativeAnswerer:
+    def __init__(
+        self,
+        extractive: ExtractiveAnswerer,
+        model: ChatModel,
+        *,
+        sources: int = 4,
+        max_tokens: int = 96,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    ) -> None:
+        self.extractive = extractive
+        self.model = model
+        self.sources = sources
+        self.max_tokens = max_tokens
+        self.thresholds = thresholds
+
+    def answer(self, question: str, top_k: int | None = None) -> Answer:
+        prepared = self._prepare(question, top_k)
+        if not prepared.sources:
+            return prepared.fallback
+        t0 = time.perf_counter()
+        reply = self.model.complete(prepared.messages, self.max_tokens)
+        return self._finish(question, prepared, reply, (time.perf_counter() - t0) * 1000)
+
+    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+        """The model's reply as generated (not yet grounded), then the grounded answer."""
+        prepared = self._prepare(question, top_k)
+        if not prepared.sources:
+            yield prepared.fallback.text
+            yield prepared.fallback
+            return
+        t0 = time.perf_counter()
+        pieces = []
+        for piece in self.model.stream(prepared.messages, self.max_tokens):
+            pieces.append(piece)
+            yield piece
+        yield self._finish(question, prepared, "".join(pieces), (time.perf_counter() - t0) * 1000)
+
+    def _prepare(self, question: str, top_k: int | None) -> _Prepared:
+        """The extractive answer (also the fallback) and the sentences the model will see;
+        none when the evidence is too weak to answer at all."""
+        fallback = replace(self.extractive.answer(question, top_k), grounded=True, fallback=None)
+        if fallback.abstained:
+            return _Prepared(fallback, [], np.zeros((0, 1)), [])
+        t0 = time.perf_counter()
+        retriever = self.extractive.retriever
+        retrieval = retriever.retrieve(question, top_k or self.extractive.top_k)
+        ranked = score_sentences(retriever, retrieval)[: self.sources]
+        index = retriever.index
+        sources = []
+        for n, s in enumerate(ranked, start=1):
+            doc, start, end = (int(x) for x in index.sentences[s.sentence])
+            document = index.documents[doc]
+            sources.append(
+                Source(n, document.doc_id, start, end, document.text[start:end], round(s.score, 4))
+            )
+        vectors = retriever.sentence_matrix[[s.sentence for s in ranked]]
+        messages = build_messages(question, [s.text for s in sources])
+        fallback.timings_ms["prompt"] = (time.perf_counter() - t0) * 1000
+        return _Prepared(fallback, sources, vectors, messages)
+
+    def _finish(self, question: str, prepared: _Prepared, reply: str, generate_ms: float) -> Answer:
+        t0 = time.perf_counter()
+        embedder = self.extractive.retriever.embedder
+        g = ground(question, reply, prepared.sources, embedder, prepared.vectors, self.thresholds)
+        timings = {
+            **prepared.fallback.timings_ms,
+            "generate": generate_ms,
+            "ground": (time.perf_counter() - t0) * 1000,
+        }
+        if g.unsupported or g.dropped_markers:
+            log.info(
+                "removed %d unsupported claim(s), dropped markers %s from %s's reply",
+                len(g.unsupported),
+                list(g.dropped_markers),
+                self.model.name,
+            )
+        if g.declined:
+            return replace(
+                prepared.fallback,
+                answer=None,
+                abstained=True,
+                text=NO_ANSWER,
+                citations=[],
+                timings_ms=timings,
+            )
+        if not g.grounded:
+            log.info("%s's reply could not be grounded: %r", self.model.name, reply)
+            return replace(
+                prepared.fallback, grounded=False, fallback="extractive", timings_ms=timings
+            )
+        return _grounded_answer(g, prepared, timings)
+
+
+def _grounded_answer(g: Grounding, prepared: _Prepared, timings: dict[str, float]) -> Answer:
+    by_n = {s.n: s for s in prepared.sources}
+    # citations renumbered 1..k in order of first use
+    order = list(dict.fromkeys(n for claim in g.claims for n in claim.sources))
+    number = {n: k for k, n in enumerate(order, start=1)}
+    citations = [
+        Citation(number[n], by_n[n].doc_id, by_n[n].start, by_n[n].end, by_n[n].text, by_n[n].score)
+        for n in order
+    ]
+    text = " ".join(f"{c.text} " + "".join(f"[{number[n]}]" for n in c.sources) for c in g.claims)
+    n, start, end = g.answer
+    return replace(
+        prepared.fallback,
+        answer=by_n[n].text[start:end],
+        abstained=False,
+        text=text,
+        citations=citations,
+        timings_ms=timings,
+        grounded=True,
+        fallback=None,
+    )
