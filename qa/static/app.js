@@ -1,0 +1,453 @@
+// The chat page. Plain JavaScript, no build step. Every piece of text that comes from a
+// document or an answer is inserted as text (textContent or a text node), never as HTML.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const HISTORY_TURNS = 6;
+
+const state = {
+  history: [],        // [{question, answer}] of earlier turns, oldest first
+  streaming: null,    // null until /ask has shown whether it takes "stream": true
+  busy: false,
+  documents: new Map(), // doc_id -> GET /documents/{id} body, cleared on every change
+};
+
+// el("p", {class: "x"}, "text", child): strings become text nodes, never markup.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function documentUrl(docId) {
+  return "/documents/" + docId.split("/").map(encodeURIComponent).join("/");
+}
+
+async function errorText(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail)) {
+      // pydantic's errors: say which field, e.g. "stream: Extra inputs are not permitted"
+      return body.detail.map((d) => {
+        const field = (d.loc || []).filter((part) => part !== "body").join(".");
+        return field ? `${field}: ${d.msg}` : d.msg;
+      }).join("; ");
+    }
+  } catch (_) { /* not JSON: fall through */ }
+  return `the server answered ${response.status} ${response.statusText}`;
+}
+
+// ---- asking -------------------------------------------------------------------------------
+
+async function ask(question) {
+  $("#welcome").hidden = true;
+  const card = el("div", { class: "answer" }, el("p", { class: "pending muted" }, "Looking"));
+  const turn = el("li", { class: "turn" }, el("p", { class: "question" }, question), card);
+  $("#conversation").append(turn);
+  scrollDown();
+
+  const body = { question, history: state.history.slice(-HISTORY_TURNS) };
+  try {
+    const result = await fetchAnswer(body, card);
+    renderAnswer(card, question, result);
+    state.history.push({ question, answer: result.answer });
+  } catch (error) {
+    card.className = "answer failed";
+    card.replaceChildren(el("p", {}, `Sorry, that did not work: ${error.message}`));
+  }
+  scrollDown();
+}
+
+async function fetchAnswer(body, card) {
+  if (state.streaming !== false) {
+    const response = await postAsk({ ...body, stream: true });
+    if (response.status === 422 && state.streaming === null) {
+      const detail = await errorText(response);
+      if (!/^stream:/m.test(detail.replaceAll("; ", "\n"))) throw new Error(detail);
+      state.streaming = false; // this server answers in one piece
+    } else {
+      return readAnswer(response, card);
+    }
+  }
+  return readAnswer(await postAsk(body), card);
+}
+
+function postAsk(body) {
+  return fetch("/ask", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream, application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+async function readAnswer(response, card) {
+  if (!response.ok) throw new Error(await errorText(response));
+  const type = response.headers.get("content-type") || "";
+  if (!type.includes("text/event-stream")) {
+    return response.json();
+  }
+  state.streaming = true;
+  let live = null;
+  let final = null;
+  await readEvents(response, (name, data) => {
+    let payload = data;
+    try { payload = JSON.parse(data); } catch (_) { /* a bare text piece */ }
+    if (name === "error") {
+      throw new Error((payload && payload.detail) || String(payload));
+    }
+    const answer = finalAnswer(payload);
+    if (answer) {
+      final = answer;
+      return;
+    }
+    const piece = typeof payload === "string" ? payload
+      : payload && (payload.text ?? payload.delta ?? payload.piece ?? payload.token);
+    if (typeof piece === "string") {
+      if (!live) {
+        live = el("p", { class: "answer-text" });
+        card.replaceChildren(live);
+      }
+      live.append(piece);
+      scrollDown();
+    }
+  });
+  if (!final) throw new Error("the answer stream ended without an answer");
+  return final;
+}
+
+// The last event of a stream carries the whole answer, with its citations.
+function finalAnswer(payload) {
+  if (!payload || typeof payload !== "object") return null;
+  if (Array.isArray(payload.citations)) return payload;
+  for (const key of ["answer", "result", "final"]) {
+    const inner = payload[key];
+    if (inner && typeof inner === "object" && Array.isArray(inner.citations)) return inner;
+  }
+  return null;
+}
+
+// Server-sent events from a fetch body: "event:" and "data:" lines, blank line between.
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const dispatch = (block) => {
+    let name = "message";
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+    if (data.length) onEvent(name, data.join("\n"));
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    const blocks = buffer.split(/\r?\n\r?\n/);
+    buffer = blocks.pop();
+    blocks.forEach(dispatch);
+  }
+  if (buffer.trim()) dispatch(buffer);
+}
+
+function renderAnswer(card, question, result) {
+  const parts = [];
+  if (result.abstained) {
+    card.className = "answer abstained";
+    parts.push(el("p", { class: "verdict" }, result.text || "The documents do not answer this question."));
+    if (result.passages && result.passages.length) {
+      parts.push(el("p", { class: "note" }, "The closest passages it looked at:"));
+      parts.push(el("ol", { class: "passages" },
+        ...result.passages.map((p) => el("li", {}, sourceButton(p.doc_id, p.start, p.end, p.text)))));
+    }
+  } else {
+    card.className = "answer";
+    if (result.answer && result.answer.trim() !== stripMarkers(result.text)) {
+      parts.push(el("p", { class: "short" }, result.answer));
+    }
+    parts.push(withChips(result.text, result.citations));
+    parts.push(el("ol", { class: "sources" }, ...result.citations.map((c) =>
+      el("li", {}, sourceButton(c.doc_id, c.start, c.end, c.text, c.n)))));
+  }
+  if (result.resolved_question && result.resolved_question !== question) {
+    parts.push(el("p", { class: "note" }, `Searched for: ${result.resolved_question}`));
+  }
+  card.replaceChildren(...parts);
+}
+
+function stripMarkers(text) {
+  return (text || "").replace(/\s*\[\d+\]/g, "").trim();
+}
+
+// "text [1] more [2]" -> text nodes and citation chips.
+function withChips(text, citations) {
+  const byNumber = new Map(citations.map((c) => [String(c.n), c]));
+  const paragraph = el("p", { class: "answer-text" });
+  let last = 0;
+  for (const match of (text || "").matchAll(/\[(\d+)\]/g)) {
+    const citation = byNumber.get(match[1]);
+    if (!citation) continue;
+    paragraph.append(text.slice(last, match.index), chip(citation));
+    last = match.index + match[0].length;
+  }
+  paragraph.append((text || "").slice(last));
+  return paragraph;
+}
+
+function chip(citation) {
+  return el("button", {
+    class: "chip",
+    type: "button",
+    title: `Show in ${citation.doc_id}`,
+    "aria-label": `Source ${citation.n}: show the sentence in ${citation.doc_id}`,
+    onclick: () => openDocument(citation.doc_id, citation.start, citation.end),
+  }, String(citation.n));
+}
+
+function sourceButton(docId, start, end, text, n) {
+  return el("button", {
+    class: "source",
+    type: "button",
+    onclick: () => openDocument(docId, start, end),
+  },
+  el("span", { class: "doc" }, n ? `[${n}] ${docId}` : docId),
+  el("span", { class: "excerpt" }, text));
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function scrollDown() {
+  const scroller = $("#scroller");
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+// ---- the document viewer --------------------------------------------------------------------
+
+async function openDocument(docId, start = null, end = null) {
+  const viewer = $("#viewer");
+  const textBox = $("#viewer-text");
+  $("#viewer-title").textContent = docId;
+  $("#viewer-id").textContent = "";
+  textBox.replaceChildren(el("p", { class: "pending muted" }, "Opening"));
+  viewer.hidden = false;
+  let doc = state.documents.get(docId);
+  if (!doc) {
+    const response = await fetch(documentUrl(docId));
+    if (!response.ok) {
+      textBox.replaceChildren(el("p", { class: "status error" }, await errorText(response)));
+      return;
+    }
+    doc = await response.json();
+    state.documents.set(docId, doc);
+  }
+  $("#viewer-title").textContent = doc.title || doc.id;
+  $("#viewer-id").textContent = doc.id;
+  textBox.replaceChildren(renderText(doc, start, end));
+  const hit = textBox.querySelector(".hit");
+  if (hit) hit.scrollIntoView({ block: "center" });
+  else textBox.scrollTop = 0;
+  $("#viewer-close").focus({ preventScroll: true });
+}
+
+// The document as text nodes, one <span> per sentence; the sentences overlapping
+// [start, end) are marked as the hit, the sentence on either side as its neighbours.
+function renderText(doc, start, end) {
+  const text = doc.text;
+  const sentences = doc.sentences;
+  const hits = [];
+  if (start !== null) {
+    sentences.forEach(([a, b], i) => { if (a < end && b > start) hits.push(i); });
+  }
+  const near = new Set();
+  if (hits.length) {
+    near.add(hits[0] - 1);
+    near.add(hits[hits.length - 1] + 1);
+  }
+  const fragment = document.createDocumentFragment();
+  let cursor = 0;
+  sentences.forEach(([a, b], i) => {
+    if (a > cursor) fragment.append(text.slice(cursor, a));
+    const cls = hits.includes(i) ? "s hit" : near.has(i) ? "s near" : "s";
+    fragment.append(el("span", { class: cls, "data-start": String(a), "data-end": String(b) },
+      text.slice(a, b)));
+    cursor = b;
+  });
+  if (cursor < text.length) fragment.append(text.slice(cursor));
+  return fragment;
+}
+
+function closeViewer() {
+  $("#viewer").hidden = true;
+}
+
+// ---- the documents panel ----------------------------------------------------------------------
+
+function setStatus(message, isError = false) {
+  const status = $("#docs-status");
+  status.textContent = message;
+  status.classList.toggle("error", isError);
+}
+
+async function loadDocuments() {
+  const list = $("#doc-list");
+  const response = await fetch("/documents");
+  if (response.status === 503) {
+    list.replaceChildren();
+    $("#docs-count").textContent = "(0)";
+    setStatus("No documents yet: add one to start asking.");
+    return;
+  }
+  if (!response.ok) {
+    setStatus(await errorText(response), true);
+    return;
+  }
+  const documents = await response.json();
+  $("#docs-count").textContent = `(${documents.length})`;
+  list.replaceChildren(...documents.map(documentItem));
+}
+
+function documentItem(doc) {
+  const remove = el("button", {
+    class: "delete",
+    type: "button",
+    "aria-label": `Delete ${doc.id}`,
+    onclick: () => deleteDocument(doc.id, remove),
+  }, "Delete");
+  return el("li", { "data-id": doc.id },
+    el("button", {
+      class: "open",
+      type: "button",
+      title: doc.id,
+      onclick: () => openDocument(doc.id),
+    },
+    el("span", {}, doc.title || doc.id),
+    el("small", {}, `${doc.id} · ${plural(doc.sentences, "sentence")}`)),
+    remove);
+}
+
+// A first click arms the button, a second within a few seconds deletes.
+async function deleteDocument(docId, button) {
+  if (!button.classList.contains("confirm")) {
+    button.classList.add("confirm");
+    button.textContent = "Delete?";
+    setTimeout(() => {
+      button.classList.remove("confirm");
+      button.textContent = "Delete";
+    }, 4000);
+    return;
+  }
+  button.disabled = true;
+  setStatus(`Deleting ${docId}…`);
+  const response = await fetch(documentUrl(docId), { method: "DELETE" });
+  button.disabled = false;
+  if (!response.ok) {
+    setStatus(await errorText(response), true);
+    return;
+  }
+  state.documents.clear();
+  setStatus(`Deleted ${docId}.`);
+  await loadDocuments();
+}
+
+async function upload(file) {
+  setStatus(`Adding ${file.name}…`);
+  const form = new FormData();
+  form.append("file", file);
+  const response = await fetch("/documents", { method: "POST", body: form });
+  if (!response.ok) {
+    setStatus(`${file.name} was not added: ${await errorText(response)}`, true);
+    return;
+  }
+  const added = await response.json();
+  state.documents.clear();
+  const verb = added.replaced ? "Replaced" : "Added";
+  setStatus(`${verb} ${added.doc_id} (${plural(added.sentences, "sentence")}).`);
+  await loadDocuments();
+}
+
+// ---- wiring -----------------------------------------------------------------------------------
+
+function submitQuestion() {
+  const box = $("#question");
+  const question = box.value.trim();
+  if (!question || state.busy) return;
+  box.value = "";
+  fitTextarea();
+  state.busy = true;
+  $("#send").disabled = true;
+  ask(question).finally(() => {
+    state.busy = false;
+    $("#send").disabled = false;
+    box.focus();
+  });
+}
+
+function fitTextarea() {
+  const box = $("#question");
+  box.style.height = "auto";
+  box.style.height = `${box.scrollHeight + 2}px`;
+}
+
+function toggleDocs(open) {
+  const panel = $("#docs");
+  const show = open ?? !panel.classList.contains("open");
+  panel.classList.toggle("open", show);
+  $("#docs-toggle").setAttribute("aria-expanded", String(show));
+}
+
+function wire() {
+  $("#ask-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitQuestion();
+  });
+  $("#question").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submitQuestion();
+    }
+  });
+  $("#question").addEventListener("input", fitTextarea);
+  $("#new-chat").addEventListener("click", () => {
+    state.history = [];
+    $("#conversation").replaceChildren();
+    $("#welcome").hidden = false;
+    $("#question").focus();
+  });
+  $("#viewer-close").addEventListener("click", closeViewer);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !$("#viewer").hidden) closeViewer();
+  });
+  $("#docs-toggle").addEventListener("click", () => toggleDocs());
+
+  const input = $("#file");
+  input.addEventListener("change", async () => {
+    const [file] = input.files;
+    if (file) await upload(file);
+    input.value = "";
+  });
+  const drop = $("#upload-label");
+  drop.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    drop.classList.add("dragging");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
+  drop.addEventListener("drop", async (event) => {
+    event.preventDefault();
+    drop.classList.remove("dragging");
+    for (const file of event.dataTransfer.files) await upload(file);
+  });
+
+  loadDocuments();
+  $("#question").focus();
+}
+
+wire();
