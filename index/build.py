@@ -62,7 +62,7 @@ def build(
     progress: Progress | None = None,
 ) -> StoredIndex:
     if not documents:
-        raise NoDocuments("no readable .txt or .md documents to index")
+        raise NoDocuments("no readable .txt, .md, .html or .pdf documents to index")
     reuse = _reusable(previous, embedder, chunking)
 
     docs: list[IndexedDocument] = []

@@ -161,12 +161,20 @@ def test_a_folder_in_the_upload_name_is_dropped(server):
     assert r.status_code == 201 and r.json()["doc_id"] == "notes.md"
 
 
-def test_too_large_is_413_with_a_message_and_the_index_unchanged(server):
+@pytest.mark.parametrize(
+    "size, fragment",
+    [
+        (70_000, "the upload is 70,"),  # refused on its declared length, before reading it
+        (50_001, "big.txt is 50,001 bytes"),  # read, then refused
+    ],
+)
+def test_too_large_is_413_with_a_message_and_the_index_unchanged(server, size, fragment):
     before = server.disk()
-    r = server.upload("big.txt", "Words. " * 10_000)
+    r = server.upload("big.txt", b"w" * size)
     assert r.status_code == 413
-    assert "limited to 50,000 bytes" in r.json()["detail"]
-    assert "QA_MAX_UPLOAD_BYTES" in r.json()["detail"]
+    detail = r.json()["detail"]
+    assert fragment in detail and "limited to 50,000 bytes" in detail
+    assert "QA_MAX_UPLOAD_BYTES" in detail
     assert server.disk() == before
 
 

@@ -9,6 +9,7 @@ const state = {
   history: [],        // [{question, answer}] of earlier turns, oldest first
   streaming: null,    // null until /ask has shown whether it takes "stream": true
   busy: false,
+  opener: null,       // what opened the viewer, to give the focus back on closing
   documents: new Map(), // doc_id -> GET /documents/{id} body, cleared on every change
 };
 
@@ -235,6 +236,7 @@ function scrollDown() {
 async function openDocument(docId, start = null, end = null) {
   const viewer = $("#viewer");
   const textBox = $("#viewer-text");
+  if (viewer.hidden) state.opener = document.activeElement;
   $("#viewer-title").textContent = docId;
   $("#viewer-id").textContent = "";
   textBox.replaceChildren(el("p", { class: "pending muted" }, "Opening"));
@@ -287,6 +289,8 @@ function renderText(doc, start, end) {
 
 function closeViewer() {
   $("#viewer").hidden = true;
+  if (state.opener && state.opener.isConnected) state.opener.focus();
+  state.opener = null;
 }
 
 // ---- the documents panel ----------------------------------------------------------------------
