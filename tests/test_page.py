@@ -200,8 +200,33 @@ def test_phone_width_keyboard_and_follow_up(browser, site):
     expect(page.locator("#send")).to_be_in_viewport()
     page.screenshot(path=ARTIFACTS / "phone.png")
 
+    chip = follow.locator(".chip").first
+    chip.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#viewer-text .hit")).to_be_in_viewport()
+    page.screenshot(path=ARTIFACTS / "phone-document.png")
+    page.keyboard.press("Escape")
+    expect(page.locator("#viewer")).to_be_hidden()
+    expect(chip).to_be_focused()
+
     expect(page.locator("#docs")).to_be_hidden()
     page.click("#docs-toggle")
     expect(page.locator("#doc-list li")).to_have_count(1)
     page.screenshot(path=ARTIFACTS / "phone-documents.png")
     context.close()
+
+
+def test_a_first_upload_creates_the_index(browser, tmp_path, embedder):
+    app = create_app(Settings(index_dir=tmp_path / "index"), embedder=embedder)
+    with running(app) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator("#docs-status")).to_contain_text("No documents yet")
+        card = ask(page, "Who kept the lighthouse lamp lit?")
+        expect(card).to_have_class("answer failed")
+        expect(card).to_contain_text("no documents to search yet")
+        upload(page, "lighthouse.txt", LIGHTHOUSE)
+        expect(page.locator("#doc-list li")).to_have_count(1)
+        expect(ask(page, "Who kept the lighthouse lamp lit?")).to_contain_text("Oswin Hale")
+        context.close()

@@ -88,6 +88,9 @@ function postAsk(body) {
 }
 
 async function readAnswer(response, card) {
+  if (response.status === 503 && !$("#doc-list").children.length) {
+    throw new Error("there are no documents to search yet: add one under Documents.");
+  }
   if (!response.ok) throw new Error(await errorText(response));
   const type = response.headers.get("content-type") || "";
   if (!type.includes("text/event-stream")) {
