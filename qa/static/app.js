@@ -169,7 +169,7 @@ function renderAnswer(card, question, result) {
     if (result.passages && result.passages.length) {
       parts.push(el("p", { class: "note" }, "The closest passages it looked at:"));
       parts.push(el("ol", { class: "passages" },
-        ...result.passages.map((p) => el("li", {}, sourceButton(p.doc_id, p.start, p.end, p.text)))));
+        ...result.passages.map((p) => el("li", {}, sourceButton(p.doc_id, p.start, p.end, p.text, null, "passage")))));
     }
   } else {
     card.className = "answer";
@@ -215,11 +215,11 @@ function chip(citation) {
   }, String(citation.n));
 }
 
-function sourceButton(docId, start, end, text, n) {
+function sourceButton(docId, start, end, text, n, kind = "cited") {
   return el("button", {
     class: "source",
     type: "button",
-    onclick: () => openDocument(docId, start, end),
+    onclick: () => openDocument(docId, start, end, kind),
   },
   el("span", { class: "doc" }, n ? `[${n}] ${docId}` : docId),
   el("span", { class: "excerpt" }, text));
@@ -236,7 +236,8 @@ function scrollDown() {
 
 // ---- the document viewer --------------------------------------------------------------------
 
-async function openDocument(docId, start = null, end = null) {
+// kind "cited" marks a cited sentence; "passage" marks, more lightly, a passage looked at.
+async function openDocument(docId, start = null, end = null, kind = "cited") {
   const viewer = $("#viewer");
   const textBox = $("#viewer-text");
   if (viewer.hidden) state.opener = document.activeElement;
@@ -256,16 +257,16 @@ async function openDocument(docId, start = null, end = null) {
   }
   $("#viewer-title").textContent = doc.title || doc.id;
   $("#viewer-id").textContent = doc.id;
-  textBox.replaceChildren(renderText(doc, start, end));
-  const hit = textBox.querySelector(".hit");
-  if (hit) hit.scrollIntoView({ block: "center" });
+  textBox.replaceChildren(renderText(doc, start, end, kind));
+  const hits = textBox.querySelectorAll(".hit");
+  if (hits.length) hits[0].scrollIntoView({ block: hits.length > 1 ? "start" : "center" });
   else textBox.scrollTop = 0;
   $("#viewer-close").focus({ preventScroll: true });
 }
 
 // The document as text nodes, one <span> per sentence; the sentences overlapping
 // [start, end) are marked as the hit, the sentence on either side as its neighbours.
-function renderText(doc, start, end) {
+function renderText(doc, start, end, kind) {
   const text = doc.text;
   const sentences = doc.sentences;
   const hits = [];
@@ -281,7 +282,7 @@ function renderText(doc, start, end) {
   let cursor = 0;
   sentences.forEach(([a, b], i) => {
     if (a > cursor) fragment.append(text.slice(cursor, a));
-    const cls = hits.includes(i) ? "s hit" : near.has(i) ? "s near" : "s";
+    const cls = hits.includes(i) ? `s hit ${kind}` : near.has(i) ? "s near" : "s";
     fragment.append(el("span", { class: cls, "data-start": String(a), "data-end": String(b) },
       text.slice(a, b)));
     cursor = b;
