@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import bm25s
@@ -29,7 +29,8 @@ from index.tokens import terms
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-Progress = Callable[[int], None]
+# wraps the list of embedding batches, e.g. with a tqdm progress bar
+Progress = Callable[[list], Iterable]
 
 
 def guess_title(doc_id: str, text: str, first: Span | None) -> str:
@@ -60,46 +61,45 @@ def build(
     chunking: Chunking,
     previous: StoredIndex | None = None,
     progress: Progress | None = None,
+    batch_size: int = 256,
 ) -> StoredIndex:
+    """Split and group every document, then embed what is new in large batches (one
+    encode call per document would be dominated by per-call overhead)."""
     if not documents:
-        raise NoDocuments("no readable .txt, .md, .html or .pdf documents to index")
+        raise NoDocuments("no readable .txt or .md documents to index")
     reuse = _reusable(previous, embedder, chunking)
 
     docs: list[IndexedDocument] = []
     sentence_rows: list[tuple[int, int, int]] = []
     passage_rows: list[tuple[int, int, int]] = []
-    sentence_vecs: list[np.ndarray] = []
-    passage_vecs: list[np.ndarray] = []
+    sentence_parts: list[np.ndarray | list[str]] = []
+    passage_parts: list[np.ndarray | list[str]] = []
     for d, document in enumerate(documents):
         spans = split_sentences(document.text)
         title = guess_title(document.doc_id, document.text, spans[0] if spans else None)
-        indexed = IndexedDocument(document.doc_id, title, document.text, document.sha256)
+        docs.append(IndexedDocument(document.doc_id, title, document.text, document.sha256))
         base = len(sentence_rows)
         ranges = group_passages(len(spans), chunking)
         sentence_rows += [(d, s.start, s.end) for s in spans]
         passage_rows += [(d, base + a, base + b) for a, b in ranges]
         old = reuse.get((document.doc_id, document.sha256))
         if old is not None:
-            sentence_vecs.append(old[0])
-            passage_vecs.append(old[1])
+            sentence_parts.append(old[0])
+            passage_parts.append(old[1])
         else:
-            texts = [document.text[s.start : s.end] for s in spans]
-            passages = [
-                passage_input(title, document.text[spans[a].start : spans[b - 1].end])
-                for a, b in ranges
-            ]
-            sentence_vecs.append(embedder.encode(texts))
-            passage_vecs.append(embedder.encode(passages))
-        docs.append(indexed)
-        if progress:
-            progress(1)
+            sentence_parts.append([document.text[s.start : s.end] for s in spans])
+            passage_parts.append(
+                [
+                    passage_input(title, document.text[spans[a].start : spans[b - 1].end])
+                    for a, b in ranges
+                ]
+            )
 
     sentences = np.array(sentence_rows, dtype=np.int64).reshape(-1, 3)
     passages = np.array(passage_rows, dtype=np.int64).reshape(-1, 3)
     if len(sentences) == 0:
         raise NoDocuments("the documents hold no text to index")
-    s_vecs = np.concatenate(sentence_vecs)
-    p_vecs = np.concatenate(passage_vecs)
+    s_vecs, p_vecs = _embed_new(embedder, sentence_parts, passage_parts, progress, batch_size)
 
     def sentence_text(i: int) -> str:
         doc, start, end = sentences[i]
@@ -122,6 +122,34 @@ def build(
         sentence_bm25=_bm25([terms(sentence_text(i)) for i in range(len(sentences))]),
         passage_bm25=_bm25([terms(passage_text(j)) for j in range(len(passages))]),
     )
+
+
+def _embed_new(
+    embedder: Embedder,
+    sentence_parts: list[np.ndarray | list[str]],
+    passage_parts: list[np.ndarray | list[str]],
+    progress: Progress | None,
+    batch_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replace every list of texts in the parts by its vectors; reused arrays stay."""
+    texts = [t for part in sentence_parts + passage_parts if isinstance(part, list) for t in part]
+    batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
+    vectors = [embedder.encode(b) for b in (progress(batches) if progress else batches)]
+    flat = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
+    cursor = 0
+
+    def resolve(parts: list[np.ndarray | list[str]]) -> np.ndarray:
+        nonlocal cursor
+        out = []
+        for part in parts:
+            if isinstance(part, list):
+                out.append(flat[cursor : cursor + len(part)])
+                cursor += len(part)
+            else:
+                out.append(part)
+        return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
+
+    return resolve(sentence_parts), resolve(passage_parts)
 
 
 def _reusable(

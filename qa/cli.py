@@ -41,16 +41,17 @@ def index_cmd(
 
     from index.build import index_paths
     from index.embed import load_embedder
-    from index.read import iter_files
 
     settings = settings_with(index_dir=index_dir)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise QAError(f"no such file or folder: {', '.join(missing)}")
-    total = sum(1 for _ in iter_files(paths))
     embedder = load_embedder(settings.model)
-    with tqdm(total=total, unit="doc", desc="indexing", disable=None) as bar:
-        index = index_paths(paths, settings.index_dir, embedder, settings.chunking, bar.update)
+
+    def progress(batches: list) -> tqdm:
+        return tqdm(batches, unit="batch", desc="embedding", disable=None)
+
+    index = index_paths(paths, settings.index_dir, embedder, settings.chunking, progress)
     counts = index.manifest()["counts"]
     typer.echo(
         f"indexed {counts['documents']} documents, {counts['sentences']} sentences, "
