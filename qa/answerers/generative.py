@@ -35,7 +35,7 @@ class GenerativeAnswerer:
         extractive: ExtractiveAnswerer,
         model: ChatModel,
         *,
-        sources: int = 4,
+        sources: int = 3,
         max_tokens: int = 96,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
     ) -> None:

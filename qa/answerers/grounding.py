@@ -115,6 +115,15 @@ def _names(text: str) -> set[str]:
     return {t for m in _NAME.finditer(text) for t in terms(m.group())}
 
 
+def _name_in(name: str, have: set[str]) -> bool:
+    """A name is there if a source term shares its stem ("Korean" for "Korea")."""
+    if name in have:
+        return True
+    return any(
+        min(len(name), len(t)) >= 4 and (name.startswith(t) or t.startswith(name)) for t in have
+    )
+
+
 def ground(
     question: str,
     reply: str,
@@ -143,7 +152,7 @@ def ground(
         have = set().union(*(source_terms[r] for r in rows))
         if not _numbers(text) <= set().union(*(source_numbers[r] for r in rows)):
             return None
-        if not _names(text) <= have:
+        if not all(_name_in(name, have) for name in _names(text)):
             return None
         lexical = len(content & have) / len(content)
         semantic = max(float(source_vectors[r] @ v) for r in rows for v in vector)
@@ -158,10 +167,12 @@ def ground(
         # a cited source that shares no word with the claim adds nothing to it
         cited = [r for r in cited if content & source_terms[r]]
         rows = cited if support(text, vector, cited) is not None else []
-        if not rows:  # cited the wrong source, or none: the best single source, if one holds
-            scored = [(support(text, vector, [r]), r) for r in range(len(sources))]
-            scored = [(s, r) for s, r in scored if s is not None]
-            rows = [max(scored)[1]] if scored else []
+        if not rows:  # cited the wrong source, or none: the best source or pair that holds
+            options = [[r] for r in range(len(sources))]
+            options += [[a, b] for a in range(len(sources)) for b in range(a + 1, len(sources))]
+            scored = [(support(text, vector, rows), rows) for rows in options]
+            scored = [(s - 0.01 * len(rows), rows) for s, rows in scored if s is not None]
+            rows = max(scored)[1] if scored else []
         if rows:
             claims.append(Claim(text, tuple(sources[r].n for r in rows)))
         else:
