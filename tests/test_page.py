@@ -98,13 +98,10 @@ def upload(page, name: str, text: str) -> None:
 
 
 def test_ask_cite_open_upload_delete(page):
-    kinds: list[str] = []
-    page.on(
-        "response",
-        lambda r: r.url.endswith("/ask") and kinds.append(r.header_value("content-type") or ""),
-    )
-    card = ask(page, "How many troops were shipped?")
-    assert kinds and kinds[0].startswith("text/event-stream"), kinds  # the answer was streamed
+    with page.expect_response(lambda r: r.url.endswith("/ask")) as response:
+        card = ask(page, "How many troops were shipped?")
+    kind = response.value.header_value("content-type") or ""
+    assert kind.startswith("text/event-stream"), kind  # the answer was streamed
     expect(card).to_contain_text("1,500")
     chip = card.locator(".chip").first
     expect(chip).to_be_visible()
