@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from eval.data import QAItem
 from eval.errors import EvalError
-from index.build import build, load_previous
+from index.build import Progress, build, load_previous
 from index.chunk import Chunking
 from index.embed import Embedder
 from index.errors import IndexError_
@@ -64,7 +64,7 @@ def ensure_index(
     embedder: Embedder,
     chunking: Chunking,
     reuse_from: Sequence[Path] = (),
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> bool:
     """Make ``index_dir`` an index of ``documents``; True when an existing one was reused
     as is. Vectors are taken from ``index_dir`` itself or, failing that, from the first

@@ -175,10 +175,15 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
         documents = [d for d in documents if d.doc_id not in exclusion.docs]
         index_dir, reuse_from = excluded_index_dir(base_dir, set(exclusion.docs)), (base_dir,)
     t0 = time.perf_counter()
-    with _bar(len(documents), "indexing", "doc", config.progress) as bar:
-        reused = ensure_index(
-            documents, index_dir, embedder, settings.chunking, reuse_from, bar.update
+
+    def progress(batches: list):
+        from tqdm import tqdm
+
+        return tqdm(
+            batches, unit="batch", desc="embedding", disable=None if config.progress else True
         )
+
+    reused = ensure_index(documents, index_dir, embedder, settings.chunking, reuse_from, progress)
     index_s = time.perf_counter() - t0
     # batched indexing gains from every core; one short query at a time does not
     set_query_threads(settings.torch_threads)
