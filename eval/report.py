@@ -102,7 +102,8 @@ def render(metrics: dict, scored: Sequence[Scored], figure: str | None = None) -
         (
             f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} "
             f"unanswerable) against {target}; top_k {run.get('top_k') or 'service default'}; "
-            f"run {run['started']}, {m.get('wall_s', 0):.1f} s asking."
+            f"run {run['started']} (code {run.get('code') or 'unknown'}), "
+            f"{m.get('wall_s', 0):.1f} s asking."
         ),
         "",
     ]

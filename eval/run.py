@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,25 @@ def select(
     return chosen[:limit] if limit is not None else chosen
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def code_version(root: Path = ROOT) -> str | None:
+    """``git describe --always --dirty`` of the code being measured, when it is a checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
 def _bar(total: int, desc: str, unit: str, enabled: bool):
     from tqdm import tqdm
 
@@ -90,6 +110,7 @@ def evaluate(
         "url": config.url,
         "top_k": config.top_k,
         "started": started,
+        "code": code_version(),
         "skipped_lines": qa_set.problems,
         "missing_docs": [],
     }
