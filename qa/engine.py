@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
@@ -82,7 +82,9 @@ class Engine:
         result = answerer.answer(question, top_k)
         return _timed(result, t0)
 
-    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, top_k: int | None = None
+    ) -> Generator[str | Answer, None, None]:
         """Pieces of the answer text as they are produced, then the final ``Answer``. The
         question and the index are checked now, before the first piece is asked for."""
         question = self.check_question(question)
@@ -90,7 +92,7 @@ class Engine:
         if answerer is None:
             raise IndexNotFound(str(self.settings.index_dir))
 
-        def events() -> Iterator[str | Answer]:
+        def events() -> Generator[str | Answer, None, None]:
             t0 = time.perf_counter()
             for event in answerer.stream(question, top_k):
                 yield _timed(event, t0) if isinstance(event, Answer) else event

@@ -8,8 +8,9 @@ ordinary HTTP errors; a failure after the stream has begun arrives as an ``error
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse
@@ -25,7 +26,7 @@ def _next(events: Iterator[str | Answer]) -> object:
 
 
 async def stream_response(
-    events: Iterator[str | Answer], render: Callable[[Answer], str]
+    events: Generator[str | Answer, None, None], render: Callable[[Answer], str]
 ) -> EventSourceResponse:
     """``events`` from ``Engine.stream``; ``render`` turns the final answer into JSON."""
     first = await run_in_threadpool(_next, events)
@@ -41,5 +42,11 @@ async def stream_response(
                 item = await run_in_threadpool(_next, events)
         except QAError as exc:
             yield {"event": "error", "data": json.dumps({"detail": str(exc)}, ensure_ascii=False)}
+        finally:
+            # a client that leaves early must not keep the model busy (or its lock held);
+            # if a piece is still being produced in a worker thread, the generator is
+            # closed when it is collected instead
+            with contextlib.suppress(ValueError):
+                events.close()
 
     return EventSourceResponse(sse())

@@ -180,7 +180,7 @@ def test_cli_streams(seed_index_dir):
 
 
 def test_backend_model_is_injectable(seed_index_dir, embedder):
-    settings = Settings(index_dir=seed_index_dir, answerer="remote")
+    settings = Settings(index_dir=seed_index_dir, answerer="remote", abstain_below=0.0)
 
     class Parrot:
         """Repeats the first source with its marker: a model that is always grounded."""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from qa.answer import Answer
 from qa.answerers import Backend
@@ -41,8 +41,13 @@ def sources_of(request: httpx.Request) -> dict[int, str]:
     }
 
 
+def remote_settings(index_dir, **extra) -> Settings:
+    # these tests are about the protocol and grounding, not about when to abstain
+    return Settings(index_dir=index_dir, answerer="remote", abstain_below=0.0, **extra)
+
+
 def engine_with(handler: Handler, seed_index_dir, embedder, **model_args) -> Engine:
-    settings = Settings(index_dir=seed_index_dir, answerer="remote")
+    settings = remote_settings(seed_index_dir)
     client = httpx.Client(transport=httpx.MockTransport(handler))
     model = RemoteModel(
         "http://upstream.test", "test-model", client=client, backoff=0, **model_args
@@ -225,15 +230,30 @@ def test_api_answers_502_with_the_upstream_message(seed_index_dir, embedder):
         return JSONResponse({"error": {"message": "model is loading"}}, status_code=503)
 
     with running(upstream) as upstream_url:
-        settings = Settings(
-            index_dir=seed_index_dir,
-            answerer="remote",
-            remote_base_url=upstream_url,
-            remote_retries=0,
-        )
+        settings = remote_settings(seed_index_dir, remote_base_url=upstream_url, remote_retries=0)
         with running(create_app(settings, embedder=embedder)) as url:
             r = httpx.post(f"{url}/ask", json={"question": QUESTION}, timeout=30)
             assert r.status_code == 502
             assert r.json()["detail"].endswith("503: model is loading")
             r = httpx.post(f"{url}/ask", json={"question": QUESTION, "stream": True}, timeout=30)
             assert r.status_code == 502 and "model is loading" in r.json()["detail"]
+
+
+def test_api_stream_failure_after_the_first_delta_is_an_error_event(seed_index_dir, embedder):
+    upstream = FastAPI()
+
+    @upstream.post("/v1/chat/completions")
+    async def half(request: Request) -> StreamingResponse:
+        good = json.dumps({"choices": [{"delta": {"content": "North Korea has "}}]})
+        body = f"data: {good}\n\ndata: {{not json\n\n"
+        return StreamingResponse(iter([body]), media_type="text/event-stream")
+
+    with running(upstream) as upstream_url:
+        settings = remote_settings(seed_index_dir, remote_base_url=upstream_url)
+        with running(create_app(settings, embedder=embedder)) as url:
+            payload = {"question": QUESTION, "stream": True}
+            with httpx.stream("POST", f"{url}/ask", json=payload, timeout=30) as r:
+                assert r.status_code == 200
+                lines = [line for line in r.iter_lines() if line.startswith(("event:", "data:"))]
+    assert lines[:2] == ["event: delta", 'data: {"text": "North Korea has "}']
+    assert lines[2] == "event: error" and "malformed event" in lines[3]
