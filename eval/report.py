@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from eval.metrics import percentile
 from eval.scoring import Scored
 
 
@@ -194,7 +195,18 @@ def plot(path: Path, metrics: dict, scored: Sequence[Scored]) -> None:
     latencies = [s.latency_ms for s in scored if s.error is None]
     by_type = metrics["by_type"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.hist(latencies, bins=40, color="#4477aa")
+    # one slow outlier (a first call, a busy core) would squash the rest into one bar
+    upper = 1.5 * percentile(latencies, 99) if latencies else 1.0
+    slower = sum(v > upper for v in latencies)
+    left.hist(latencies, bins=40, range=(0, upper), color="#4477aa")
+    if slower:
+        left.annotate(
+            f"{slower} slower than {upper:.0f} ms not shown",
+            (0.98, 0.6),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize=8,
+        )
     for q, style in (("p50", "--"), ("p95", ":")):
         value = metrics["overall"]["latency_ms"][q]
         if value is not None:
