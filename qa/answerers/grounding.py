@@ -203,13 +203,21 @@ def snap_answer(
     def novel(piece: str) -> bool:
         return any(t not in q_terms for t in terms(piece))
 
+    # a supported claim about something else (a small model may copy any source) holds
+    # no answer to this question
+    claims = [c for c in claims if set(terms(c.text)) & q_terms]
     for claim in claims:
         for n in claim.sources:
             text = sources[n].text
             best = short_answer(question, text)
             spans = ([best] if best else []) + [(c.start, c.end) for c in candidates(text, kind)]
             for start, end in spans:
-                if _said(text[start:end], claim.text) and novel(text[start:end]):
+                piece = text[start:end]
+                if (
+                    _said(piece, claim.text)
+                    and novel(piece)
+                    and _same_context(text, start, end, claim.text)
+                ):
                     return n, start, end
     if kind != "other":  # a number, date or name was asked for and the model gave none
         return None
@@ -219,6 +227,29 @@ def snap_answer(
             if run:
                 return n, *run
     return None
+
+
+def _same_context(source: str, start: int, end: int, claim: str, window: int = 4) -> bool:
+    """Whether the claim puts the answer next to the same words as the source does, on
+    the same side. All of a claim's words may be in its source while it pairs them
+    differently ("ABC bought Disney" from "Disney bought ABC"); the neighbours of the answer
+    catch most of those. A claim with nothing around the answer ("1,500") passes."""
+    said = [_norm(t) for t in _TOKEN.findall(claim)]
+    piece = [_norm(t) for t in _TOKEN.findall(source[start:end])]
+    at = next((i for i in range(len(said)) if said[i : i + len(piece)] == piece), None)
+    if at is None or not piece:
+        return True
+
+    def content(ws: list[str]) -> set[str]:
+        return {t for w in ws for t in terms(w)} - _FILLER
+
+    claim_left = content(said[max(0, at - window) : at])
+    claim_right = content(said[at + len(piece) : at + len(piece) + window])
+    if not claim_left and not claim_right:
+        return True
+    source_left = content(_TOKEN.findall(source[:start])[-window:])
+    source_right = content(_TOKEN.findall(source[end:])[:window])
+    return bool(claim_left & source_left or claim_right & source_right)
 
 
 def _common_run(source: str, claim: str, q_terms: set[str]) -> tuple[int, int] | None:
