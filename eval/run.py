@@ -187,7 +187,6 @@ def evaluate(
 def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runner, dict]:
     from index.embed import load_embedder
     from qa.engine import Engine
-    from qa.threads import set_query_threads
 
     base_dir = config.index_dir or config.out / "index"
     embedder = embedder or load_embedder(settings.model)
@@ -206,8 +205,7 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
 
     reused = ensure_index(documents, index_dir, embedder, settings.chunking, reuse_from, progress)
     index_s = time.perf_counter() - t0
-    # batched indexing gains from every core; one short query at a time does not
-    set_query_threads(settings.torch_threads)
+    # the Engine sets query-time threads: index first, while every core still helps
     engine = Engine(settings.model_copy(update={"index_dir": index_dir}), embedder)
     info = {"index_dir": str(index_dir), "index_reused": reused, "index_s": round(index_s, 2)}
     return EngineRunner(engine), info

@@ -22,7 +22,6 @@ from qa.followup import resolve as resolve_followup
 from qa.page import include_page
 from qa.settings import Settings
 from qa.stream import stream_response
-from qa.threads import set_query_threads
 
 
 class AskRequest(BaseModel):
@@ -95,7 +94,6 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        set_query_threads(settings.torch_threads)
         app.state.engine = Engine(settings, embedder)
         yield
 

@@ -17,6 +17,7 @@ from qa.answerers import Backend
 from qa.errors import BadQuestion
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
+from qa.threads import set_query_threads
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Engine:
         self, settings: Settings, embedder: Embedder | None = None, backend: Backend | None = None
     ) -> None:
         self.settings = settings
+        set_query_threads(settings.torch_threads)
         self.embedder = embedder or load_embedder(settings.model)
         self.backend = backend or Backend(settings)
         self._lock = threading.Lock()

@@ -1,14 +1,34 @@
-"""The default answerer: no generative model. It cites the best-scoring sentences and
-takes the short answer verbatim from the first of them."""
+"""The default answerer: no generative model. It cites the sentences most likely to hold
+the answer and reads the short answer verbatim from the first of them."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
+import numpy as np
+
+from index.tokens import words
 from qa.answer import NO_ANSWER, Answer, Citation, PassageHit
-from qa.evidence import ScoredSentence, evidence_score, score_sentences
+from qa.attribution import source_of
+from qa.abstain import abstention_features, answerable_probability
+from qa.evidence import ScoredSentence, score_sentences
+from qa.reader import NO_SPAN_SCORE, best_span, read_answer
 from qa.retrieve import HybridRetriever, Retrieval
-from qa.span import short_answer
+from qa.span import answer_type
+
+@dataclass(frozen=True)
+class Reading:
+    retrieval: Retrieval
+    ranked: list[ScoredSentence]
+    span: tuple[int, int, float] | None  # in the best sentence, with the reader's score
+    features: np.ndarray | None  # for the abstention model
+    retrieve_ms: float
+
+
+# a runner-up sentence is cited too when it is at least this likely, relative to the best
+RUNNER_UP = 0.35
 
 
 class ExtractiveAnswerer:
@@ -16,46 +36,75 @@ class ExtractiveAnswerer:
         self,
         retriever: HybridRetriever,
         top_k: int = 5,
-        max_citations: int = 2,
-        abstain_below: float = 0.5,
+        max_citations: int = 3,
+        abstain_below: float = 0.35,
     ) -> None:
         self.retriever = retriever
         self.top_k = top_k
         self.max_citations = max_citations
         self.abstain_below = abstain_below
 
-    def answer(self, question: str, top_k: int | None = None) -> Answer:
+    def read(self, question: str, top_k: int | None = None) -> Reading:
+        """Retrieve, rank the sentences and read the best one; no decision yet."""
         t0 = time.perf_counter()
         retrieval = self.retriever.retrieve(question, top_k or self.top_k)
-        t1 = time.perf_counter()
+        retrieve_ms = (time.perf_counter() - t0) * 1000
         ranked = score_sentences(self.retriever, retrieval)
-        passages = self._passages(retrieval)
-        confidence = evidence_score(ranked[0]) if ranked else 0.0
+        if not ranked:
+            return Reading(retrieval, ranked, None, None, retrieve_ms)
+        span = best_span(question, self.retriever.index.sentence_text(ranked[0].sentence))
+        reader_score = span[2] if span else NO_SPAN_SCORE
+        features = abstention_features(self.retriever, retrieval, ranked, reader_score)
+        return Reading(retrieval, ranked, span, features, retrieve_ms)
 
-        span = None
-        if ranked and confidence >= self.abstain_below:
-            span = short_answer(question, self.retriever.index.sentence_text(ranked[0].sentence))
-        t2 = time.perf_counter()
-        timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
-        if span is None:
+    def answer(self, question: str, top_k: int | None = None) -> Answer:
+        t0 = time.perf_counter()
+        reading = self.read(question, top_k)
+        ranked, span = reading.ranked, reading.span
+        passages = self._passages(reading.retrieval)
+        confidence = (
+            answerable_probability(reading.features) if reading.features is not None else 0.0
+        )
+        total = (time.perf_counter() - t0) * 1000
+        timings = {"retrieve": reading.retrieve_ms, "answer": total - reading.retrieve_ms}
+        if span is None or confidence < self.abstain_below:
             return Answer(None, True, NO_ANSWER, [], passages, timings, confidence)
 
         cited = self._cite(ranked)
         citations = [self._citation(n, s) for n, s in enumerate(cited, start=1)]
-        first = citations[0]
-        answer = first.text[span[0] : span[1]]
-        text = " ".join(f"{c.text} [{c.n}]" for c in citations)
+        answer = citations[0].text[span[0] : span[1]]
+        text = self._text(question, answer, citations)
         return Answer(answer, False, text, citations, passages, timings, confidence)
 
+    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+        result = self.answer(question, top_k)
+        yield result.text
+        yield result
+
     def _cite(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The best sentence, plus runners-up nearly as good (the answer may need both)."""
+        """The best sentence, plus runners-up nearly as likely (the answer may need both,
+        or the sources may differ)."""
         best = ranked[0]
-        extra = [
-            s
-            for s in ranked[1 : self.max_citations]
-            if s.score >= 0.9 * best.score and s.coverage >= 0.5
-        ]
+        extra = [s for s in ranked[1 : self.max_citations] if s.score >= RUNNER_UP * best.score]
         return [best, *extra]
+
+    def _text(self, question: str, answer: str, citations: list[Citation]) -> str:
+        """The readable answer. When the question asks for a figure and the cited
+        sentences give different ones, each is stated with its source and citation."""
+        if answer_type(question) == "number" and len(citations) > 1:
+            figures = []
+            for c in citations:
+                span = read_answer(question, c.text)
+                if span:
+                    figures.append((c.text[span[0] : span[1]], c))
+            distinct = {_figure_key(f) for f, _ in figures}
+            if len(distinct) > 1:
+                parts = []
+                for figure, c in figures:
+                    source = source_of(c.text) or c.doc_id
+                    parts.append(f"{figure} ({source}) [{c.n}]")
+                return "The sources give different figures: " + "; ".join(parts) + "."
+        return " ".join(f"{c.text} [{c.n}]" for c in citations)
 
     def _citation(self, n: int, s: ScoredSentence) -> Citation:
         index = self.retriever.index
@@ -72,3 +121,8 @@ class ExtractiveAnswerer:
             d = index.documents[doc]
             hits.append(PassageHit(d.doc_id, start, end, d.text[start:end], round(score, 5)))
         return hits
+
+
+def _figure_key(figure: str) -> str:
+    """"about 1,500" and "1,500" are the same figure."""
+    return " ".join(w for w in words(figure) if any(ch.isdigit() for ch in w)) or figure.lower()

@@ -21,12 +21,18 @@ class Settings(BaseSettings):
     passage_sentences: int = Field(4, ge=1, description="sentences per passage")
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")
     top_k: int = Field(5, ge=1, le=50, description="passages read per question")
-    max_citations: int = Field(2, ge=1, le=5, description="sentences cited at most")
+    max_citations: int = Field(3, ge=1, le=5, description="sentences cited at most")
     max_question_chars: int = Field(2000, ge=1)
     max_upload_bytes: int = Field(
         10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"
     )
-    abstain_below: float = Field(0.5, description="abstain when the evidence score is below this")
+    abstain_below: float = Field(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="abstain when the probability that the documents answer is below this "
+        "(qa/abstain.py; calibrated with eval.fit_abstain)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     torch_threads: int = Field(

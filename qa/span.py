@@ -105,16 +105,32 @@ def _phrases(sentence: str) -> list[Candidate]:
     return out
 
 
+def _novel(question: str, text: str) -> bool:
+    """Whether ``text`` says something the question does not already say."""
+    q_terms = set(terms(question))
+    q_words = set(words(question))
+    cw = [w for w in words(text) if w not in STOP_WORDS]
+    return bool(cw) and not all(
+        w in q_words or t in q_terms for w, t in zip(cw, terms(" ".join(cw)))
+    )
+
+
+def has_typed_candidate(question: str, sentence: str, kind: str | None = None) -> bool:
+    """Whether the sentence holds a new span of the type the question asks for."""
+    kind = kind or answer_type(question)
+    if kind == "other":
+        return True
+    return any(_novel(question, sentence[c.start : c.end]) for c in candidates(sentence, kind))
+
+
 def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     """Offsets of the short answer inside ``sentence``, or None if no span fits."""
     kind = answer_type(question)
     q_terms = set(terms(question))
-    q_words = {w for w in words(question)}
     anchors = _anchor_positions(sentence, q_terms)
 
     def novel(c: Candidate) -> bool:
-        cw = [w for w in words(sentence[c.start : c.end]) if w not in STOP_WORDS]
-        return bool(cw) and not all(w in q_words or t in q_terms for w, t in zip(cw, terms(" ".join(cw))))
+        return _novel(question, sentence[c.start : c.end])
 
     pool = [c for c in candidates(sentence, kind) if novel(c)]
     if not pool and kind == "other":

@@ -1,0 +1,107 @@
+"""Fit the abstention model (qa/weights/abstain.json) on questions made unanswerable.
+
+    python -m eval.fit_abstain --qa ../shared/data/squad11-dev13/qa.jsonl \\
+        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index
+
+As ``python -m eval --unanswerable-share`` does, it leaves out paragraphs whose questions'
+answers occur in no other document, indexes the rest (reusing the vectors of
+``--index-dir``) and asks every question; each is described by ``qa.abstain.FEATURES`` and
+labelled answerable or not. A class-balanced logistic regression is fitted on half the
+groups (articles: the part of ``doc`` before "__"), and the refusal rates on the other
+half are printed for a few thresholds; then it is fitted on everything and written out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
+
+from eval.collection import ensure_index, excluded_index_dir, load_documents
+from eval.data import load_qa
+from eval.unanswerable import make_unanswerable
+from index.embed import load_embedder
+from qa.abstain import FEATURES, WEIGHTS_FILE
+from qa.engine import Engine
+from qa.settings import Settings
+
+
+def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: float) -> str:
+    refused = score < t
+    return (
+        f"unanswerable refused {refused[mask & unanswerable].mean():.3f}, "
+        f"answerable refused {refused[mask & ~unanswerable].mean():.3f}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--qa", type=Path, required=True)
+    parser.add_argument("--docs", type=Path, required=True)
+    parser.add_argument("--index-dir", type=Path, required=True, help="index of all of --docs")
+    parser.add_argument("--share", type=float, default=0.15)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    args = parser.parse_args(argv)
+
+    items = load_qa(args.qa).items
+    documents = load_documents(args.docs)
+    exclusion = make_unanswerable(
+        items, {d.doc_id: d.text for d in documents}, args.share, args.seed
+    )
+    kept = [d for d in documents if d.doc_id not in exclusion.docs]
+    settings = Settings(
+        index_dir=excluded_index_dir(args.index_dir, set(exclusion.docs)), abstain_below=0.0
+    )
+    embedder = load_embedder(settings.model)
+    ensure_index(kept, settings.index_dir, embedder, settings.chunking, (args.index_dir,))
+    engine = Engine(settings, embedder)
+    answerer = engine.answerer
+    rows, unanswerable, groups = [], [], []
+    for item in tqdm(exclusion.items, desc="reading", unit="q", disable=None):
+        reading = answerer.read(item.question)
+        if reading.features is None:
+            continue
+        rows.append(reading.features)
+        unanswerable.append(not item.answers)
+        groups.append(item.doc.split("__")[0])
+    x, u, g = np.array(rows), np.array(unanswerable), np.array(groups)
+    print(f"{len(x)} questions, {int(u.sum())} made unanswerable")
+
+    names = sorted(set(g))
+    held = np.isin(g, names[::2])
+    half = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced")
+    half.fit(x[~held], ~u[~held])
+    p_half = half.predict_proba(x)[:, 1]
+    for t in (0.3, 0.4, 0.5, 0.6):
+        print(f"held-out groups, threshold {t}: {refusals(p_half, u, held, t)}")
+
+    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(x, ~u)
+    p_all = model.predict_proba(x)[:, 1]
+    everything = np.ones(len(u), bool)
+    for t in (0.3, 0.4, 0.5, 0.6):
+        print(f"all, threshold {t}: {refusals(p_all, u, everything, t)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "features": list(FEATURES),
+                "coef": [round(float(c), 6) for c in model.coef_[0]],
+                "intercept": round(float(model.intercept_[0]), 6),
+                "fitted_on": f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
+                f"unanswerable (share {args.share}, seed {args.seed})",
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

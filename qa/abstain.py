@@ -1,0 +1,81 @@
+"""Whether to answer at all. A question is answered when the evidence found makes an
+answer likely: the best sentence's probability of holding it, how much of the question
+the best passage covers, how rare the question's missing words are, how good a span the
+reader found. A logistic model over these, fitted by ``python -m eval.fit_abstain`` on
+questions made unanswerable by leaving their paragraph out, gives the probability that
+the question is answered by the documents; below ``abstain_below`` the service says so."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.evidence import ScoredSentence
+from qa.retrieve import HybridRetriever, Retrieval
+
+WEIGHTS_FILE = Path(__file__).parent / "weights" / "abstain.json"
+
+FEATURES = (
+    "best",  # probability that the best sentence holds the answer
+    "second",  # the same for the runner-up
+    "coverage",  # IDF-weighted share of the question's terms in the best sentence
+    "passage_coverage",  # ... in the best passage
+    "missing",  # weight of the rarest question term the best passage lacks, over the rarest's
+    "passage_score",  # fused retrieval score of the best passage
+    "dense",  # cosine of question and best sentence
+    "reader",  # the reader's score for its best span
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    coef: np.ndarray
+    intercept: float
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = WEIGHTS_FILE) -> Model:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{path} was fitted on other features: refit with eval.fit_abstain")
+    return Model(np.array(data["coef"], dtype=np.float64), float(data["intercept"]))
+
+
+def abstention_features(
+    retriever: HybridRetriever,
+    retrieval: Retrieval,
+    ranked: list[ScoredSentence],
+    reader_score: float,
+) -> np.ndarray:
+    lexicon = retriever.lexicon
+    best = ranked[0]
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    _, first, last = retriever.index.passages[retrieval.passages[0]]
+    in_passage = np.asarray(lexicon.matrix[first:last].sum(axis=0)).ravel() > 0
+    weighted = [
+        (lexicon.weight(t), t in lexicon.vocab and bool(in_passage[lexicon.vocab[t]]))
+        for t in set(retrieval.question_terms)
+    ]
+    total = sum(w for w, _ in weighted) or 1.0
+    rarest = max((w for w, _ in weighted), default=1.0)
+    return np.array(
+        [
+            best.score,
+            second,
+            best.coverage,
+            sum(w for w, held in weighted if held) / total,
+            max((w for w, held in weighted if not held), default=0.0) / rarest,
+            retrieval.passage_scores[0],
+            float(retriever.sentence_matrix[best.sentence] @ retrieval.question_vector),
+            reader_score,
+        ]
+    )
+
+
+def answerable_probability(features: np.ndarray) -> float:
+    model = load_model()
+    return float(1.0 / (1.0 + np.exp(-(features @ model.coef + model.intercept))))
