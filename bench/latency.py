@@ -1,7 +1,10 @@
 """Benchmark: ingest time of the seed corpus and /ask latency over HTTP, on a quiet
 machine and with a second process keeping one core busy, at 1 and 2 torch threads.
 
-    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 2]
+    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 2] [--against REV]
+
+--against REV also measures the code of git revision REV (checked out into a temporary
+worktree, same virtual environment, same run), e.g. the walking skeleton 08cc55b.
 
 Prints figures; asserts nothing. Talks only to 127.0.0.1."""
 
@@ -76,12 +79,13 @@ def busy_core(enabled: bool):
 
 
 @contextmanager
-def server(index_dir: Path, threads: int):
+def server(index_dir: Path, threads: int, cwd: Path = ROOT):
     port = free_port()
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_TORCH_THREADS": str(threads)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -123,7 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--against", help="a git revision to measure in the same run")
     args = parser.parse_args()
+    args.docs = args.docs.resolve()
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
@@ -151,17 +157,38 @@ def main() -> None:
         print(f"ingest, split + embed + BM25 with the model loaded: {build_s:.2f} s")
         print()
         print(f"/ask over HTTP, {len(QUESTIONS)} questions x {args.repeat}, sequential")
-        print("| torch threads | other core | p50 ms | p95 ms | max ms |")
-        print("|---|---|---|---|---|")
-        for threads in (1, 2):
-            with server(index_dir, threads) as url:
-                for busy in (False, True):
-                    with busy_core(busy):
-                        times = measure(url, args.repeat)
-                    print(
-                        f"| {threads} | {'busy' if busy else 'idle'} | {pct(times, 50):.1f} | "
-                        f"{pct(times, 95):.1f} | {max(times):.1f} |"
-                    )
+        print("| code | threads | other core | p50 ms | p95 ms | max ms |")
+        print("|---|---|---|---|---|---|")
+        trees = [("this tree", ROOT, index_dir)]
+        if args.against:
+            other = Path(tmp) / "against"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(other), args.against],
+                cwd=ROOT, check=True, capture_output=True,
+            )
+            other_index = Path(tmp) / "against-index"
+            subprocess.run(
+                [sys.executable, "-m", "qa", "index", str(args.docs), "--index-dir", str(other_index)],
+                cwd=other, check=True, capture_output=True,
+            )
+            trees.append((args.against, other, other_index))
+        try:
+            for name, cwd, idx in trees:
+                for threads in (1, 2):
+                    with server(idx, threads, cwd) as url:
+                        for busy in (False, True):
+                            with busy_core(busy):
+                                times = measure(url, args.repeat)
+                            print(
+                                f"| {name} | {threads} | {'busy' if busy else 'idle'} | "
+                                f"{pct(times, 50):.1f} | {pct(times, 95):.1f} | {max(times):.1f} |"
+                            )
+        finally:
+            if args.against:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(Path(tmp) / "against")],
+                    cwd=ROOT, check=False, capture_output=True,
+                )
 
 
 if __name__ == "__main__":

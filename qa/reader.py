@@ -73,7 +73,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def spans(sentence: str) -> list[Span]:
+@lru_cache(maxsize=8192)
+def spans(sentence: str) -> tuple[Span, ...]:
+    """Candidate spans of a sentence. Parsing is most of a question's reading time and the
+    same sentences come back for related questions, so the result is kept."""
     doc = _nlp()(sentence)
     found: dict[tuple[int, int], Span] = {}
 
@@ -100,10 +103,10 @@ def spans(sentence: str) -> list[Span]:
     for pattern in (_NUMBER, _DATE):
         for m in pattern.finditer(sentence):
             add(m.start(), m.end(), "pattern")
-    return list(found.values())
+    return tuple(found.values())
 
 
-def features(question: str, sentence: str, candidates: list[Span]) -> np.ndarray:
+def features(question: str, sentence: str, candidates: tuple[Span, ...]) -> np.ndarray:
     kind = answer_type(question)
     q_terms = set(terms(question))
     q_words = set(words(question))
