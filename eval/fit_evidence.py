@@ -69,12 +69,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     x, y, groups, questions = collect(items, retriever, args.top_k)
 
     names = sorted(set(groups))
-    held = np.isin(groups, names[::2])
-    half = LogisticRegression(C=args.C, max_iter=5000).fit(x[~held], y[~held])
-    heldout = hits(half.decision_function(x), y, questions, held)
-    print(
-        f"fitted on {len(names) - len(names[::2])} groups, measured on {len(names[::2])}: {heldout}"
-    )
+    heldout: dict = {}
+    if len(names) > 1:
+        held = np.isin(groups, names[::2])
+        half = LogisticRegression(C=args.C, max_iter=5000).fit(x[~held], y[~held])
+        heldout = hits(half.decision_function(x), y, questions, held)
+        print(f"fitted on {len(names) - len(names[::2])} groups, measured on the others: {heldout}")
+    else:
+        print("one group only: no held-out figures")
 
     model = LogisticRegression(C=args.C, max_iter=5000).fit(x, y)
     everything = hits(model.decision_function(x), y, questions, np.ones(len(y), bool))

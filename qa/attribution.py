@@ -7,7 +7,7 @@ import re
 
 _NAME = r"((?:the\s+)?[A-Z][\w’'.\-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.\-]*){0,5})"
 _PATTERNS = [
-    re.compile(rf"according to {_NAME}"),
+    re.compile(r"according to ([^,.;]{3,60})"),
     re.compile(rf",\s*{_NAME}\s+(?:said|says|added|reported|claimed|stated|estimated)\b"),
     re.compile(rf"{_NAME}\s+(?:also\s+)?(?:said|says|reported|claimed|accused|estimated)\b"),
     re.compile(r",\s*((?:the\s+)?[\w’'\- ]{3,40}?(?:agency|office|ministry|service|officials?))\s+said\b"),

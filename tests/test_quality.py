@@ -1,0 +1,98 @@
+"""The parts of the default answerer: fused retrieval, the reader, attribution, conflicting
+figures, abstention, and the fit scripts that produce their weights."""
+
+import json
+
+import pytest
+
+from index.build import build
+from index.chunk import Chunking
+from index.read import Document
+from index.store import save_index
+from qa.attribution import source_of
+from qa.engine import Engine
+from qa.reader import read_answer
+from qa.settings import Settings
+from tests.conftest import ROOT, SEED_FILE
+
+
+def sentence_with(fragment: str) -> str:
+    from index.split import split_sentences
+
+    text = SEED_FILE.read_text(encoding="utf-8")
+    return next(text[s.start : s.end] for s in split_sentences(text) if fragment in text[s.start : s.end])
+
+
+@pytest.mark.parametrize(
+    "question, fragment, expected",
+    [
+        ("How many troops were shipped?", "North Korea has shipped 1,500", "1,500"),
+        ("Who is NATO's chief?", "Mark Rutte", "Mark Rutte"),
+        ("How many active duty troops does North Korea have?", "1.28 million", "1.28 million"),
+        ("When did Russia and North Korea sign a partnership?", "mutual defence pact", "June"),
+    ],
+)
+def test_reader_reads_the_span_asked_for(question, fragment, expected):
+    sentence = sentence_with(fragment)
+    span = read_answer(question, sentence)
+    assert span is not None and sentence[span[0] : span[1]] == expected
+
+
+def test_reader_gives_nothing_when_the_sentence_only_repeats_the_question():
+    assert read_answer("Who is Mark Rutte?", "Mark Rutte.") is None
+
+
+def test_attribution_finds_who_said_it():
+    assert source_of(sentence_with("Vessels belonging")) == "the NIS"
+    assert source_of(sentence_with("1.28 million")) == "South Korea’s latest data"
+    assert source_of("The sky is blue.") is None
+
+
+@pytest.fixture(scope="module")
+def conflicting(tmp_path_factory, embedder):
+    docs = [
+        Document(
+            "agency.txt",
+            "North Korea has shipped 1,500 troops to Russia, the spy agency said on Friday.\n\n"
+            "The weather in Seoul was mild.",
+        ),
+        Document(
+            "president.txt",
+            "North Korea has shipped 12,000 troops to Russia, according to President Zelenskiy.\n\n"
+            "Markets were calm on Monday.",
+        ),
+    ]
+    index_dir = tmp_path_factory.mktemp("conflict") / "index"
+    save_index(build(docs, embedder, Chunking()), index_dir)
+    return Engine(Settings(index_dir=index_dir), embedder)
+
+
+def test_conflicting_figures_are_given_side_by_side_with_their_sources(conflicting):
+    result = conflicting.ask("How many troops has North Korea shipped to Russia?")
+    assert not result.abstained
+    assert "different figures" in result.text
+    assert "1,500 (the spy agency) [" in result.text
+    assert "12,000 (President Zelenskiy) [" in result.text
+    assert {c.doc_id for c in result.citations} == {"agency.txt", "president.txt"}
+
+
+def test_questions_about_what_the_documents_never_mention_are_refused(conflicting):
+    for question in ("Who won the 2022 World Cup?", "What is the capital of Australia?"):
+        result = conflicting.ask(question)
+        assert result.abstained and result.answer is None and not result.citations
+
+
+def test_fit_scripts_write_weights_the_answerer_loads(tmp_path, seed_index_dir):
+    from eval import fit_evidence, fit_reader
+    from qa import evidence, reader
+
+    qa_file = ROOT / "eval" / "seed_qa.jsonl"
+    out = tmp_path / "evidence.json"
+    fit_evidence.main(["--qa", str(qa_file), "--index-dir", str(seed_index_dir), "--out", str(out)])
+    weights = json.loads(out.read_text())
+    assert weights["features"] == list(evidence.FEATURES)
+    assert evidence.load_model(out).coef.shape == (len(evidence.FEATURES),)
+
+    out = tmp_path / "reader.json"
+    fit_reader.main(["--qa", str(qa_file), "--out", str(out)])
+    assert reader.load_model(out).coef.shape == (len(reader.FEATURES),)
