@@ -18,6 +18,7 @@ import numpy as np
 from index.embed import Embedder
 from index.split import split_sentences
 from index.tokens import STOP_WORDS, terms
+from qa.reader import read_answer
 from qa.span import answer_type, candidates, short_answer
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -209,8 +210,9 @@ def snap_answer(
     for claim in claims:
         for n in claim.sources:
             text = sources[n].text
-            best = short_answer(question, text)
-            spans = ([best] if best else []) + [(c.start, c.end) for c in candidates(text, kind)]
+            # the extractive reader's choices first, if the model stated them
+            best = [read_answer(question, text), short_answer(question, text)]
+            spans = [b for b in best if b] + [(c.start, c.end) for c in candidates(text, kind)]
             for start, end in spans:
                 piece = text[start:end]
                 if (
