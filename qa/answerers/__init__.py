@@ -8,8 +8,8 @@ from collections.abc import Callable
 from qa.answer import Answerer
 from qa.answerers.chat import ChatModel
 from qa.answerers.errors import UnknownAnswerer
-from qa.answerers.extractive import StreamingExtractiveAnswerer
 from qa.answerers.generative import GenerativeAnswerer
+from qa.extractive import ExtractiveAnswerer
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 
@@ -58,7 +58,7 @@ class Backend:
 
     def answerer(self, retriever: HybridRetriever) -> Answerer:
         s = self.settings
-        extractive = StreamingExtractiveAnswerer(
+        extractive = ExtractiveAnswerer(
             retriever,
             top_k=s.top_k,
             max_citations=s.max_citations,
