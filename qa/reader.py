@@ -144,8 +144,10 @@ def features(question: str, sentence: str, candidates: tuple[Span, ...]) -> np.n
         row["governed"] = 1.0 if c.governor and set(terms(c.governor)) & q_terms else 0.0
         row["length"] = math.log(1 + len(text.split()))
         row["focus"] = 1.0 if focus and focus[0] in terms(window) else 0.0
-        row["focus_inside"] = 1.0 if focus and focus[0] in stems else 0.0
-        row["focus_head"] = 1.0 if focus and stems and stems[-1] == focus[0] else 0.0
+        # "which fleet" is answered by "the Pacific Fleet"; "how many troops" by "1,500"
+        if focus and kind not in ("number", "date"):
+            row["focus_inside"] = 1.0 if focus[0] in stems else 0.0
+            row["focus_head"] = 1.0 if stems and stems[-1] == focus[0] else 0.0
         row["after_anchor"] = 1.0 if c.start > first_anchor else 0.0
         row["clause"] = 1.0 if same_clause else 0.0
         rows.append([row[f] for f in FEATURES])
