@@ -26,7 +26,7 @@ def load_documents(docs_dir: Path) -> list[Document]:
         raise EvalError(f"no docs folder at {docs_dir}")
     documents = read_documents([docs_dir])
     if not documents:
-        raise EvalError(f"no readable .txt or .md documents in {docs_dir}")
+        raise EvalError(f"no readable .txt, .md, .html or .pdf documents in {docs_dir}")
     return documents
 
 

@@ -32,7 +32,7 @@ def settings_with(**overrides) -> Settings:
 
 @app.command("index")
 def index_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders of .txt/.md documents")],
+    paths: Annotated[list[Path], typer.Argument(help="files or folders of .txt, .md, .html and .pdf documents")],
     index_dir: IndexDir = None,
 ) -> None:
     """Index the documents under PATHS (replacing what the index held); unchanged
