@@ -85,8 +85,8 @@ class StoredIndex:
             "chunking": {"sentences": self.chunking.sentences, "overlap": self.chunking.overlap},
             "counts": {
                 "documents": len(self.documents),
-                "sentences": int(len(self.sentences)),
-                "passages": int(len(self.passages)),
+                "sentences": len(self.sentences),
+                "passages": len(self.passages),
             },
             "documents": {
                 d.doc_id: {

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import Stemmer
 
-_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.U)
+_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -20,7 +20,7 @@ STOP_WORDS = frozenset(
     other our ours ourselves out over own same she should so some such than that the their
     theirs them themselves then there these they this those through to too under until up
     very was we were what when where which while who whom whose why will with would you your
-    yours yourself yourselves s t did does done many much""".split()
+    yours yourself yourselves s t did does done many much""".split()  # noqa: SIM905
 )
 
 

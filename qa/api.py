@@ -146,8 +146,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "model": engine.embedder.name,
             "index_dir": str(settings.index_dir),
             "documents": len(index.documents) if index else 0,
-            "sentences": int(len(index.sentences)) if index else 0,
-            "passages": int(len(index.passages)) if index else 0,
+            "sentences": len(index.sentences) if index else 0,
+            "passages": len(index.passages) if index else 0,
             "error": engine.load_error,
         }
 

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 IndexDir = Annotated[
-    Optional[Path], typer.Option("--index-dir", help="index directory [env QA_INDEX_DIR]")
+    Path | None, typer.Option("--index-dir", help="index directory [env QA_INDEX_DIR]")
 ]
 
 
@@ -63,7 +63,7 @@ def index_cmd(
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     as_json: Annotated[bool, typer.Option("--json", help="print the full JSON response")] = False,
-    top_k: Annotated[Optional[int], typer.Option(help="passages to read")] = None,
+    top_k: Annotated[int | None, typer.Option(help="passages to read")] = None,
     stream: Annotated[
         bool,
         typer.Option(
@@ -104,8 +104,8 @@ def ask(
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="[env QA_HOST]")] = None,
-    port: Annotated[Optional[int], typer.Option(help="[env QA_PORT]")] = None,
+    host: Annotated[str | None, typer.Option(help="[env QA_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="[env QA_PORT]")] = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Serve the HTTP API and the chat page."""

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.tokens import words
+from qa.abstain import abstention_features, answerable_probability
 from qa.answer import NO_ANSWER, Answer, Citation, PassageHit
 from qa.attribution import source_of
-from qa.abstain import abstention_features, answerable_probability
 from qa.evidence import ScoredSentence, score_sentences
 from qa.reader import NO_SPAN_SCORE, best_span, read_answer
 from qa.retrieve import HybridRetriever, Retrieval
 from qa.span import answer_type
+
 
 @dataclass(frozen=True)
 class Reading:

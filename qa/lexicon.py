@@ -3,6 +3,7 @@ terms (and adjacent term pairs) each sentence holds, weighted by IDF."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ from index.tokens import terms
 
 
 def bigrams(ts: list[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(ts, ts[1:])]
+    return [f"{a} {b}" for a, b in itertools.pairwise(ts)]
 
 
 class Lexicon:

@@ -44,7 +44,7 @@ FEATURES = (
 _FOCUS = re.compile(
     r"\b(?:what|which|how many|how much)\s+(?:(?:type|kind|sort|form|part|piece|name|number|"
     r"amount)s?\s+of\s+)?(?:the\s+|a\s+)?(\w+)",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -21,7 +21,7 @@ _NUMBER_WORD = (
 _SCALE = r"(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred))*"
 _NUMBER = re.compile(
     rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[- ]{_NUMBER_WORD})*)\b{_SCALE}",
-    re.I,
+    re.IGNORECASE,
 )
 _DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|to)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"

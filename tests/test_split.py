@@ -1,3 +1,5 @@
+import itertools
+
 from index.split import split_sentences
 from tests.conftest import SEED_FILE
 
@@ -12,7 +14,7 @@ def test_every_seed_sentence_reproduces_from_its_offsets():
     # in order, no overlaps, and nothing but whitespace left between sentences
     covered = "".join(text[s.start : s.end] for s in spans)
     assert "".join(covered.split()) == "".join(text.split())
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 def test_known_sentence_is_whole():
