@@ -153,7 +153,9 @@ def main() -> None:
         build_s = time.perf_counter() - t0
         n_sent = len(built.sentences)
         print(f"corpus: {args.docs} ({len(docs)} documents, {n_sent} sentences)")
-        print(f"ingest, `qa index` end to end (process start, model load, embed, write): {ingest:.2f} s")
+        print(
+            f"ingest, `qa index` end to end (process start, model load, embed, write): {ingest:.2f} s"
+        )
         print(f"ingest, split + embed + BM25 with the model loaded: {build_s:.2f} s")
         print()
         print(f"/ask over HTTP, {len(QUESTIONS)} questions x {args.repeat}, sequential")
@@ -164,12 +166,24 @@ def main() -> None:
             other = Path(tmp) / "against"
             subprocess.run(
                 ["git", "worktree", "add", "--detach", str(other), args.against],
-                cwd=ROOT, check=True, capture_output=True,
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
             )
             other_index = Path(tmp) / "against-index"
             subprocess.run(
-                [sys.executable, "-m", "qa", "index", str(args.docs), "--index-dir", str(other_index)],
-                cwd=other, check=True, capture_output=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "qa",
+                    "index",
+                    str(args.docs),
+                    "--index-dir",
+                    str(other_index),
+                ],
+                cwd=other,
+                check=True,
+                capture_output=True,
             )
             trees.append((args.against, other, other_index))
         try:
@@ -187,7 +201,9 @@ def main() -> None:
             if args.against:
                 subprocess.run(
                     ["git", "worktree", "remove", "--force", str(Path(tmp) / "against")],
-                    cwd=ROOT, check=False, capture_output=True,
+                    cwd=ROOT,
+                    check=False,
+                    capture_output=True,
                 )
 
 

@@ -37,7 +37,7 @@ def guess_title(doc_id: str, text: str, first: Span | None) -> str:
     """A short first line standing alone is a heading; otherwise the file name says most."""
     if first is not None and first.start < 200:
         line = text[first.start : first.end]
-        if "\n" not in line and len(line.split()) <= 12 and line[-1:] not in ".!?:;,”\"":
+        if "\n" not in line and len(line.split()) <= 12 and line[-1:] not in '.!?:;,”"':
             return line
     stem = Path(doc_id).stem
     return re.sub(r"[_\-]+", " ", stem).strip()

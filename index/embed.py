@@ -79,4 +79,6 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     try:
         return EMBEDDERS[name]()
     except KeyError:
-        raise ValueError(f"unknown embedding model {name!r}; valid: {', '.join(EMBEDDERS)}") from None
+        raise ValueError(
+            f"unknown embedding model {name!r}; valid: {', '.join(EMBEDDERS)}"
+        ) from None

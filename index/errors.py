@@ -7,7 +7,9 @@ class IndexError_(Exception):
 
 class IndexNotFound(IndexError_):
     def __init__(self, path: str) -> None:
-        super().__init__(f"no index at {path}: build one with `qa index seeds/` (or `qa index DIR`)")
+        super().__init__(
+            f"no index at {path}: build one with `qa index seeds/` (or `qa index DIR`)"
+        )
         self.path = path
 
 

@@ -10,7 +10,9 @@ _PATTERNS = [
     re.compile(r"according to ([^,.;]{3,60})"),
     re.compile(rf",\s*{_NAME}\s+(?:said|says|added|reported|claimed|stated|estimated)\b"),
     re.compile(rf"{_NAME}\s+(?:also\s+)?(?:said|says|reported|claimed|accused|estimated)\b"),
-    re.compile(r",\s*((?:the\s+)?[\w’'\- ]{3,40}?(?:agency|office|ministry|service|officials?))\s+said\b"),
+    re.compile(
+        r",\s*((?:the\s+)?[\w’'\- ]{3,40}?(?:agency|office|ministry|service|officials?))\s+said\b"
+    ),
 ]
 
 

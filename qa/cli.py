@@ -32,7 +32,9 @@ def settings_with(**overrides) -> Settings:
 
 @app.command("index")
 def index_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders of .txt, .md, .html and .pdf documents")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="files or folders of .txt, .md, .html and .pdf documents")
+    ],
     index_dir: IndexDir = None,
 ) -> None:
     """Index the documents under PATHS (replacing what the index held); unchanged
@@ -99,7 +101,9 @@ def ask(
     for c in result.citations:
         typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}")
     if result.fallback:
-        typer.echo(f"(the model's reply could not be grounded: this is the {result.fallback} answer)")
+        typer.echo(
+            f"(the model's reply could not be grounded: this is the {result.fallback} answer)"
+        )
 
 
 @app.command()

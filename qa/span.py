@@ -49,17 +49,21 @@ class Candidate:
 
 def answer_type(question: str) -> str:
     q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|old|far|large|big|tall|high|fast|often)\b", q) or re.search(
+    if re.search(
+        r"\bhow (?:many|much|long|old|far|large|big|tall|high|fast|often)\b", q
+    ) or re.search(
         r"\bwhat (?:percentage|percent|number|amount|proportion|fraction|size|population)\b", q
     ):
         return "number"
-    if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time|century|decade|period)\b", q) or re.search(
-        r"\b(?:which|in what) (?:year|date|day|month|century|decade)\b", q
-    ):
+    if re.search(
+        r"\bwhen\b|\bwhat (?:year|date|day|month|time|century|decade|period)\b", q
+    ) or re.search(r"\b(?:which|in what) (?:year|date|day|month|century|decade)\b", q):
         return "date"
     if re.search(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|people|name)\b", q):
         return "person"
-    if re.search(r"\bwhere\b|\b(?:what|which) (?:city|country|state|place|town|region|continent)\b", q):
+    if re.search(
+        r"\bwhere\b|\b(?:what|which) (?:city|country|state|place|town|region|continent)\b", q
+    ):
         return "place"
     return "other"
 

@@ -60,7 +60,9 @@ def test_bad_questions_are_422_with_a_message(client, payload, fragment):
 
 
 def test_malformed_json_is_422(client):
-    r = client.post("/ask", content=b'{"question": "Who', headers={"content-type": "application/json"})
+    r = client.post(
+        "/ask", content=b'{"question": "Who', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     assert "JSON" in r.text
 

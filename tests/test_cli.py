@@ -13,7 +13,12 @@ QA = [sys.executable, "-m", "qa"]
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*QA, *args], capture_output=True, text=True, timeout=300, check=False, env={**os.environ, **(env or {})}
+        [*QA, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -20,7 +20,9 @@ def sentence_with(fragment: str) -> str:
     from index.split import split_sentences
 
     text = SEED_FILE.read_text(encoding="utf-8")
-    return next(text[s.start : s.end] for s in split_sentences(text) if fragment in text[s.start : s.end])
+    return next(
+        text[s.start : s.end] for s in split_sentences(text) if fragment in text[s.start : s.end]
+    )
 
 
 @pytest.mark.parametrize(

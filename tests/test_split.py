@@ -27,7 +27,9 @@ def test_known_sentence_is_whole():
 
 
 def test_blank_lines_are_boundaries_and_offsets_count_characters_not_bytes():
-    text = "Überschrift\n\nDer Zug fährt um 9 Uhr. Er kommt an.\n\n\n  Dr. Smith left at 5 p.m. today."
+    text = (
+        "Überschrift\n\nDer Zug fährt um 9 Uhr. Er kommt an.\n\n\n  Dr. Smith left at 5 p.m. today."
+    )
     spans = split_sentences(text)
     got = [text[s.start : s.end] for s in spans]
     assert got[0] == "Überschrift"
