@@ -13,7 +13,6 @@ half are printed for a few thresholds; then it is fitted on everything and writt
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from qa.abstain import FEATURES, WEIGHTS_FILE
 from qa.engine import Engine
+from qa.linear import weights_json
 from qa.settings import Settings
 
 
@@ -87,17 +87,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"all, threshold {t}: {refusals(p_all, u, everything, t)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps(
-            {
-                "features": list(FEATURES),
-                "coef": [round(float(c), 6) for c in model.coef_[0]],
-                "intercept": round(float(model.intercept_[0]), 6),
-                "fitted_on": f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
-                f"unanswerable (share {args.share}, seed {args.seed})",
-            },
-            indent=1,
-        )
-        + "\n",
+        weights_json(
+            FEATURES,
+            model.coef_[0],
+            model.intercept_[0],
+            fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
+            f"unanswerable (share {args.share}, seed {args.seed})",
+        ),
         encoding="utf-8",
     )
     print(f"wrote {args.out}")

@@ -13,7 +13,6 @@ prints hit@1/@2/@3 on the other half, so the figures are not measured on trainin
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from eval.data import QAItem, load_qa
 from index.embed import load_embedder
 from index.store import load_index
 from qa.evidence import FEATURES, WEIGHTS_FILE, candidate_features
+from qa.linear import weights_json
 from qa.retrieve import HybridRetriever
 from qa.threads import set_query_threads
 
@@ -83,17 +83,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"fitted and measured on all {len(items)} questions: {everything}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps(
-            {
-                "features": list(FEATURES),
-                "coef": [round(float(c), 6) for c in model.coef_[0]],
-                "intercept": round(float(model.intercept_[0]), 6),
-                "fitted_on": f"{args.qa.name}: {len(items)} answerable questions, top_k={args.top_k}",
-                "heldout_groups": heldout,
-            },
-            indent=1,
-        )
-        + "\n",
+        weights_json(
+            FEATURES,
+            model.coef_[0],
+            model.intercept_[0],
+            fitted_on=f"{args.qa.name}: {len(items)} answerable questions, top_k={args.top_k}",
+            heldout_groups=heldout,
+        ),
         encoding="utf-8",
     )
     print(f"wrote {args.out}")

@@ -12,7 +12,6 @@ heuristic of qa/span.py on the same sentences."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tqdm import tqdm
 
 from eval.data import load_qa
 from eval.metrics import best_f1
+from qa.linear import weights_json
 from qa.reader import FEATURES, WEIGHTS_FILE, features, spans
 from qa.span import short_answer
 
@@ -87,21 +87,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = LogisticRegression(C=args.C, max_iter=5000).fit(x, y)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps(
-            {
-                "features": list(FEATURES),
-                "coef": [round(float(c), 6) for c in model.coef_[0]],
-                "intercept": round(float(model.intercept_[0]), 6),
-                "fitted_on": f"{args.qa.name}: evidence sentences of {len(items)} questions",
-                "heldout_groups": {
-                    "reader_f1": round(reader_f1, 4),
-                    "pattern_f1": round(pattern_f1, 4),
-                    "ceiling_f1": round(ceiling, 4),
-                },
+        weights_json(
+            FEATURES,
+            model.coef_[0],
+            model.intercept_[0],
+            fitted_on=f"{args.qa.name}: evidence sentences of {len(items)} questions",
+            heldout_groups={
+                "reader_f1": round(reader_f1, 4),
+                "pattern_f1": round(pattern_f1, 4),
+                "ceiling_f1": round(ceiling, 4),
             },
-            indent=1,
-        )
-        + "\n",
+        ),
         encoding="utf-8",
     )
     print(f"wrote {args.out}")

@@ -7,14 +7,12 @@ the question is answered by the documents; below ``abstain_below`` the service s
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from qa.evidence import ScoredSentence
+from qa.linear import LinearModel, load_linear
 from qa.retrieve import HybridRetriever, Retrieval
 
 WEIGHTS_FILE = Path(__file__).parent / "weights" / "abstain.json"
@@ -31,18 +29,8 @@ FEATURES = (
 )
 
 
-@dataclass(frozen=True)
-class Model:
-    coef: np.ndarray
-    intercept: float
-
-
-@lru_cache(maxsize=4)
-def load_model(path: Path = WEIGHTS_FILE) -> Model:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data["features"]) != FEATURES:
-        raise ValueError(f"{path} was fitted on other features: refit with eval.fit_abstain")
-    return Model(np.array(data["coef"], dtype=np.float64), float(data["intercept"]))
+def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
+    return load_linear(path, FEATURES)
 
 
 def abstention_features(
@@ -77,5 +65,4 @@ def abstention_features(
 
 
 def answerable_probability(features: np.ndarray) -> float:
-    model = load_model()
-    return float(1.0 / (1.0 + np.exp(-(features @ model.coef + model.intercept))))
+    return float(load_model().probability(features))

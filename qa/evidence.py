@@ -5,15 +5,14 @@ it holds the answer, which also decides whether to answer at all."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from qa.lexicon import bigrams
+from qa.linear import LinearModel, load_linear
 from qa.retrieve import HybridRetriever, Retrieval
 from qa.span import answer_type, has_typed_candidate
 
@@ -40,21 +39,8 @@ class ScoredSentence:
     passage_rank: int
 
 
-@dataclass(frozen=True)
-class Model:
-    coef: np.ndarray
-    intercept: float
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
-
-
-@lru_cache(maxsize=4)
-def load_model(path: Path = WEIGHTS_FILE) -> Model:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data["features"]) != FEATURES:
-        raise ValueError(f"{path} was fitted on other features: refit with eval.fit_evidence")
-    return Model(np.array(data["coef"], dtype=np.float64), float(data["intercept"]))
+def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
+    return load_linear(path, FEATURES)
 
 
 def candidate_features(

@@ -6,7 +6,6 @@ does not already say) and scored by a logistic model fitted on a Q&A set
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.tokens import STOP_WORDS, terms, words
+from qa.linear import LinearModel, load_linear
 from qa.span import _DATE, _NUMBER, answer_type
 
 WEIGHTS_FILE = Path(__file__).parent / "weights" / "reader.json"
@@ -151,18 +151,8 @@ def features(question: str, sentence: str, candidates: tuple[Span, ...]) -> np.n
     return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
 
-@dataclass(frozen=True)
-class Model:
-    coef: np.ndarray
-    intercept: float
-
-
-@lru_cache(maxsize=4)
-def load_model(path: Path = WEIGHTS_FILE) -> Model:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data["features"]) != FEATURES:
-        raise ValueError(f"{path} was fitted on other features: refit with eval.fit_reader")
-    return Model(np.array(data["coef"], dtype=np.float64), float(data["intercept"]))
+def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
+    return load_linear(path, FEATURES)
 
 
 NO_SPAN_SCORE = -10.0
@@ -178,8 +168,7 @@ def best_span(question: str, sentence: str) -> tuple[int, int, float] | None:
     novel = x[:, FEATURES.index("novel_share")] > 0
     if not novel.any():
         return None
-    model = load_model()
-    score = x @ model.coef + model.intercept
+    score = load_model().score(x)
     score[~novel] = -np.inf
     k = int(np.argmax(score))
     return candidates[k].start, candidates[k].end, float(score[k])
