@@ -60,7 +60,10 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, top_k: int | None = None) -> Answer:
         t0 = time.perf_counter()
-        reading = self.read(question, top_k)
+        return self.answer_from(question, self.read(question, top_k), t0)
+
+    def answer_from(self, question: str, reading: Reading, t0: float) -> Answer:
+        """The answer, or the abstention, that a reading supports (``t0``: when it began)."""
         ranked, span = reading.ranked, reading.span
         passages = self._passages(reading.retrieval)
         confidence = (

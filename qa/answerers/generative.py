@@ -15,7 +15,6 @@ from qa.answer import NO_ANSWER, Answer, Citation
 from qa.answerers.chat import ChatModel, Message
 from qa.answerers.grounding import DEFAULT_THRESHOLDS, Grounding, Source, Thresholds, ground
 from qa.answerers.prompt import build_messages
-from qa.evidence import score_sentences
 from qa.extractive import ExtractiveAnswerer
 
 log = logging.getLogger(__name__)
@@ -70,13 +69,16 @@ class GenerativeAnswerer:
     def _prepare(self, question: str, top_k: int | None) -> _Prepared:
         """The extractive answer (also the fallback) and the sentences the model will see;
         none when the evidence is too weak to answer at all."""
-        fallback = replace(self.extractive.answer(question, top_k), grounded=True, fallback=None)
+        t0 = time.perf_counter()
+        reading = self.extractive.read(question, top_k)
+        fallback = replace(
+            self.extractive.answer_from(question, reading, t0), grounded=True, fallback=None
+        )
         if fallback.abstained:
             return _Prepared(fallback, [], np.zeros((0, 1)), [])
         t0 = time.perf_counter()
         retriever = self.extractive.retriever
-        retrieval = retriever.retrieve(question, top_k or self.extractive.top_k)
-        ranked = score_sentences(retriever, retrieval)[: self.sources]
+        ranked = reading.ranked[: self.sources]
         index = retriever.index
         sources = []
         for n, s in enumerate(ranked, start=1):
