@@ -38,7 +38,7 @@ class ExtractiveAnswerer:
         retriever: HybridRetriever,
         top_k: int = 5,
         max_citations: int = 3,
-        abstain_below: float = 0.35,
+        abstain_below: float = 0.33,
     ) -> None:
         self.retriever = retriever
         self.top_k = top_k

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
         10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"
     )
     abstain_below: float = Field(
-        0.35,
+        0.33,
         ge=0.0,
         le=1.0,
         description="abstain when the probability that the documents answer is below this "
