@@ -18,6 +18,7 @@ import numpy as np
 from index.embed import Embedder
 from index.split import split_sentences
 from index.tokens import STOP_WORDS, terms
+from qa.answer import Citation
 from qa.reader import read_answer
 from qa.span import answer_type, candidates, short_answer
 
@@ -37,16 +38,8 @@ _DECLINE = re.compile(
 MAX_ANSWER_WORDS = 8
 
 
-@dataclass(frozen=True)
-class Source:
-    """A retrieved sentence as the model saw it: ``[n] text``."""
-
-    n: int
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    score: float
+# A retrieved sentence as the model saw it, ``[n] text``: the fields of a citation.
+Source = Citation
 
 
 @dataclass(frozen=True)
