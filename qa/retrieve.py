@@ -63,11 +63,10 @@ class HybridRetriever:
             nominees.update(self.passages_of[i])
         ids = np.fromiter(nominees, dtype=np.int64)
 
-        dense_s_all = self.sentence_matrix @ qvec
         scores = (
             WEIGHTS["dense_passage"] * (self.passage_matrix[ids] @ qvec)
             + WEIGHTS["bm25_passage"] * bm25_p[ids]
-            + WEIGHTS["dense_sentence"] * self._best_in_passage(dense_s_all, ids)
+            + WEIGHTS["dense_sentence"] * self._best_dense_in_passage(qvec, ids)
             + WEIGHTS["bm25_sentence"] * self._best_in_passage(bm25_s, ids)
         )
         order = np.argsort(-scores)[:top_k]
@@ -78,6 +77,13 @@ class HybridRetriever:
             passages=[int(ids[o]) for o in order],
             passage_scores=[float(scores[o]) for o in order],
             sentence_bm25=bm25_s,
+        )
+
+    def _best_dense_in_passage(self, qvec: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
+        """Each passage's best sentence cosine, computed for the nominees' sentences only."""
+        spans = self.index.passages[passage_ids]
+        return np.array(
+            [(self.sentence_matrix[first:last] @ qvec).max() for _, first, last in spans]
         )
 
     def _best_in_passage(self, sentence_scores: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
