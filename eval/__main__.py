@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-
-import typer
-
 from eval.cli import app
-from index.errors import IndexError_
-from qa.errors import QAError
+from qa.cli import run_cli
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        app()
-    except (QAError, IndexError_, OSError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    run_cli(app)
 
 
 if __name__ == "__main__":

@@ -124,10 +124,15 @@ def serve(
 app.command("eval")(eval_cmd)
 
 
-def main() -> None:
+def run_cli(cli: typer.Typer) -> None:
+    """Run a typer app with one-line errors and a non-zero exit instead of tracebacks."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app()
+        cli()
     except (QAError, IndexError_, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def main() -> None:
+    run_cli(app)
