@@ -26,7 +26,7 @@ from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from qa.abstain import FEATURES, WEIGHTS_FILE
 from qa.engine import Engine
-from qa.linear import weights_json
+from qa.linear import write_weights
 from qa.settings import Settings
 
 
@@ -85,16 +85,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     everything = np.ones(len(u), bool)
     for t in (0.3, 0.4, 0.5, 0.6):
         print(f"all, threshold {t}: {refusals(p_all, u, everything, t)}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        weights_json(
-            FEATURES,
-            model.coef_[0],
-            model.intercept_[0],
-            fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
-            f"unanswerable (share {args.share}, seed {args.seed})",
-        ),
-        encoding="utf-8",
+    write_weights(
+        args.out,
+        FEATURES,
+        model.coef_[0],
+        model.intercept_[0],
+        fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
+        f"unanswerable (share {args.share}, seed {args.seed})",
     )
     print(f"wrote {args.out}")
 

@@ -24,7 +24,7 @@ from eval.data import QAItem, load_qa
 from index.embed import load_embedder
 from index.store import load_index
 from qa.evidence import FEATURES, WEIGHTS_FILE, candidate_features
-from qa.linear import weights_json
+from qa.linear import write_weights
 from qa.retrieve import HybridRetriever
 from qa.threads import set_query_threads
 
@@ -81,16 +81,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = LogisticRegression(C=args.C, max_iter=5000).fit(x, y)
     everything = hits(model.decision_function(x), y, questions, np.ones(len(y), bool))
     print(f"fitted and measured on all {len(items)} questions: {everything}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        weights_json(
-            FEATURES,
-            model.coef_[0],
-            model.intercept_[0],
-            fitted_on=f"{args.qa.name}: {len(items)} answerable questions, top_k={args.top_k}",
-            heldout_groups=heldout,
-        ),
-        encoding="utf-8",
+    write_weights(
+        args.out,
+        FEATURES,
+        model.coef_[0],
+        model.intercept_[0],
+        fitted_on=f"{args.qa.name}: {len(items)} answerable questions, top_k={args.top_k}",
+        heldout_groups=heldout,
     )
     print(f"wrote {args.out}")
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from eval.data import load_qa
 from eval.metrics import best_f1
-from qa.linear import weights_json
+from qa.linear import write_weights
 from qa.reader import FEATURES, WEIGHTS_FILE, features, spans
 from qa.span import short_answer
 
@@ -85,20 +85,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"best candidate (ceiling) {ceiling:.3f}"
     )
     model = LogisticRegression(C=args.C, max_iter=5000).fit(x, y)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        weights_json(
-            FEATURES,
-            model.coef_[0],
-            model.intercept_[0],
-            fitted_on=f"{args.qa.name}: evidence sentences of {len(items)} questions",
-            heldout_groups={
-                "reader_f1": round(reader_f1, 4),
-                "pattern_f1": round(pattern_f1, 4),
-                "ceiling_f1": round(ceiling, 4),
-            },
-        ),
-        encoding="utf-8",
+    write_weights(
+        args.out,
+        FEATURES,
+        model.coef_[0],
+        model.intercept_[0],
+        fitted_on=f"{args.qa.name}: evidence sentences of {len(items)} questions",
+        heldout_groups={
+            "reader_f1": round(reader_f1, 4),
+            "pattern_f1": round(pattern_f1, 4),
+            "ceiling_f1": round(ceiling, 4),
+        },
     )
     print(f"wrote {args.out}")
 

@@ -32,17 +32,15 @@ def load_linear(path: Path, features: tuple[str, ...]) -> LinearModel:
     return LinearModel(np.array(data["coef"], dtype=np.float64), float(data["intercept"]))
 
 
-def weights_json(features: tuple[str, ...], coef: np.ndarray, intercept: float, **info) -> str:
+def write_weights(
+    path: Path, features: tuple[str, ...], coef: np.ndarray, intercept: float, **info
+) -> None:
     """What the fit scripts write: the features, their weights, and how they were fitted."""
-    return (
-        json.dumps(
-            {
-                "features": list(features),
-                "coef": [round(float(c), 6) for c in coef],
-                "intercept": round(float(intercept), 6),
-                **info,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    data = {
+        "features": list(features),
+        "coef": [round(float(c), 6) for c in coef],
+        "intercept": round(float(intercept), 6),
+        **info,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
