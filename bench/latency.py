@@ -3,6 +3,8 @@ machine and with a second process keeping one core busy, at 1 and 2 torch thread
 
     .venv/bin/python bench/latency.py [--docs seeds] [--repeat 2] [--against REV]
 
+The tree is measured twice: as it answers by default (with the trained cross-encoder
+when its weights are there) and with QA_TRAINED_MODEL=false (the heuristics alone).
 --against REV also measures the code of git revision REV (checked out into a temporary
 worktree, same virtual environment, same run), e.g. the walking skeleton 08cc55b.
 
@@ -79,9 +81,14 @@ def busy_core(enabled: bool):
 
 
 @contextmanager
-def server(index_dir: Path, threads: int, cwd: Path = ROOT):
+def server(index_dir: Path, threads: int, cwd: Path = ROOT, extra: dict | None = None):
     port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_TORCH_THREADS": str(threads)}
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(index_dir),
+        "QA_TORCH_THREADS": str(threads),
+        **(extra or {}),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -161,7 +168,10 @@ def main() -> None:
         print(f"/ask over HTTP, {len(QUESTIONS)} questions x {args.repeat}, sequential")
         print("| code | threads | other core | p50 ms | p95 ms | max ms |")
         print("|---|---|---|---|---|---|")
-        trees = [("this tree", ROOT, index_dir)]
+        trees = [
+            ("this tree", ROOT, index_dir, {}),
+            ("this tree, heuristics only", ROOT, index_dir, {"QA_TRAINED_MODEL": "false"}),
+        ]
         if args.against:
             other = Path(tmp) / "against"
             subprocess.run(
@@ -185,11 +195,11 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-            trees.append((args.against, other, other_index))
+            trees.append((args.against, other, other_index, {}))
         try:
-            for name, cwd, idx in trees:
+            for name, cwd, idx, extra in trees:
                 for threads in (1, 2):
-                    with server(idx, threads, cwd) as url:
+                    with server(idx, threads, cwd, extra) as url:
                         for busy in (False, True):
                             with busy_core(busy):
                                 times = measure(url, args.repeat)

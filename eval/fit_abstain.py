@@ -1,4 +1,6 @@
-"""Fit the abstention model (qa/weights/abstain.json) on questions made unanswerable.
+"""Fit the abstention model on questions made unanswerable: for the trained cross-encoder
+(written beside it, qa/models/cross/abstain.json) or, with --heuristics or when there is
+no trained model, for the heuristics (qa/weights/abstain.json).
 
     python -m eval.fit_abstain --qa ../shared/data/squad11-dev13/qa.jsonl \\
         --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index
@@ -24,7 +26,8 @@ from eval.collection import ensure_index, excluded_index_dir, load_documents
 from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
-from qa.abstain import FEATURES, WEIGHTS_FILE
+from qa.abstain import ABSTAIN_WEIGHTS, FEATURES, WEIGHTS_FILE
+from qa.cross import MODEL_DIR
 from qa.engine import Engine
 from qa.linear import write_weights
 from qa.settings import Settings
@@ -45,7 +48,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--index-dir", type=Path, required=True, help="index of all of --docs")
     parser.add_argument("--share", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument(
+        "--trained-model",
+        type=Path,
+        default=MODEL_DIR,
+        help="the trained cross-encoder to fit with (its abstain.json is written)",
+    )
+    parser.add_argument(
+        "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"
+    )
+    parser.add_argument("--out", type=Path, help="default: where the answerer looks for it")
     args = parser.parse_args(argv)
 
     items = load_qa(args.qa).items
@@ -55,12 +67,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     kept = [d for d in documents if d.doc_id not in exclusion.docs]
     settings = Settings(
-        index_dir=excluded_index_dir(args.index_dir, set(exclusion.docs)), abstain_below=0.0
+        index_dir=excluded_index_dir(args.index_dir, set(exclusion.docs)),
+        abstain_below=0.0,
+        trained_model=not args.heuristics,
+        trained_model_dir=args.trained_model,
     )
     embedder = load_embedder(settings.model)
     ensure_index(kept, settings.index_dir, embedder, settings.chunking, (args.index_dir,))
     engine = Engine(settings, embedder)
     answerer = engine.answerer
+    cross = engine.backend.cross
+    out = args.out or (cross.directory / ABSTAIN_WEIGHTS if cross else WEIGHTS_FILE)
+    print(
+        f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
+    )
     rows, unanswerable, groups = [], [], []
     for item in tqdm(exclusion.items, desc="reading", unit="q", disable=None):
         reading = answerer.read(item.question)
@@ -86,14 +106,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     for t in (0.3, 0.4, 0.5, 0.6):
         print(f"all, threshold {t}: {refusals(p_all, u, everything, t)}")
     write_weights(
-        args.out,
+        out,
         FEATURES,
         model.coef_[0],
         model.intercept_[0],
         fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
         f"unanswerable (share {args.share}, seed {args.seed})",
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

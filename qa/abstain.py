@@ -16,6 +16,8 @@ from qa.linear import LinearModel, load_linear
 from qa.retrieve import HybridRetriever, Retrieval
 
 WEIGHTS_FILE = Path(__file__).parent / "weights" / "abstain.json"
+# the trained cross-encoder's scores need their own fit, kept beside its weights
+ABSTAIN_WEIGHTS = "abstain.json"
 
 FEATURES = (
     "best",  # probability that the best sentence holds the answer
@@ -64,5 +66,5 @@ def abstention_features(
     )
 
 
-def answerable_probability(features: np.ndarray) -> float:
-    return float(load_model().probability(features))
+def answerable_probability(features: np.ndarray, weights: Path | None = None) -> float:
+    return float(load_model(weights or WEIGHTS_FILE).probability(features))

@@ -144,6 +144,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         return {
             "ready": engine.ready,
             "model": engine.embedder.name,
+            "answerer": engine.backend.name,
+            "reranker": str(cross.directory) if (cross := engine.backend.cross) else None,
             "index_dir": str(settings.index_dir),
             "documents": len(index.documents) if index else 0,
             "sentences": len(index.sentences) if index else 0,

