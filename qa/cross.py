@@ -125,6 +125,9 @@ class CrossReader:
         reads: list[CrossRead | None] = [None] * len(sentences)
         for rows in similar_lengths([len(ids) for ids in enc["input_ids"]]):
             for row, read in zip(rows, self._forward(enc, rows)):
+                if read.start >= 0:
+                    start, end = snap(sentences[row], read.start, read.end)
+                    read = CrossRead(read.relevance, start, end, read.span_score)
                 reads[row] = read
         return [r for r in reads if r is not None]
 
@@ -170,6 +173,28 @@ class CrossReader:
         return sorted(scored, key=lambda t: -t[1])
 
 
+def snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to whole words: a span never starts or ends inside a word or a number
+    ("500" of "1,500" becomes "1,500"), whatever word pieces the model chose."""
+
+    def inside(k: int) -> bool:  # is the boundary between text[k-1] and text[k] in a word?
+        if k <= 0 or k >= len(text):
+            return False
+        left, right = text[k - 1], text[k]
+        if left.isalnum() and right.isalnum():
+            return True
+        digits = lambda i: 0 <= i < len(text) and text[i].isdigit()
+        return (left in ",." and digits(k - 2) and right.isdigit()) or (
+            right in ",." and left.isdigit() and digits(k + 1)
+        )
+
+    while inside(start):
+        start -= 1
+    while inside(end):
+        end += 1
+    return start, end
+
+
 def similar_lengths(lengths: list[int], waste: float = 0.25) -> list[list[int]]:
     """Rows grouped so padding each group to its longest adds at most ``waste`` of its
     tokens: one padded batch of a short and a long sentence costs more on a CPU than two."""
@@ -205,9 +230,11 @@ def load_reader(directory: Path = MODEL_DIR) -> CrossReader | None:
             "no trained model at %s: sentences and spans are chosen by the heuristics", directory
         )
         return None
+    from safetensors import SafetensorError
+
     try:
         return CrossReader(directory)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         raise TrainedModelError(
             f"cannot load the trained model in {directory} ({type(exc).__name__}: {exc}); "
             "retrain it (python -m eval.train_cross) or set QA_TRAINED_MODEL=false"
