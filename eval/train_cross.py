@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -33,133 +32,18 @@ from tqdm import tqdm
 
 from eval import fit_abstain
 from eval.collection import ensure_index, load_documents
-from eval.data import QAItem, load_qa
+from eval.cross_data import encode, holds, make_pairs, prior_logit, ranked_candidates, split
+from eval.data import load_qa
 from eval.metrics import best_f1
+from eval.model_card import write_card
 from index.embed import load_embedder
 from index.store import load_index
 from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, similar_lengths
-from qa.evidence import score_sentences
 from qa.reader import best_span
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.span import short_answer
 from qa.threads import set_query_threads
-
-
-@dataclass(frozen=True)
-class Pair:
-    question: int  # index of the question: its pairs are ranked against each other
-    text: str
-    sentence: str
-    label: bool
-    answer: tuple[int, int] | None  # characters in the sentence
-    prior: float  # the untrained pipeline's logit for the sentence
-    ranked: bool  # among the candidates the pipeline nominates (else: span loss only)
-
-
-def group_of(item: QAItem) -> str:
-    return item.doc.split("__")[0]
-
-
-def split(items: Sequence[QAItem]) -> tuple[list[QAItem], list[QAItem], str]:
-    """(training items, held-out items, how they were split)."""
-    names = sorted({group_of(i) for i in items})
-    if len(names) >= 3:
-        held = set(names[1::3])
-        return (
-            [i for i in items if group_of(i) not in held],
-            [i for i in items if group_of(i) in held],
-            f"by group: held out {', '.join(sorted(held))}",
-        )
-    return (
-        [i for n, i in enumerate(items) if n % 5],
-        [i for n, i in enumerate(items) if not n % 5],
-        "by question (fewer than three groups): every fifth held out",
-    )
-
-
-def locate(sentence: str, answers: Sequence[str]) -> tuple[int, int] | None:
-    for answer in answers:
-        k = sentence.find(answer)
-        if k >= 0:
-            return k, k + len(answer)
-    lowered = sentence.lower()
-    for answer in answers:
-        k = lowered.find(answer.lower())
-        if k >= 0:
-            return k, k + len(answer)
-    return None
-
-
-def prior_logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def holds(sentence: str, answers: Sequence[str]) -> bool:
-    return any(a in sentence for a in answers)
-
-
-def ranked_candidates(items: Sequence[QAItem], retriever: HybridRetriever, top_k: int):
-    """The untrained pipeline's ranked (sentence id, probability) per question."""
-    out = []
-    for item in tqdm(items, desc="retrieving", unit="q", disable=None):
-        ranked = score_sentences(retriever, retriever.retrieve(item.question, top_k))
-        out.append([(s.sentence, s.score) for s in ranked])
-    return out
-
-
-def make_pairs(items, ranked, index, candidates: int) -> list[Pair]:
-    """Per question, the pipeline's best ``candidates`` sentences (ranked against each
-    other), and its evidence sentence when they miss it (for the span head only)."""
-    pairs = []
-    for q, (item, scored) in enumerate(zip(items, ranked)):
-        texts = []
-        for i, p in scored[:candidates]:
-            t = index.sentence_text(i)
-            texts.append(t)
-            label = holds(t, item.answers)
-            answer = locate(t, item.answers) if label else None
-            pairs.append(Pair(q, item.question, t, label, answer, prior_logit(p), True))
-        if item.evidence and item.evidence not in texts:
-            answer = locate(item.evidence, item.answers)
-            pairs.append(Pair(q, item.question, item.evidence, True, answer, 0.0, False))
-    return pairs
-
-
-def encode(tokenizer, pairs: Sequence[Pair], max_length: int) -> list[dict]:
-    enc = tokenizer(
-        [p.text for p in pairs],
-        [p.sentence for p in pairs],
-        truncation="longest_first",
-        max_length=max_length,
-        return_offsets_mapping=True,
-    )
-    examples = []
-    for k, pair in enumerate(pairs):
-        seq = enc.sequence_ids(k)
-        offsets = enc["offset_mapping"][k]
-        start = end = 0  # [CLS]: no answer in this sentence
-        if pair.answer is not None:
-            a, b = pair.answer
-            inside = [
-                t for t, s in enumerate(seq) if s == 1 and offsets[t][1] > a and offsets[t][0] < b
-            ]
-            if inside:
-                start, end = inside[0], inside[-1]
-        examples.append(
-            {
-                "input_ids": enc["input_ids"][k],
-                "token_type_ids": enc["token_type_ids"][k],
-                "label": float(pair.label),
-                "start": start,
-                "end": end,
-                "question": pair.question,
-                "prior": pair.prior,
-                "ranked": pair.ranked,
-            }
-        )
-    return examples
 
 
 def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
@@ -287,90 +171,6 @@ def save(model, config, tokenizer, out: Path, meta: dict) -> None:
     config.to_json_file(str(out / "config.json"))
     tokenizer.save_pretrained(str(out))
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-
-
-CARD = """# Cross-encoder reranker and reader (qa/models/cross)
-
-What `qa` uses by default to rank the retrieved sentences and to read the short answer
-from the best one (qa/cross.py). Retrain with `python -m eval.train_cross` (top-level
-README, "Train the reranker and reader").
-
-- **Base**: {base}. Apache-2.0.
-- **Heads**: relevance (a logit from [CLS], added to the untrained pipeline's logit for the
-  sentence) and span (start and end logits per token; [CLS] means "no answer here"),
-  trained together with one loss: per question, the listwise softmax cross-entropy of the
-  summed logits over the pipeline's candidates, half their binary cross-entropy, and the
-  mean of the start and end cross-entropies.
-- **Input**: `[CLS] question [SEP] sentence [SEP]`, at most {max_length} tokens; spans of at
-  most {max_answer_tokens} tokens; the {candidates} best sentences of the untrained
-  pipeline are reranked per question.
-- **Storage**: fp16 safetensors, run as fp32 on the CPU.
-
-## Data
-{qa}, split {split}. {questions} training questions gave {pairs} (question, sentence) pairs,
-{positives} of them positive: sentences of the retrieved passages holding a gold answer,
-and each question's evidence sentence (for the span head only when the pipeline does not
-nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question. The data is SQuAD 1.1
-development data (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it, are
-shared under CC BY-SA 4.0 with this attribution.
-
-## Training
-`{command}` ({total_minutes} minutes in all, with retrieval, held-out figures and the
-abstention fit).
-
-{epochs} epochs{stopped}, batch {batch}, AdamW lr {lr} with linear warm-up (10%) and decay,
-seed {seed}, on the CPU (2 cores): {minutes} minutes. Mean loss per epoch: {losses}.
-
-## Figures on the held-out groups ({heldout_questions} questions, never trained on)
-| | untrained pipeline | trained |
-|---|---|---|
-| evidence hit@1 (answer-bearing sentence ranked first) | {hit1_before} | {hit1_after} |
-| evidence hit@3 | {hit3_before} | {hit3_after} |
-| short-answer F1 given the evidence sentence | {f1_heuristic} (fitted heuristic reader), {f1_pattern} (pattern heuristic) | {f1_trained} |
-
-End-to-end figures (full pipeline, with abstention) are in the top-level README.
-
-## Limits
-English only; one sentence at a time, so an answer that spans two sentences is cut at the
-sentence end; trained on encyclopaedia questions, so phrasing far from SQuAD's may score
-lower.
-"""
-
-
-def write_card(out: Path, meta: dict) -> None:
-    held, tr, trained = meta["heldout"], meta["training"], meta["trained_on"]
-    text = CARD.format(
-        base=meta["base"],
-        command=meta.get("command", "python -m eval.train_cross"),
-        total_minutes=meta.get("total_minutes", "?"),
-        max_length=meta["max_length"],
-        max_answer_tokens=meta["max_answer_tokens"],
-        candidates=meta["candidates"],
-        qa=trained["qa"],
-        split=trained["split"],
-        questions=trained["questions"],
-        pairs=trained["pairs"],
-        positives=trained["positives"],
-        epochs=tr["epochs"],
-        stopped=" (the time limit stopped it in the last one)"
-        if tr.get("stopped_by_time_limit")
-        else "",
-        batch=tr["batch"],
-        lr=tr["lr"],
-        seed=tr["seed"],
-        minutes=tr["minutes"],
-        losses=", ".join(str(x) for x in tr["loss_per_epoch"]),
-        heldout_questions=held["questions"],
-        hit1_before=held["evidence_hit@1_untrained"],
-        hit1_after=held["evidence_hit@1_reranked"],
-        hit3_before=held["evidence_hit@3_untrained"],
-        hit3_after=held["evidence_hit@3_reranked"],
-        f1_heuristic=held["reader_f1_given_evidence_heuristic"],
-        f1_pattern=held["reader_f1_given_evidence_pattern"],
-        f1_trained=held["reader_f1_given_evidence_trained"],
-    )
-    (out / "README.md").write_text(text, encoding="utf-8")
 
 
 def choose_gap(reader: CrossReader, items, ranked, index, keep: float = 0.95) -> float:

@@ -1,0 +1,88 @@
+"""The model card written beside the trained cross-encoder (qa/models/cross/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CARD = """# Cross-encoder reranker and reader (qa/models/cross)
+
+What `qa` uses by default to rank the retrieved sentences and to read the short answer
+from the best one (qa/cross.py). Retrain with `python -m eval.train_cross` (top-level
+README, "Train the reranker and reader").
+
+- **Base**: {base}. Apache-2.0.
+- **Heads**: relevance (a logit from [CLS], added to the untrained pipeline's logit for the
+  sentence) and span (start and end logits per token; [CLS] means "no answer here"),
+  trained together with one loss: per question, the listwise softmax cross-entropy of the
+  summed logits over the pipeline's candidates, half their binary cross-entropy, and the
+  mean of the start and end cross-entropies.
+- **Input**: `[CLS] question [SEP] sentence [SEP]`, at most {max_length} tokens; spans of at
+  most {max_answer_tokens} tokens; the {candidates} best sentences of the untrained
+  pipeline are reranked per question.
+- **Storage**: fp16 safetensors, run as fp32 on the CPU.
+
+## Data
+{qa}, split {split}. {questions} training questions gave {pairs} (question, sentence) pairs,
+{positives} of them positive: sentences of the retrieved passages holding a gold answer,
+and each question's evidence sentence (for the span head only when the pipeline does not
+nominate it); the negatives are the other sentences among the untrained pipeline's best
+{candidates} for the question. The data is SQuAD 1.1
+development data (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it, are
+shared under CC BY-SA 4.0 with this attribution.
+
+## Training
+`{command}` ({total_minutes} minutes in all, with retrieval, held-out figures and the
+abstention fit).
+
+{epochs} epochs{stopped}, batch {batch}, AdamW lr {lr} with linear warm-up (10%) and decay,
+seed {seed}, on the CPU (2 cores): {minutes} minutes. Mean loss per epoch: {losses}.
+
+## Figures on the held-out groups ({heldout_questions} questions, never trained on)
+| | untrained pipeline | trained |
+|---|---|---|
+| evidence hit@1 (answer-bearing sentence ranked first) | {hit1_before} | {hit1_after} |
+| evidence hit@3 | {hit3_before} | {hit3_after} |
+| short-answer F1 given the evidence sentence | {f1_heuristic} (fitted heuristic reader), {f1_pattern} (pattern heuristic) | {f1_trained} |
+
+End-to-end figures (full pipeline, with abstention) are in the top-level README.
+
+## Limits
+English only; one sentence at a time, so an answer that spans two sentences is cut at the
+sentence end; trained on encyclopaedia questions, so phrasing far from SQuAD's may score
+lower.
+"""
+
+
+def write_card(out: Path, meta: dict) -> None:
+    held, tr, trained = meta["heldout"], meta["training"], meta["trained_on"]
+    text = CARD.format(
+        base=meta["base"],
+        command=meta.get("command", "python -m eval.train_cross"),
+        total_minutes=meta.get("total_minutes", "?"),
+        max_length=meta["max_length"],
+        max_answer_tokens=meta["max_answer_tokens"],
+        candidates=meta["candidates"],
+        qa=trained["qa"],
+        split=trained["split"],
+        questions=trained["questions"],
+        pairs=trained["pairs"],
+        positives=trained["positives"],
+        epochs=tr["epochs"],
+        stopped=" (the time limit stopped it in the last one)"
+        if tr.get("stopped_by_time_limit")
+        else "",
+        batch=tr["batch"],
+        lr=tr["lr"],
+        seed=tr["seed"],
+        minutes=tr["minutes"],
+        losses=", ".join(str(x) for x in tr["loss_per_epoch"]),
+        heldout_questions=held["questions"],
+        hit1_before=held["evidence_hit@1_untrained"],
+        hit1_after=held["evidence_hit@1_reranked"],
+        hit3_before=held["evidence_hit@3_untrained"],
+        hit3_after=held["evidence_hit@3_reranked"],
+        f1_heuristic=held["reader_f1_given_evidence_heuristic"],
+        f1_pattern=held["reader_f1_given_evidence_pattern"],
+        f1_trained=held["reader_f1_given_evidence_trained"],
+    )
+    (out / "README.md").write_text(text, encoding="utf-8")
