@@ -237,7 +237,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--candidates", type=int, default=6, help="sentences reranked per question")
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--max-answer-tokens", type=int, default=24)
-    parser.add_argument("--minutes", type=float, default=25.0, help="stop training after this")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=23.0,
+        help="stop training this long after the command started (the whole command then ends within 30 minutes here)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
