@@ -4,13 +4,13 @@ gold answer and where (``python -m eval.train_cross``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tqdm import tqdm
 
 from eval.data import QAItem
+from qa.cross import logit
 from qa.evidence import score_sentences
 from qa.retrieve import HybridRetriever
 
@@ -60,11 +60,6 @@ def locate(sentence: str, answers: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
-def prior_logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 def holds(sentence: str, answers: Sequence[str]) -> bool:
     return any(a in sentence for a in answers)
 
@@ -89,7 +84,7 @@ def make_pairs(items, ranked, index, candidates: int) -> list[Pair]:
             texts.append(t)
             label = holds(t, item.answers)
             answer = locate(t, item.answers) if label else None
-            pairs.append(Pair(q, item.question, t, label, answer, prior_logit(p), True))
+            pairs.append(Pair(q, item.question, t, label, answer, logit(p), True))
         if item.evidence and item.evidence not in texts:
             answer = locate(item.evidence, item.answers)
             pairs.append(Pair(q, item.question, item.evidence, True, answer, 0.0, False))

@@ -32,13 +32,13 @@ from tqdm import tqdm
 
 from eval import fit_abstain
 from eval.collection import ensure_index, load_documents
-from eval.cross_data import encode, holds, make_pairs, prior_logit, ranked_candidates, split
+from eval.cross_data import encode, holds, make_pairs, ranked_candidates, split
 from eval.data import load_qa
 from eval.metrics import best_f1
 from eval.model_card import write_card
 from index.embed import load_embedder
 from index.store import load_index
-from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, similar_lengths
+from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, logit, pad, similar_lengths
 from qa.reader import best_span
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
@@ -76,15 +76,7 @@ def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[di
 def collate(batch: list[dict]):
     import torch
 
-    n = max(len(e["input_ids"]) for e in batch)
-    ids = torch.zeros((len(batch), n), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for r, e in enumerate(batch):
-        m = len(e["input_ids"])
-        ids[r, :m] = torch.tensor(e["input_ids"])
-        types[r, :m] = torch.tensor(e["token_type_ids"])
-        mask[r, :m] = 1
+    ids, mask, types = pad([e["input_ids"] for e in batch], [e["token_type_ids"] for e in batch])
     label = torch.tensor([e["label"] for e in batch])
     start = torch.tensor([e["start"] for e in batch])
     end = torch.tensor([e["end"] for e in batch])
@@ -184,7 +176,7 @@ def choose_gap(reader: CrossReader, items, ranked, index, keep: float = 0.95) ->
         texts = [index.sentence_text(i) for i, _ in scored]
         reader.gap = 1e9
         best = reader.rerank(item.question, texts, [p for _, p in scored])[0][0]
-        needed.append(prior_logit(scored[0][1]) - prior_logit(scored[best][1]))
+        needed.append(logit(scored[0][1]) - logit(scored[best][1]))
     return round(float(np.quantile(needed, keep)), 2) if needed else 1e9
 
 

@@ -134,17 +134,12 @@ class CrossReader:
     def _forward(self, enc, rows: list[int]) -> list[CrossRead]:
         import torch
 
-        n = max(len(enc["input_ids"][r]) for r in rows)
-        ids = torch.zeros((len(rows), n), dtype=torch.long)
-        types = torch.zeros_like(ids)
-        mask = torch.zeros_like(ids)
-        context = np.zeros((len(rows), n), dtype=bool)
+        ids, mask, types = pad(
+            [enc["input_ids"][r] for r in rows], [enc["token_type_ids"][r] for r in rows]
+        )
+        context = np.zeros(tuple(ids.shape), dtype=bool)
         for k, r in enumerate(rows):
-            m = len(enc["input_ids"][r])
-            ids[k, :m] = torch.tensor(enc["input_ids"][r])
-            types[k, :m] = torch.tensor(enc["token_type_ids"][r])
-            mask[k, :m] = 1
-            context[k, :m] = [s == 1 for s in enc.sequence_ids(r)]
+            context[k, : len(enc["input_ids"][r])] = [s == 1 for s in enc.sequence_ids(r)]
         with torch.inference_mode():
             relevance, start, end = self.model(ids, mask, types)
         spans = best_spans(start.numpy(), end.numpy(), context, self.max_answer_tokens)
@@ -164,7 +159,7 @@ class CrossReader:
         reordered: (position in ``sentences``, probability, the model's reading), best
         first. The model's score is a correction added to the pipeline's logit; only the
         first ``candidates`` sentences within ``gap`` of the best logit are read."""
-        priors = [_logit(p) for p in probabilities[: self.candidates]]
+        priors = [logit(p) for p in probabilities[: self.candidates]]
         if not priors:
             return []
         read = [k for k, z in enumerate(priors) if z >= priors[0] - self.gap]
@@ -213,7 +208,23 @@ def similar_lengths(lengths: list[int], waste: float = 0.25) -> list[list[int]]:
     return groups
 
 
-def _logit(p: float) -> float:
+def pad(input_ids: Sequence[Sequence[int]], token_type_ids: Sequence[Sequence[int]]):
+    """(ids, attention mask, token types) as tensors padded to the longest row: what the
+    model takes, in training and in use alike."""
+    import torch
+
+    n = max(len(row) for row in input_ids)
+    ids = torch.zeros((len(input_ids), n), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for k, (row, kinds) in enumerate(zip(input_ids, token_type_ids)):
+        ids[k, : len(row)] = torch.tensor(row)
+        types[k, : len(row)] = torch.tensor(kinds)
+        mask[k, : len(row)] = 1
+    return ids, mask, types
+
+
+def logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
 
