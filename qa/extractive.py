@@ -164,13 +164,12 @@ class ExtractiveAnswerer:
         position = {s.sentence: n for n, s in enumerate(ranked)}
         order = []
         for j, score in zip(retrieval.passages, retrieval.passage_scores):
-            _, first, last = (int(x) for x in index.passages[j])
+            doc, first, last = (int(x) for x in index.passages[j])
             best = min((position.get(i, len(ranked)) for i in range(first, last)), default=0)
-            order.append((best, j, score))
+            order.append((best, doc, first, last, score))
         order.sort(key=lambda t: t[0])
         hits = []
-        for _, j, score in order:
-            doc, first, last = (int(x) for x in index.passages[j])
+        for _, doc, first, last, score in order:
             start, end = int(index.sentences[first][1]), int(index.sentences[last - 1][2])
             d = index.documents[doc]
             hits.append(PassageHit(d.doc_id, start, end, d.text[start:end], round(score, 5)))
