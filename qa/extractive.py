@@ -6,13 +6,15 @@ decide both."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import takewhile
 
 import numpy as np
 
-from index.tokens import words
+from index.tokens import STOP_WORDS, terms, words
 from qa.abstain import ABSTAIN_WEIGHTS, abstention_features, answerable_probability
 from qa.answer import NO_ANSWER, Answer, Citation, PassageHit
 from qa.attribution import source_of
@@ -142,6 +144,7 @@ class ExtractiveAnswerer:
                 span = spans.get(s.sentence) if spans else read_answer(question, c.text)
                 if span:
                     figures.append((c.text[span[0] : span[1]], c))
+            figures = _same_measure(question, figures)
             distinct = {_figure_key(f) for f, _ in figures}
             if len(distinct) > 1:
                 parts = []
@@ -174,6 +177,35 @@ class ExtractiveAnswerer:
             d = index.documents[doc]
             hits.append(PassageHit(d.doc_id, start, end, d.text[start:end], round(score, 5)))
         return hits
+
+
+def _counted(text: str) -> set[str]:
+    """The stemmed words right after a figure (up to the next punctuation, at most four):
+    what it counts ("1,500 special forces troops" -> special, forc, troop)."""
+    clause = re.split(r"[,.;:()]", text, maxsplit=1)[0]
+    return set(terms(" ".join(clause.split()[:4])))
+
+
+def _same_measure(question: str, figures: list[tuple[str, Citation]]):
+    """The figures that count the same thing as the first one: what follows each figure
+    shares a word with what follows the first, or with what the question asks to count
+    ("how many troops"). 1,500 troops and eight million artillery rounds do not conflict."""
+    if not figures:
+        return figures
+    asked = re.search(r"\bhow (?:many|much)\s+(.*)", question, re.IGNORECASE)
+    wanted = set()
+    if asked:  # the words up to the first verb or function word: "troops" of "troops were"
+        noun = list(takewhile(lambda w: w not in STOP_WORDS, words(asked.group(1))))
+        wanted = set(terms(" ".join(noun)))
+    first, citation = figures[0]
+    after = citation.text[citation.text.find(first) + len(first) :]
+    wanted |= _counted(after)
+    kept = [figures[0]]
+    for figure, c in figures[1:]:
+        at = c.text.find(figure)
+        if at >= 0 and _counted(c.text[at + len(figure) :]) & wanted:
+            kept.append((figure, c))
+    return kept
 
 
 def _figure_key(figure: str) -> str:

@@ -87,6 +87,8 @@ def ask(page, question: str):
     page.press("#question", "Enter")
     card = page.locator(".answer").nth(before)
     expect(card.locator(".pending")).to_have_count(0)
+    # the page takes the next question once the answer's stream has closed
+    expect(page.locator("#send")).to_be_enabled()
     return card
 
 

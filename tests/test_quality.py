@@ -78,6 +78,16 @@ def test_conflicting_figures_are_given_side_by_side_with_their_sources(conflicti
     assert {c.doc_id for c in result.citations} == {"agency.txt", "president.txt"}
 
 
+def test_figures_of_different_things_are_not_called_a_conflict(seed_index_dir, embedder):
+    # the seed reports 1,500 troops and, nearby, eight million artillery rounds: the
+    # readable answer must not set the rounds against the troops
+    engine = Engine(Settings(index_dir=seed_index_dir), embedder)
+    result = engine.ask("How many troops were shipped?")
+    assert result.answer == "1,500"
+    assert "different figures" not in result.text
+    assert result.text.startswith(result.citations[0].text)
+
+
 def test_questions_about_what_the_documents_never_mention_are_refused(conflicting):
     for question in ("Who won the 2022 World Cup?", "What is the capital of Australia?"):
         result = conflicting.ask(question)
