@@ -51,6 +51,15 @@ def test_reader_ranks_the_answering_sentence_first_and_reads_the_span(
     assert answering[read.start : read.end] == expected
 
 
+def test_bf16_and_fp32_read_alike():
+    # bfloat16 is used where the CPU has it natively; it must not change what is read
+    sentences = [sentence_with(f) for f in ("North Korea has shipped 1,500", "Mark Rutte")]
+    question = "How many troops were shipped?"
+    fp32, bf16 = (CrossReader(MODEL_DIR, bf16=b).read(question, sentences) for b in (False, True))
+    assert [(r.start, r.end) for r in fp32] == [(r.start, r.end) for r in bf16]
+    assert np.allclose([r.relevance for r in fp32], [r.relevance for r in bf16], atol=0.25)
+
+
 def test_spans_are_character_offsets_into_the_sentence(reader):
     sentence = "Zoë Müller, the café’s owner since 1998, sold 2,400 crêpes in März."
     (read,) = reader.read("How many crêpes did Zoë Müller sell?", [sentence])
