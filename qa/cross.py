@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.precision import bf16_native
 from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,17 +34,6 @@ log = logging.getLogger(__name__)
 MODEL_DIR = Path(__file__).parent / "models" / "cross"
 WEIGHTS = "model.safetensors"
 NO_SPAN = -1e4  # span score when no span was found
-
-
-def bf16_native() -> bool:
-    """Whether this CPU computes in bfloat16 natively; elsewhere bf16 is emulated, slower
-    than fp32."""
-    import torch
-
-    try:
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError:  # a torch without these probes
-        return False
 
 
 def build_model(config):
