@@ -106,7 +106,7 @@ class CrossReader:
         model.eval()
         self.bf16 = bf16_native() if bf16 is None else bf16
         if self.bf16:
-            model = model.to(torch.bfloat16)
+            model = prepack(model.to(torch.bfloat16))
         elif quantize if quantize is not None else self.meta.get("quantize", False):
             model = torch.ao.quantization.quantize_dynamic(
                 model, {torch.nn.Linear}, dtype=torch.qint8
@@ -131,7 +131,9 @@ class CrossReader:
             return_offsets_mapping=True,
         )
         reads: list[CrossRead | None] = [None] * len(sentences)
-        for rows in similar_lengths([len(ids) for ids in enc["input_ids"]]):
+        # in bf16 a call's fixed cost outweighs padding: the rows go through together
+        waste = 1.0 if self.bf16 else 0.25
+        for rows in similar_lengths([len(ids) for ids in enc["input_ids"]], waste):
             for row, read in zip(rows, self._forward(enc, rows)):
                 if read.start >= 0:
                     start, end = snap(sentences[row], read.start, read.end)
@@ -174,6 +176,51 @@ class CrossReader:
         reads = self.read(question, [sentences[k] for k in read])
         scored = [(k, _sigmoid(priors[k] + r.relevance), r) for k, r in zip(read, reads)]
         return sorted(scored, key=lambda t: -t[1])
+
+
+def prepack(model):
+    """The model with its bf16 linear layers' weights laid out once for oneDNN, instead of
+    at every call (a fifth of the time of a one-sentence read); unchanged if this torch
+    lacks the operators or they disagree with the plain layers."""
+    import torch
+
+    try:
+        packed = _packed_copy(model)
+        probe = torch.randint(1000, 2000, (1, 16))
+        ones, zeros = torch.ones_like(probe), torch.zeros_like(probe)
+        with torch.inference_mode():
+            want, got = model(probe, ones, zeros), packed(probe, ones, zeros)
+        if all(torch.equal(a, b) for a, b in zip(want, got)):
+            return packed
+    except (AttributeError, RuntimeError) as exc:
+        log.info("bf16 weights not prepacked (%s)", exc)
+    return model
+
+
+def _packed_copy(model):
+    import copy
+
+    import torch
+
+    class PackedLinear(torch.nn.Module):
+        def __init__(self, linear: torch.nn.Linear) -> None:
+            super().__init__()
+            self.weight = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
+            self.bias = None if linear.bias is None else linear.bias.detach()
+
+        def forward(self, x):
+            return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
+
+    def swap(module: torch.nn.Module) -> None:
+        for name, child in module.named_children():
+            if isinstance(child, torch.nn.Linear):
+                setattr(module, name, PackedLinear(child))
+            else:
+                swap(child)
+
+    packed = copy.deepcopy(model)
+    swap(packed)
+    return packed
 
 
 def snap(text: str, start: int, end: int) -> tuple[int, int]:
