@@ -88,16 +88,18 @@ def test_in_process_figures_agree_with_the_predictions(in_process_run):
     m = outcome.metrics["overall"]
     answerable = [p for p in preds if p["answers"]]
     unanswerable = [p for p in preds if not p["answers"]]
-    assert m["answer"]["f1"] == pytest.approx(sum(p["f1"] for p in answerable) / len(answerable))
+    # metrics.json keeps four decimals
+    mean_f1 = sum(p["f1"] for p in answerable) / len(answerable)
+    assert m["answer"]["f1"] == pytest.approx(mean_f1, abs=5e-5)
     refused = sum(p["abstained"] for p in unanswerable) / len(unanswerable)
-    assert m["refusals"]["unanswerable_refused"] == pytest.approx(refused)
+    assert m["refusals"]["unanswerable_refused"] == pytest.approx(refused, abs=5e-5)
     citations = [c for p in preds for c in p["citations"]]
     # every citation is checked against the seed file, and none may be off
     assert m["citations"]["checked"] == len(citations)
     assert m["citations"]["bad_offsets"] == 0
     # one document in the collection: whenever anything is retrieved it is the gold one
     assert m["retrieval"]["recall@1"] == pytest.approx(
-        sum(bool(p["retrieved"]) for p in answerable) / len(answerable)
+        sum(bool(p["retrieved"]) for p in answerable) / len(answerable), abs=5e-5
     )
     assert all(p["latency_ms"] > 0 for p in preds) and m["qps"] > 0
 
