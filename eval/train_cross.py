@@ -39,15 +39,7 @@ from eval.model_card import write_card
 from index.embed import load_embedder
 from index.precision import bf16_native
 from index.store import load_index
-from qa.cross import (
-    MODEL_DIR,
-    WEIGHTS,
-    CrossReader,
-    build_model,
-    logit,
-    pad,
-    similar_lengths,
-)
+from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, logit, pad, similar_lengths
 from qa.reader import best_span
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
