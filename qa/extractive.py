@@ -143,12 +143,12 @@ class ExtractiveAnswerer:
             for s, c in zip(cited, citations):
                 span = spans.get(s.sentence) if spans else read_answer(question, c.text)
                 if span:
-                    figures.append((c.text[span[0] : span[1]], c))
+                    figures.append((c.text[span[0] : span[1]], c, span[1]))
             figures = _same_measure(question, figures)
-            distinct = {_figure_key(f) for f, _ in figures}
+            distinct = {_figure_key(f) for f, _, _ in figures}
             if len(distinct) > 1:
                 parts = []
-                for figure, c in figures:
+                for figure, c, _ in figures:
                     source = source_of(c.text) or c.doc_id
                     parts.append(f"{figure} ({source}) [{c.n}]")
                 return "The sources give different figures: " + "; ".join(parts) + "."
@@ -186,10 +186,11 @@ def _counted(text: str) -> set[str]:
     return set(terms(" ".join(clause.split()[:4])))
 
 
-def _same_measure(question: str, figures: list[tuple[str, Citation]]):
-    """The figures that count the same thing as the first one: what follows each figure
-    shares a word with what follows the first, or with what the question asks to count
-    ("how many troops"). 1,500 troops and eight million artillery rounds do not conflict."""
+def _same_measure(question: str, figures: list[tuple[str, Citation, int]]):
+    """The (figure, citation, where the figure ends in it) that count the same thing as
+    the first: what follows each figure shares a word with what follows the first, or with
+    what the question asks to count ("how many troops"). 1,500 troops and eight million
+    artillery rounds do not conflict."""
     if not figures:
         return figures
     asked = re.search(r"\bhow (?:many|much)\s+(.*)", question, re.IGNORECASE)
@@ -197,15 +198,9 @@ def _same_measure(question: str, figures: list[tuple[str, Citation]]):
     if asked:  # the words up to the first verb or function word: "troops" of "troops were"
         noun = list(takewhile(lambda w: w not in STOP_WORDS, words(asked.group(1))))
         wanted = set(terms(" ".join(noun)))
-    first, citation = figures[0]
-    after = citation.text[citation.text.find(first) + len(first) :]
-    wanted |= _counted(after)
-    kept = [figures[0]]
-    for figure, c in figures[1:]:
-        at = c.text.find(figure)
-        if at >= 0 and _counted(c.text[at + len(figure) :]) & wanted:
-            kept.append((figure, c))
-    return kept
+    _, citation, end = figures[0]
+    wanted |= _counted(citation.text[end:])
+    return [figures[0]] + [f for f in figures[1:] if _counted(f[1].text[f[2] :]) & wanted]
 
 
 def _figure_key(figure: str) -> str:
