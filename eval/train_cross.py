@@ -344,7 +344,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         "max_length": args.max_length,
         "max_answer_tokens": args.max_answer_tokens,
         "candidates": args.candidates,
-        "quantize": False,
         "trained_on": {
             "qa": args.qa.name,
             "split": how,

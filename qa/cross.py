@@ -90,9 +90,7 @@ class CrossRead:
 class CrossReader:
     """Loads the trained model once; ``read`` scores sentences for a question."""
 
-    def __init__(
-        self, directory: Path = MODEL_DIR, quantize: bool | None = None, bf16: bool | None = None
-    ) -> None:
+    def __init__(self, directory: Path = MODEL_DIR, bf16: bool | None = None) -> None:
         import torch
         from safetensors.torch import load_file
         from transformers import BertConfig, BertTokenizerFast
@@ -107,10 +105,6 @@ class CrossReader:
         self.bf16 = bf16_native() if bf16 is None else bf16
         if self.bf16:
             model = prepack(model.to(torch.bfloat16))
-        elif quantize if quantize is not None else self.meta.get("quantize", False):
-            model = torch.ao.quantization.quantize_dynamic(
-                model, {torch.nn.Linear}, dtype=torch.qint8
-            )
         self.model = model
         self.tokenizer = BertTokenizerFast.from_pretrained(str(directory))
         self.max_length = int(self.meta["max_length"])
