@@ -26,7 +26,7 @@ from eval.collection import ensure_index, excluded_index_dir, load_documents
 from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
-from qa.abstain import ABSTAIN_WEIGHTS, FEATURES, WEIGHTS_FILE
+from qa.abstain import FEATURES, weights_for
 from qa.cross import MODEL_DIR
 from qa.engine import Engine
 from qa.linear import write_weights
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     engine = Engine(settings, embedder)
     answerer = engine.answerer
     cross = engine.backend.cross
-    out = args.out or (cross.directory / ABSTAIN_WEIGHTS if cross else WEIGHTS_FILE)
+    out = args.out or weights_for(cross)
     print(
         f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
     )

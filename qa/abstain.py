@@ -8,12 +8,16 @@ the question is answered by the documents; below ``abstain_below`` the service s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.evidence import ScoredSentence
 from qa.linear import LinearModel, load_linear
 from qa.retrieve import HybridRetriever, Retrieval
+
+if TYPE_CHECKING:
+    from qa.cross import CrossReader
 
 WEIGHTS_FILE = Path(__file__).parent / "weights" / "abstain.json"
 # the trained cross-encoder's scores need their own fit, kept beside its weights
@@ -66,5 +70,11 @@ def abstention_features(
     )
 
 
-def answerable_probability(features: np.ndarray, weights: Path | None = None) -> float:
-    return float(load_model(weights or WEIGHTS_FILE).probability(features))
+def weights_for(cross: CrossReader | None) -> Path:
+    """Where the abstention model for these scores is (or is written): beside the trained
+    cross-encoder when it ranks, else the heuristics' qa/weights/abstain.json."""
+    return cross.directory / ABSTAIN_WEIGHTS if cross is not None else WEIGHTS_FILE
+
+
+def answerable_probability(features: np.ndarray, weights: Path = WEIGHTS_FILE) -> float:
+    return float(load_model(weights).probability(features))

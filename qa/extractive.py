@@ -15,7 +15,12 @@ from itertools import takewhile
 import numpy as np
 
 from index.tokens import STOP_WORDS, terms, words
-from qa.abstain import ABSTAIN_WEIGHTS, abstention_features, answerable_probability
+from qa.abstain import (
+    WEIGHTS_FILE,
+    abstention_features,
+    answerable_probability,
+    weights_for,
+)
 from qa.answer import NO_ANSWER, Answer, Citation, PassageHit
 from qa.attribution import source_of
 from qa.cross import CrossReader
@@ -54,8 +59,8 @@ class ExtractiveAnswerer:
         self.abstain_below = abstain_below
         self.cross = cross
         # the abstention model fitted with the trained model's scores, when there is one
-        fitted = cross.directory / ABSTAIN_WEIGHTS if cross else None
-        self.abstain_weights = fitted if fitted is not None and fitted.is_file() else None
+        fitted = weights_for(cross)
+        self.abstain_weights = fitted if fitted.is_file() else WEIGHTS_FILE
 
     def read(self, question: str, top_k: int | None = None) -> Reading:
         """Retrieve, rank the sentences and read the best one; no decision yet."""
