@@ -185,11 +185,11 @@ def choose_gap(reader: CrossReader, items, ranked, index, keep: float = 0.95) ->
     candidates may go unread and still leave the first sentence unchanged for ``keep`` of
     these questions: what the model overturns, it overturns from within this gap."""
     needed = []
+    reader.gap = 1e9  # every candidate read
     for item, scored in zip(items, ranked):
         if not scored:
             continue
         texts = [index.sentence_text(i) for i, _ in scored]
-        reader.gap = 1e9
         best = reader.rerank(item.question, texts, [p for _, p in scored])[0][0]
         needed.append(logit(scored[0][1]) - logit(scored[best][1]))
     return round(float(np.quantile(needed, keep)), 2) if needed else 1e9
