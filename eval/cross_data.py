@@ -73,13 +73,18 @@ def ranked_candidates(items: Sequence[QAItem], retriever: HybridRetriever, top_k
     return out
 
 
-def make_pairs(items, ranked, index, candidates: int) -> list[Pair]:
-    """Per question, the pipeline's best ``candidates`` sentences (ranked against each
-    other), and its evidence sentence when they miss it (for the span head only)."""
+def make_pairs(items, ranked, index, candidates: int, gap: float = 1e9) -> list[Pair]:
+    """Per question, the pipeline's best ``candidates`` sentences within ``gap`` of the
+    best one's logit (ranked against each other: the answerer reads those within a
+    narrower gap, so the others would teach it about sentences it never reads), and its
+    evidence sentence when they miss it (for the span head only)."""
     pairs = []
     for q, (item, scored) in enumerate(zip(items, ranked)):
         texts = []
+        best = logit(scored[0][1]) if scored else 0.0
         for i, p in scored[:candidates]:
+            if logit(p) < best - gap:
+                break
             t = index.sentence_text(i)
             texts.append(t)
             label = holds(t, item.answers)

@@ -27,7 +27,7 @@ README, "Train the reranker and reader").
 {positives} of them positive: sentences of the retrieved passages holding a gold answer,
 and each question's evidence sentence (for the span head only when the pipeline does not
 nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question. The data is SQuAD 1.1
+{candidates} for the question.{synthetic} The data is SQuAD 1.1
 development data (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it, are
 shared under CC BY-SA 4.0 with this attribution.
 
@@ -70,6 +70,13 @@ def write_card(out: Path, meta: dict) -> None:
         questions=trained["questions"],
         pairs=trained["pairs"],
         positives=trained["positives"],
+        synthetic=(
+            f" The pairs include those of {trained['synthetic_questions']} synthetic questions: "
+            "cloze-to-question rewritings of sentences of the training groups' documents "
+            "around their names, numbers and dates (eval/synthetic.py), labelled the same way."
+        )
+        if trained.get("synthetic_questions")
+        else "",
         epochs=f"{len(tr['loss_per_epoch'])} epochs",
         stopped=", the last one cut short by the time limit"
         if tr.get("stopped_by_time_limit")

@@ -24,15 +24,15 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from eval import fit_abstain
+from eval import fit_abstain, synthetic
 from eval.collection import ensure_index, load_documents
-from eval.cross_data import encode, holds, make_pairs, ranked_candidates, split
+from eval.cross_data import encode, group_of, holds, make_pairs, ranked_candidates, split
 from eval.data import load_qa
 from eval.metrics import best_f1
 from eval.model_card import write_card
@@ -242,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--candidates", type=int, default=6, help="sentences reranked per question")
+    parser.add_argument(
+        "--train-gap",
+        type=float,
+        default=1e9,
+        help="train on the candidates within this much of the best one's logit only",
+    )
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--max-answer-tokens", type=int, default=24)
     parser.add_argument(
@@ -257,6 +263,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="train in bfloat16 autocast (default: when the CPU has bf16 instructions)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        help="synthetic questions per sentence of the training groups' documents "
+        "(cloze-to-question rewriting, eval/synthetic.py) added to the training data",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -306,7 +319,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.cache:
             args.cache.write_text(json.dumps(ranked), encoding="utf-8")
     by_id = dict(zip((i.id for i in items), ranked))
-    pairs = make_pairs(training, [by_id[i.id] for i in training], index, args.candidates)
+    pairs = make_pairs(
+        training, [by_id[i.id] for i in training], index, args.candidates, args.train_gap
+    )
+    made = []
+    if args.synthetic:
+        groups = {group_of(i) for i in training}
+        made = synthetic.questions(
+            (
+                (index.doc_ids[d], index.sentence_text(k))
+                for k, (d, _, _) in enumerate(index.sentences)
+                if index.doc_ids[d].split("__")[0] in groups
+            ),
+            args.synthetic,
+            args.seed,
+        )
+        print(f"{len(made)} synthetic questions from the training groups' documents")
+        more = make_pairs(made, ranked_candidates(made, retriever, settings.top_k), index,
+                          args.candidates, args.train_gap)  # fmt: skip
+        # numbered after the real questions: each question's pairs stay together
+        pairs += [replace(p, question=p.question + len(training)) for p in more]
     print(f"{len(pairs)} training pairs ({sum(p.label for p in pairs)} positive)")
 
     base_path = str(get_model_path())
@@ -344,10 +376,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "max_length": args.max_length,
         "max_answer_tokens": args.max_answer_tokens,
         "candidates": args.candidates,
+        "train_gap": args.train_gap,
         "trained_on": {
             "qa": args.qa.name,
             "split": how,
             "questions": len(training),
+            "synthetic_questions": len(made),
             "pairs": len(pairs),
             "positives": sum(p.label for p in pairs),
         },

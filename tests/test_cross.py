@@ -101,11 +101,13 @@ def test_training_command_writes_a_model_that_loads(tmp_path, seed_index_dir):
             "--out", str(out),
             "--layers", "1",
             "--epochs", "1",
+            "--synthetic", "1",
             "--no-abstention",
         ]
     )  # fmt: skip
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert meta["trained_on"]["split"].startswith("by question")
+    assert meta["trained_on"]["synthetic_questions"] > 10
     assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
     assert (out / WEIGHTS).is_file() and (out / "README.md").is_file()
     reads = CrossReader(out).read("How many troops were shipped?", ["It shipped 1,500 troops."])
