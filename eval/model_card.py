@@ -27,13 +27,13 @@ README, "Train the reranker and reader").
 {positives} of them positive: sentences of the retrieved passages holding a gold answer,
 and each question's evidence sentence (for the span head only when the pipeline does not
 nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question.{synthetic} The data is SQuAD 1.1
+{candidates} for the question, within {train_gap} of the best one's logit.{synthetic} The data is SQuAD 1.1
 development data (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it, are
 shared under CC BY-SA 4.0 with this attribution.
 
 ## Training
-`{command}` ({total_minutes} minutes in all, with retrieval, held-out figures and the
-abstention fit).
+`{command}` ({total_minutes} minutes in all, with retrieval{cached}, held-out figures and
+the abstention fit).
 
 {epochs}{stopped}, batch {batch} pairs, AdamW (lr {lr}, linear warm-up over the first
 tenth, then linear decay to zero at the end or at the time limit), {precision}, word
@@ -65,6 +65,10 @@ def write_card(out: Path, meta: dict) -> None:
         max_length=meta["max_length"],
         max_answer_tokens=meta["max_answer_tokens"],
         candidates=meta["candidates"],
+        train_gap=meta.get("train_gap", "any distance"),
+        cached=" (the real questions' rankings read from `--cache`; about 4 minutes more without)"
+        if "--cache" in meta.get("command", "")
+        else "",
         qa=trained["qa"],
         split=trained["split"],
         questions=trained["questions"],

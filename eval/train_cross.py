@@ -245,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--train-gap",
         type=float,
-        default=1e9,
+        default=3.0,
         help="train on the candidates within this much of the best one's logit only",
     )
     parser.add_argument("--max-length", type=int, default=128)
@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--synthetic",
         type=int,
-        default=0,
+        default=1,
         help="synthetic questions per sentence of the training groups' documents "
         "(cloze-to-question rewriting, eval/synthetic.py) added to the training data",
     )
