@@ -26,8 +26,13 @@ class Pair:
     ranked: bool  # among the candidates the pipeline nominates (else: span loss only)
 
 
+def group_name(doc_id: str) -> str:
+    """A document's group: its id up to "__" (SQuAD's article of a paragraph)."""
+    return doc_id.split("__")[0]
+
+
 def group_of(item: QAItem) -> str:
-    return item.doc.split("__")[0]
+    return group_name(item.doc)
 
 
 def split(items: Sequence[QAItem]) -> tuple[list[QAItem], list[QAItem], str]:

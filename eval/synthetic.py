@@ -5,10 +5,11 @@ Cloze-to-question rewriting (after Lewis et al., 2019, "Unsupervised Question An
 by Cloze Translation"): in a sentence, a named entity, number or date is the answer; the
 clause around it, without the answer, the words that led to it ("in", "by") and the asides
 that do not bear on it (appositions, relative clauses), follows a question word chosen by
-the answer's kind. "The biennial AV Festival ... is held in March." gives "When is the
-biennial AV Festival of international electronic art held?" with the answer "March" -
-rough English, but the question's words point at its sentence as a real question's do,
-and the answer's kind is the one its question word asks for."""
+the answer's kind. "The biennial AV Festival of international electronic art is held in
+March." gives "When the biennial AV Festival of international electronic art is held?"
+with the answer "March" - rough English (no inversion), but the question's words point
+at its sentence as a real question's do, and the answer's kind is the one its question
+word asks for."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ MIN_WORDS, MAX_WORDS = 5, 24
 
 
 def _clause(ent):
-    """The tokens of the smallest clause (a verb's subtree) that holds the entity."""
+    """The head of the smallest clause (a verb's subtree) that holds the entity."""
     head = ent.root
     while head.head.i != head.i and head.pos_ not in ("VERB", "AUX"):
         head = head.head

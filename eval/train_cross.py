@@ -8,7 +8,9 @@ of ``doc`` before "__"; every third group from the second, in sorted order, is h
 with fewer than three groups every fifth question is). The untrained pipeline retrieves
 and ranks sentences for every question; on the training groups, each question's
 answer-bearing sentences (those holding a gold answer, plus its evidence sentence) are
-positives and the other sentences the pipeline nominates are hard negatives; the model
+positives and the other sentences the pipeline nominates (within ``--train-gap`` of its
+best) are hard negatives; synthetic questions rewritten from the training groups'
+documents (``--synthetic`` per sentence, eval/synthetic.py) join them. The model
 learns a correction to the pipeline's score, ranked listwise per question. The model
 starts from the first ``--layers`` layers of the packaged all-MiniLM-L6-v2 and learns a
 relevance head and a span head together. It then prints, on the held-out groups only:
@@ -32,7 +34,15 @@ from tqdm import tqdm
 
 from eval import fit_abstain, synthetic
 from eval.collection import ensure_index, load_documents
-from eval.cross_data import encode, group_of, holds, make_pairs, ranked_candidates, split
+from eval.cross_data import (
+    encode,
+    group_name,
+    group_of,
+    holds,
+    make_pairs,
+    ranked_candidates,
+    split,
+)
 from eval.data import load_qa
 from eval.metrics import best_f1
 from eval.model_card import write_card
@@ -324,12 +334,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     made = []
     if args.synthetic:
-        groups = {group_of(i) for i in training}
+        groups, doc_ids = {group_of(i) for i in training}, index.doc_ids
         made = synthetic.questions(
             (
-                (index.doc_ids[d], index.sentence_text(k))
+                (doc_ids[d], index.sentence_text(k))
                 for k, (d, _, _) in enumerate(index.sentences)
-                if index.doc_ids[d].split("__")[0] in groups
+                if group_name(doc_ids[d]) in groups
             ),
             args.synthetic,
             args.seed,
