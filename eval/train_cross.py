@@ -57,6 +57,18 @@ from qa.span import short_answer
 from qa.threads import set_query_threads
 
 
+def non_negative(kind):
+    """An argparse type: a number of ``kind`` that is not below zero."""
+
+    def parse(text: str):
+        value = kind(text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+        return value
+
+    return parse
+
+
 def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
     """Shuffled batches of whole questions (their candidates are ranked against each
     other), about ``size`` pairs each, questions of similar lengths together (less
@@ -254,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--candidates", type=int, default=6, help="sentences reranked per question")
     parser.add_argument(
         "--train-gap",
-        type=float,
+        type=non_negative(float),
         default=3.0,
         help="train on the candidates within this much of the best one's logit only",
     )
@@ -276,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--synthetic",
-        type=int,
+        type=non_negative(int),
         default=1,
         help="synthetic questions per sentence of the training groups' documents "
         "(cloze-to-question rewriting, eval/synthetic.py) added to the training data",
@@ -447,4 +459,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from qa.cli import run_cli
+
+    run_cli(main)

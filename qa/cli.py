@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -124,8 +125,9 @@ def serve(
 app.command("eval")(eval_cmd)
 
 
-def run_cli(cli: typer.Typer) -> None:
-    """Run a typer app with one-line errors and a non-zero exit instead of tracebacks."""
+def run_cli(cli: Callable[[], object]) -> None:
+    """Run a command line (a typer app, or a script's ``main``) with one-line errors and a
+    non-zero exit instead of tracebacks."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         cli()

@@ -43,3 +43,27 @@ def test_errors_are_one_line_and_a_non_zero_exit(tmp_path):
     assert r.returncode == 1
     assert r.stderr.strip() == f"error: no such file or folder: {tmp_path / 'missing-folder'}"
     assert not Path(tmp_path / "ix").exists()
+
+
+def test_training_and_fit_scripts_fail_in_one_line(tmp_path):
+    missing = str(tmp_path / "missing.jsonl")
+    for script in ("eval.train_cross", "eval.fit_reader"):
+        args = ["--qa", missing]
+        if script == "eval.train_cross":
+            args += ["--docs", str(SEEDS), "--index-dir", str(tmp_path / "index")]
+        done = subprocess.run(
+            [sys.executable, "-m", script, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 1
+        assert done.stderr.strip() == f"error: no Q&A file at {missing}"
+    bad = subprocess.run(
+        [sys.executable, "-m", "eval.train_cross", "--qa", missing, "--docs", str(SEEDS),
+         "--index-dir", str(tmp_path / "index"), "--train-gap", "-1"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--train-gap: must be 0 or more" in bad.stderr
+    assert not (tmp_path / "index").exists()
