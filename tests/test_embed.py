@@ -19,3 +19,19 @@ def test_bf16_and_fp32_vectors_agree():
     # a bf16 question finds the same nearest fp32 sentence as an fp32 question does
     n = len(sentences)
     assert list(np.argmax(a[n:] @ a[:n].T, axis=1)) == list(np.argmax(b[n:] @ a[:n].T, axis=1))
+
+
+def test_prepacked_weights_are_used_only_when_they_compute_the_same():
+    import torch
+
+    from index.precision import prepack
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.GELU()).to(torch.bfloat16)
+    x = torch.randn(3, 8, dtype=torch.bfloat16)
+    packed = prepack(model, lambda m: m(x))
+    with torch.inference_mode():
+        assert torch.equal(packed(x), model(x))
+    # a probe that tells them apart (here: a different answer per call) keeps the plain model
+    answers = iter([torch.zeros(2), torch.ones(2)])
+    assert prepack(model, lambda m: next(answers)) is model
