@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 MODEL_DIR = Path(__file__).parent / "models" / "cross"
 WEIGHTS = "model.safetensors"
 NO_SPAN = -1e4  # span score when no span was found
+# rows are padded to a multiple of this many tokens: oneDNN's bf16 kernels work in tiles of
+# 16 rows, and a few shapes recur instead of one per length (a read took 15-25% less time
+# on 300 dev questions, same results)
+PAD_TO = 16
 
 
 def build_model(config):
@@ -221,11 +225,12 @@ def similar_lengths(lengths: list[int], waste: float = 0.25) -> list[list[int]]:
 
 
 def pad(input_ids: Sequence[Sequence[int]], token_type_ids: Sequence[Sequence[int]]):
-    """(ids, attention mask, token types) as tensors padded to the longest row: what the
-    model takes, in training and in use alike."""
+    """(ids, attention mask, token types) as tensors padded to the longest row, rounded up
+    to a multiple of ``PAD_TO`` tokens: what the model takes, in training and in use
+    alike."""
     import torch
 
-    n = max(len(row) for row in input_ids)
+    n = -(-max(len(row) for row in input_ids) // PAD_TO) * PAD_TO
     ids = torch.zeros((len(input_ids), n), dtype=torch.long)
     types = torch.zeros_like(ids)
     mask = torch.zeros_like(ids)
