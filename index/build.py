@@ -19,6 +19,7 @@ from index.split import Span, split_sentences
 from index.store import (
     IndexedDocument,
     StoredIndex,
+    as_indexed,
     flat_index,
     load_index,
     save_index,
@@ -77,7 +78,7 @@ def build(
     for d, document in enumerate(documents):
         spans = split_sentences(document.text)
         title = guess_title(document.doc_id, document.text, spans[0] if spans else None)
-        docs.append(IndexedDocument(document.doc_id, title, document.text, document.sha256))
+        docs.append(as_indexed(document, title))
         base = len(sentence_rows)
         ranges = group_passages(len(spans), chunking)
         sentence_rows += [(d, s.start, s.end) for s in spans]
@@ -185,13 +186,22 @@ def index_paths(
     embedder: Embedder,
     chunking: Chunking,
     progress: Progress | None = None,
-) -> StoredIndex:
-    """Index exactly the documents under ``paths`` into ``index_dir``."""
+    keep_uploads: bool = True,
+) -> tuple[StoredIndex, list[str]]:
+    """Index the documents under ``paths`` into ``index_dir``, and (``keep_uploads``)
+    the documents uploaded into the index before, which exist nowhere else: a file of
+    the same name under ``paths`` replaces one. Returns the index and the uploads kept."""
     documents = read_documents(paths)
     previous = load_previous(index_dir, embedder)
-    index = build(documents, embedder, chunking, previous, progress)
+    read = {d.doc_id for d in documents}
+    kept = [
+        Document(d.doc_id, d.text, uploaded=True)
+        for d in (previous.documents if previous is not None and keep_uploads else [])
+        if d.uploaded and d.doc_id not in read
+    ]
+    index = build(documents + kept, embedder, chunking, previous, progress)
     save_index(index, index_dir)
-    return index
+    return index, [d.doc_id for d in kept]
 
 
 def with_documents(
@@ -203,5 +213,7 @@ def with_documents(
     """A new index with documents added (or replaced) and removed; the others keep
     their vectors, so only what changed is embedded."""
     replaced = {d.doc_id for d in add} | set(remove)
-    kept = [Document(d.doc_id, d.text) for d in index.documents if d.doc_id not in replaced]
+    kept = [
+        Document(d.doc_id, d.text, d.uploaded) for d in index.documents if d.doc_id not in replaced
+    ]
     return build(kept + list(add), embedder, index.chunking, previous=index)

@@ -22,6 +22,7 @@ __all__ = ["SUFFIXES", "Document", "content_hash", "decode", "iter_files", "read
 class Document:
     doc_id: str
     text: str
+    uploaded: bool = False  # added over HTTP, not read from a folder
 
     @property
     def sha256(self) -> str:

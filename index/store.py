@@ -4,7 +4,7 @@ passages), BM25 indexes over the same units, the documents' text and a manifest.
 Layout of ``index_dir``::
 
     manifest.json        format version, model, chunking, per-document content hash
-    documents.jsonl      {"doc_id", "title", "text"} per document, in index order
+    documents.jsonl      {"doc_id", "title", "text"[, "uploaded"]} per document, in index order
     units.npz            sentences [doc, start, end] and passages [doc, first, last)
     sentences.faiss      passages.faiss
     bm25_sentences/      bm25_passages/     (bm25s)
@@ -41,6 +41,7 @@ class IndexedDocument:
     title: str
     text: str
     sha256: str
+    uploaded: bool = False  # added over HTTP: ``qa index DIR`` keeps it (its text is here only)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class StoredIndex:
                     "chars": len(d.text),
                     "sentences": int(counts[i]),
                     "passages": int(passages[i]),
+                    **({"uploaded": True} if d.uploaded else {}),
                 }
                 for i, d in enumerate(self.documents)
             },
@@ -141,7 +143,15 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
     with open(index_dir / "documents.jsonl", encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
-            docs.append(IndexedDocument(row["doc_id"], row["title"], row["text"], row["sha256"]))
+            docs.append(
+                IndexedDocument(
+                    row["doc_id"],
+                    row["title"],
+                    row["text"],
+                    row["sha256"],
+                    row.get("uploaded", False),
+                )
+            )
     units = np.load(index_dir / "units.npz")
     return StoredIndex(
         model=model,
@@ -166,6 +176,8 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
         with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
             for d in index.documents:
                 row = {"doc_id": d.doc_id, "title": d.title, "sha256": d.sha256, "text": d.text}
+                if d.uploaded:
+                    row["uploaded"] = True
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.savez(tmp / "units.npz", sentences=index.sentences, passages=index.passages)
         faiss.write_index(index.sentence_vectors, str(tmp / "sentences.faiss"))
@@ -210,4 +222,4 @@ def _fsync_dir(path: Path) -> None:
 
 
 def as_indexed(doc: Document, title: str) -> IndexedDocument:
-    return IndexedDocument(doc.doc_id, title, doc.text, doc.sha256)
+    return IndexedDocument(doc.doc_id, title, doc.text, doc.sha256, doc.uploaded)

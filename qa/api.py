@@ -82,6 +82,7 @@ class DocumentOut(BaseModel):
     title: str
     characters: int
     sentences: int
+    uploaded: bool  # added over HTTP (not from a folder given to `qa index`)
 
 
 def get_engine(request: Request) -> Engine:
@@ -158,7 +159,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         if not engine.ready:
             raise IndexNotFound(str(settings.index_dir))
         return [
-            {"id": d.doc_id, "title": d.title, "characters": d.characters, "sentences": d.sentences}
+            {
+                "id": d.doc_id,
+                "title": d.title,
+                "characters": d.characters,
+                "sentences": d.sentences,
+                "uploaded": d.uploaded,
+            }
             for d in engine.documents()
         ]
 

@@ -37,9 +37,17 @@ def index_cmd(
         list[Path], typer.Argument(help="files or folders of .txt, .md, .html and .pdf documents")
     ],
     index_dir: IndexDir = None,
+    drop_uploads: Annotated[
+        bool,
+        typer.Option(
+            "--drop-uploads",
+            help="leave out the documents uploaded over HTTP (kept by default: their text "
+            "is stored in the index only)",
+        ),
+    ] = False,
 ) -> None:
-    """Index the documents under PATHS (replacing what the index held); unchanged
-    documents keep their vectors."""
+    """Index the documents under PATHS (replacing what the index held, except documents
+    uploaded over HTTP); unchanged documents keep their vectors."""
     from tqdm import tqdm
 
     from index.build import index_paths
@@ -54,12 +62,19 @@ def index_cmd(
     def progress(batches: list) -> tqdm:
         return tqdm(batches, unit="batch", desc="embedding", disable=None)
 
-    index = index_paths(paths, settings.index_dir, embedder, settings.chunking, progress)
+    index, kept = index_paths(
+        paths, settings.index_dir, embedder, settings.chunking, progress, not drop_uploads
+    )
     counts = index.manifest()["counts"]
     typer.echo(
         f"indexed {counts['documents']} documents, {counts['sentences']} sentences, "
         f"{counts['passages']} passages into {settings.index_dir}"
     )
+    if kept:
+        typer.echo(
+            f"kept {len(kept)} uploaded document{'s' if len(kept) > 1 else ''} "
+            f"({', '.join(kept)}); --drop-uploads leaves them out"
+        )
 
 
 @app.command()

@@ -87,7 +87,7 @@ def document_text(engine: Engine, doc_id: str) -> dict:
 def add_document(engine: Engine, lock: threading.Lock, name: str, data: bytes) -> dict:
     """Index one file, replacing a document of the same name; an unreadable file raises
     before the index is touched."""
-    document = Document(name, extract_text(data, name))
+    document = Document(name, extract_text(data, name), uploaded=True)
     with lock:
         current = engine.index
         replaced = current is not None and name in current.doc_ids

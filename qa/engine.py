@@ -28,6 +28,7 @@ class DocumentInfo:
     title: str
     characters: int
     sentences: int
+    uploaded: bool = False
 
 
 class Engine:
@@ -107,7 +108,7 @@ class Engine:
             return []
         counts = index.sentence_counts()
         return [
-            DocumentInfo(d.doc_id, d.title, len(d.text), int(counts[i]))
+            DocumentInfo(d.doc_id, d.title, len(d.text), int(counts[i]), d.uploaded)
             for i, d in enumerate(index.documents)
         ]
 

@@ -14,7 +14,7 @@ import pytest
 from index.store import load_index
 from qa.api import create_app
 from qa.settings import Settings
-from tests.conftest import SEED_FILE, running
+from tests.conftest import SEED_FILE, SEEDS, running
 from tests.pdf import tiny_pdf
 
 SEED_ID = SEED_FILE.name
@@ -232,3 +232,40 @@ def test_uploading_without_an_index_creates_one(tmp_path, embedder):
         assert s.client.get("/health").json()["ready"] is True
         assert load_index(index_dir).doc_ids == ["lighthouse.txt"]
         assert "Oswin Hale" in s.ask("Who kept the lamp lit?")["answer"]
+
+
+def test_qa_index_keeps_uploaded_documents_unless_told_to_drop_them(server, tmp_path):
+    import subprocess
+    import sys
+
+    r = server.upload("lighthouse.txt", LIGHTHOUSE)
+    assert r.status_code == 201, r.text
+    listed = {d["id"]: d["uploaded"] for d in server.client.get("/documents").json()}
+    assert listed == {SEED_ID: False, "lighthouse.txt": True}
+
+    def qa_index(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "-m", "qa", "index", *args, "--index-dir", str(server.index_dir)],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / SEED_ID).write_bytes(SEED_FILE.read_bytes())
+    # the upload's text exists only in the index: re-indexing the folder keeps it, and says so
+    done = qa_index(str(folder))
+    assert "kept 1 uploaded document (lighthouse.txt)" in done.stdout
+    kept = load_index(server.index_dir)
+    assert kept.doc_ids == [SEED_ID, "lighthouse.txt"]
+    assert kept.documents[1].text == LIGHTHOUSE and kept.documents[1].uploaded
+    # a file of the same name in the folder takes its place (and is no upload any more)
+    (folder / "lighthouse.txt").write_text(LIGHTHOUSE + " It was automated in 1990.", "utf-8")
+    assert "kept" not in qa_index(str(folder)).stdout
+    (lighthouse,) = [d for d in load_index(server.index_dir).documents if d.doc_id != SEED_ID]
+    assert not lighthouse.uploaded and lighthouse.text.endswith("1990.")
+    # and --drop-uploads indexes the folder alone
+    server.upload("notes.txt", "The harbour board met on Tuesdays.")
+    assert "kept" not in qa_index(str(SEEDS), "--drop-uploads").stdout
+    assert load_index(server.index_dir).doc_ids == [SEED_ID]
