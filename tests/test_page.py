@@ -126,6 +126,11 @@ def test_ask_cite_open_upload_delete(page):
 
     upload(page, "lighthouse.txt", LIGHTHOUSE)
     expect(page.locator("#doc-list li")).to_have_count(2)
+    # an upload is marked as such (qa index keeps it), the folder's documents are not
+    expect(page.locator('#doc-list li[data-id="lighthouse.txt"]')).to_contain_text("uploaded")
+    expect(
+        page.locator('#doc-list li[data-id="north-korea-troops-russia.txt"]')
+    ).not_to_contain_text("uploaded")
     card = ask(page, "Who kept the lighthouse lamp lit?")
     expect(card).to_contain_text("Oswin Hale")
     expect(card.locator(".source .doc").first).to_contain_text("lighthouse.txt")

@@ -338,7 +338,7 @@ function documentItem(doc) {
       onclick: () => openDocument(doc.id),
     },
     el("span", {}, doc.title || doc.id),
-    el("small", {}, `${doc.id} · ${plural(doc.sentences, "sentence")}`)),
+    el("small", {}, `${doc.id} · ${plural(doc.sentences, "sentence")}${doc.uploaded ? " · uploaded" : ""}`)),
     remove);
 }
 
