@@ -166,10 +166,11 @@ def train(model, examples, args, deadline: float) -> tuple[list[float], bool]:
                 # the model corrects the pipeline: its score is added to the pipeline's logit
                 parts.append((relevance + prior, label, ranked, question))
             score, label, ranked, question = (torch.cat(x) for x in zip(*parts))
-            loss = args.rank_weight * (
+            loss = (
                 ranking_loss(score, label, ranked, question)
                 + 0.5 * bce(score[ranked], label[ranked])
-            ) + span_loss / len(batch)
+                + span_loss / len(batch)
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
@@ -292,12 +293,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="synthetic questions per sentence of the training groups' documents "
         "(cloze-to-question rewriting, eval/synthetic.py) added to the training data",
     )
-    parser.add_argument(
-        "--rank-weight",
-        type=non_negative(float),
-        default=1.0,
-        help="weight of the ranking losses against the span loss",
-    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--cache",
@@ -416,7 +411,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             "epochs": args.epochs,
             "batch": args.batch,
             "lr": args.lr,
-            "rank_weight": args.rank_weight,
             "seed": args.seed,
             "bf16": args.bf16,
             "frozen": "word embeddings",
