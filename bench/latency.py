@@ -1,12 +1,15 @@
 """Benchmark: ingest time of the seed corpus and /ask latency over HTTP, on a quiet
 machine and with a second process keeping one core busy, at 1 and 2 torch threads.
 
-    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 2] [--against REV]
+    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 3] [--against REV]
 
 The tree is measured twice: as it answers by default (with the trained cross-encoder
 when its weights are there) and with QA_TRAINED_MODEL=false (the heuristics alone).
 --against REV also measures the code of git revision REV (checked out into a temporary
 worktree, same virtual environment, same run), e.g. the walking skeleton 08cc55b.
+All the servers of one thread count run at once and every question is asked of each in
+turn, so the machine's changing load does not favour the one measured at a quiet moment;
+the ratios of the p50s are printed at the end.
 
 Prints figures; asserts nothing. Talks only to 127.0.0.1."""
 
@@ -19,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -113,16 +116,26 @@ def server(index_dir: Path, threads: int, cwd: Path = ROOT, extra: dict | None =
         proc.wait(timeout=30)
 
 
-def measure(url: str, repeat: int) -> list[float]:
-    times = []
-    with httpx.Client(base_url=url, timeout=60) as client:
-        for q in QUESTIONS[:3]:  # warm-up
-            client.post("/ask", json={"question": q}).raise_for_status()
-        for _ in range(repeat):
-            for q in QUESTIONS:
-                t0 = time.perf_counter()
+def measure(urls: dict[str, str], repeat: int) -> dict[str, list[float]]:
+    """Each question asked of every server in turn (the order rotating), so a change in
+    the machine's load over the run falls on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in urls}
+    clients = {name: httpx.Client(base_url=url, timeout=60) for name, url in urls.items()}
+    try:
+        for client in clients.values():
+            for q in QUESTIONS[:3]:  # warm-up
                 client.post("/ask", json={"question": q}).raise_for_status()
-                times.append((time.perf_counter() - t0) * 1000)
+        names = list(clients)
+        for r in range(repeat):
+            for k, q in enumerate(QUESTIONS):
+                turn = (r * len(QUESTIONS) + k) % len(names)
+                for name in names[turn:] + names[:turn]:
+                    t0 = time.perf_counter()
+                    clients[name].post("/ask", json={"question": q}).raise_for_status()
+                    times[name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        for client in clients.values():
+            client.close()
     return times
 
 
@@ -133,7 +146,7 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", help="a git revision to measure in the same run")
     args = parser.parse_args()
     args.docs = args.docs.resolve()
@@ -165,7 +178,10 @@ def main() -> None:
         )
         print(f"ingest, split + embed + BM25 with the model loaded: {build_s:.2f} s")
         print()
-        print(f"/ask over HTTP, {len(QUESTIONS)} questions x {args.repeat}, sequential")
+        print(
+            f"/ask over HTTP, {len(QUESTIONS)} questions x {args.repeat}, sequential, "
+            "each asked of every server in turn"
+        )
         print("| code | threads | other core | p50 ms | p95 ms | max ms |")
         print("|---|---|---|---|---|---|")
         trees = [
@@ -197,16 +213,35 @@ def main() -> None:
             )
             trees.append((args.against, other, other_index, {}))
         try:
-            for name, cwd, idx, extra in trees:
-                for threads in (1, 2):
-                    with server(idx, threads, cwd, extra) as url:
-                        for busy in (False, True):
-                            with busy_core(busy):
-                                times = measure(url, args.repeat)
+            ratios = []
+            for threads in (1, 2):
+                with ExitStack() as stack:
+                    urls = {
+                        name: stack.enter_context(server(idx, threads, cwd, extra))
+                        for name, cwd, idx, extra in trees
+                    }
+                    for busy in (False, True):
+                        with busy_core(busy):
+                            times = measure(urls, args.repeat)
+                        load = "busy" if busy else "idle"
+                        for name, t in times.items():
                             print(
-                                f"| {name} | {threads} | {'busy' if busy else 'idle'} | "
-                                f"{pct(times, 50):.1f} | {pct(times, 95):.1f} | {max(times):.1f} |"
+                                f"| {name} | {threads} | {load} | {pct(t, 50):.1f} | "
+                                f"{pct(t, 95):.1f} | {max(t):.1f} |"
                             )
+                        p50 = {name: pct(t, 50) for name, t in times.items()}
+                        ratios.append(
+                            f"{threads} thread{'s' if threads > 1 else ''}, {load}: "
+                            + ", ".join(
+                                f"{p50['this tree'] / p50[name]:.2f}x {name}"
+                                for name in p50
+                                if name != "this tree"
+                            )
+                        )
+            print()
+            print("p50 of this tree against the others (same run, interleaved):")
+            for line in ratios:
+                print(f"  {line}")
         finally:
             if args.against:
                 subprocess.run(
