@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import httpx
 import numpy as np
@@ -16,6 +17,7 @@ from qa.api import create_app
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, SEEDS, running
 from tests.pdf import tiny_pdf
+from tests.test_cli import run
 
 SEED_ID = SEED_FILE.name
 LIGHTHOUSE = (
@@ -235,19 +237,13 @@ def test_uploading_without_an_index_creates_one(tmp_path, embedder):
 
 
 def test_qa_index_keeps_uploaded_documents_unless_told_to_drop_them(server, tmp_path):
-    import subprocess
-    import sys
-
     r = server.upload("lighthouse.txt", LIGHTHOUSE)
     assert r.status_code == 201, r.text
     listed = {d["id"]: d["uploaded"] for d in server.client.get("/documents").json()}
     assert listed == {SEED_ID: False, "lighthouse.txt": True}
 
-    def qa_index(*args: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "qa", "index", *args, "--index-dir", str(server.index_dir)],
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+    def qa_index(*args: str) -> CompletedProcess:
+        done = run("index", *args, "--index-dir", str(server.index_dir))
         assert done.returncode == 0, done.stderr
         return done
 
