@@ -67,7 +67,7 @@ def build(
     """Split and group every document, then embed what is new in large batches (one
     encode call per document would be dominated by per-call overhead)."""
     if not documents:
-        raise NoDocuments("no readable .txt, .md, .html or .pdf documents to index")
+        raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
     reuse = _reusable(previous, embedder, chunking)
 
     docs: list[IndexedDocument] = []

@@ -1,6 +1,6 @@
 """Reading documents from disk: each file becomes a Document whose id is its path
 relative to the folder it was found under, and whose text is the file's extracted text
-(see ``index.extract``: .txt, .md, .html, .pdf)."""
+(see ``index.extract``: .txt, .md, .html, .pdf, .docx)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,8 @@ from qa.engine import Engine
 from qa.errors import BadQuestion, DocumentNotFound, IndexError_, IndexNotFound, QAError
 from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
+from qa.metrics import include_metrics
+from qa.openai_api import include_openai
 from qa.page import include_page
 from qa.settings import Settings
 from qa.stream import stream_response
@@ -101,6 +103,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app = FastAPI(title="qa", summary="Cited answers from your documents", lifespan=lifespan)
     include_documents(app)
     include_page(app)
+    include_openai(app)
+    include_metrics(app)
 
     @app.exception_handler(IndexError_)
     async def index_unavailable(request: Request, exc: IndexError_) -> JSONResponse:

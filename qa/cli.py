@@ -34,7 +34,7 @@ def settings_with(**overrides) -> Settings:
 @app.command("index")
 def index_cmd(
     paths: Annotated[
-        list[Path], typer.Argument(help="files or folders of .txt, .md, .html and .pdf documents")
+        list[Path], typer.Argument(help="files or folders of .txt, .md, .html, .pdf and .docx documents")
     ],
     index_dir: IndexDir = None,
     drop_uploads: Annotated[

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
@@ -14,7 +14,7 @@ from index.errors import IndexNotFound
 from index.store import StoredIndex, load_index
 from qa.answer import Answer, Answerer
 from qa.answerers import Backend
-from qa.errors import BadQuestion
+from qa.errors import BadQuestion, TooLong
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
@@ -35,6 +35,7 @@ class Engine:
     def __init__(
         self, settings: Settings, embedder: Embedder | None = None, backend: Backend | None = None
     ) -> None:
+        started = time.perf_counter()
         self.settings = settings
         set_query_threads(settings.torch_threads)
         self.embedder = embedder or load_embedder(settings.model)
@@ -43,7 +44,11 @@ class Engine:
         self.index: StoredIndex | None = None
         self.answerer: Answerer | None = None
         self.load_error: str | None = None
+        # called with every answer given (the metrics count answers and refusals)
+        self.observers: list[Callable[[Answer], None]] = []
         self.reload()
+        # seconds to load the models and the index (reported by GET /metrics)
+        self.load_seconds = time.perf_counter() - started
 
     def reload(self) -> None:
         """(Re)read the index from disk; without one the engine stays up and says so."""
@@ -70,7 +75,7 @@ class Engine:
         if not question:
             raise BadQuestion("question is empty")
         if len(question) > self.settings.max_question_chars:
-            raise BadQuestion(
+            raise TooLong(
                 f"question is {len(question)} characters; at most "
                 f"{self.settings.max_question_chars} are allowed"
             )
@@ -83,7 +88,7 @@ class Engine:
             raise IndexNotFound(str(self.settings.index_dir))
         t0 = time.perf_counter()
         result = answerer.answer(question, top_k)
-        return _timed(result, t0)
+        return self._observed(_timed(result, t0))
 
     def stream(
         self, question: str, top_k: int | None = None
@@ -98,9 +103,14 @@ class Engine:
         def events() -> Generator[str | Answer, None, None]:
             t0 = time.perf_counter()
             for event in answerer.stream(question, top_k):
-                yield _timed(event, t0) if isinstance(event, Answer) else event
+                yield self._observed(_timed(event, t0)) if isinstance(event, Answer) else event
 
         return events()
+
+    def _observed(self, result: Answer) -> Answer:
+        for observe in self.observers:
+            observe(result)
+        return result
 
     def documents(self) -> list[DocumentInfo]:
         index = self.index

@@ -23,6 +23,14 @@ class BadQuestion(QAError):
     pass
 
 
+class TooLong(BadQuestion):
+    """A question, or a message of a conversation, over its configured length."""
+
+
+class UnknownModel(QAError):
+    """A request to the OpenAI-compatible routes names a model qa does not serve."""
+
+
 class DocumentNotFound(QAError):
     pass
 
@@ -45,6 +53,8 @@ __all__ = [
     "LastDocument",
     "NoDocuments",
     "QAError",
+    "TooLong",
+    "UnknownModel",
     "UnreadableDocument",
     "UnsupportedType",
 ]

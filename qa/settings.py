@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="passages read per question")
     max_citations: int = Field(3, ge=1, le=5, description="sentences cited at most")
     max_question_chars: int = Field(2000, ge=1)
+    max_messages: int = Field(
+        100, ge=1, description="most messages one /v1/chat/completions request may carry"
+    )
+    max_message_chars: int = Field(
+        20_000, ge=1, description="longest earlier message of a conversation (the question: "
+        "max_question_chars)"
+    )
     max_upload_bytes: int = Field(
         10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"
     )

@@ -1,0 +1,282 @@
+"""OpenAI-compatible routes: `POST /v1/chat/completions` and `GET /v1/models`, so chat
+front ends, agents and SDKs that speak OpenAI's API can ask qa.
+
+The last user message is the question, the earlier user/assistant turns its history (as
+`history` on /ask), system and developer messages are ignored (they must not steer which
+evidence is chosen). The reply's content is the answer text with its [n] markers and a
+short sources list; the citations with their exact offsets, `abstained` and the short
+`answer` travel beside it (``qa.openai_schema.Extensions``). The answer comes from the
+same Engine and the same streaming as /ask. Errors on these routes are in OpenAI's shape,
+`{"error": {"message", "type", "param", "code"}}`, so that SDKs raise their usual
+exceptions; see docs/openai.md."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from sse_starlette import EventSourceResponse
+
+from index.errors import IndexError_
+from qa.answer import Answer
+from qa.answerers.errors import UpstreamError
+from qa.engine import Engine
+from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
+from qa.followup import Turn
+from qa.followup import resolve as resolve_followup
+from qa.openai_schema import (
+    MODEL,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ErrorResponse,
+    LastChunk,
+    Message,
+    ModelCard,
+    ModelList,
+)
+from qa.settings import Settings
+from qa.stream import answer_events
+
+# As on /ask: the turns a follow-up is resolved against, at most.
+MAX_TURNS = 20
+SOURCES = "\n\nSources:\n"
+
+# exception -> (status, OpenAI error type, code); the first match wins
+_ERRORS: list[tuple[type[Exception], int, str, str | None]] = [
+    (UnknownModel, 404, "invalid_request_error", "model_not_found"),
+    (TooLong, 400, "invalid_request_error", "context_length_exceeded"),
+    (BadQuestion, 400, "invalid_request_error", "invalid_question"),
+    (IndexError_, 503, "server_error", "no_index"),
+    (UpstreamError, 502, "server_error", "upstream_error"),
+    (QAError, 400, "invalid_request_error", None),
+]
+
+
+def error_body(exc: Exception) -> tuple[int, dict]:
+    for kind, status, type_, code in _ERRORS:
+        if isinstance(exc, kind):
+            param = "model" if isinstance(exc, UnknownModel) else None
+            return status, {"message": str(exc), "type": type_, "param": param, "code": code}
+    raise exc
+
+
+def openai_error(status: int, message: str, type_: str, param=None, code=None) -> JSONResponse:
+    body = {"message": message, "type": type_, "param": param, "code": code}
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def invalid_request(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors() or [{"loc": (), "msg": "invalid request", "type": "invalid_value"}]
+    if errors[0]["type"] == "json_invalid":
+        detail = errors[0].get("ctx", {}).get("error", "")
+        message = f"the body is not valid JSON ({detail} at character {errors[0]['loc'][-1]})"
+        return openai_error(400, message, "invalid_request_error", None, "json_invalid")
+    messages = []
+    for error in errors:
+        where = ".".join(str(part) for part in error["loc"][1:])
+        messages.append(f"{where}: {error['msg']}" if where else error["msg"])
+    param = ".".join(str(part) for part in errors[0]["loc"][1:]) or None
+    return openai_error(400, "; ".join(messages), "invalid_request_error", param, errors[0]["type"])
+
+
+class OpenAIRoute(APIRoute):
+    """A route whose errors, validation included, answer in OpenAI's error shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return invalid_request(exc)
+            except (QAError, IndexError_) as exc:
+                status, body = error_body(exc)
+                return JSONResponse({"error": body}, status_code=status)
+
+        return route
+
+
+def conversation(messages: list[Message], settings: Settings) -> tuple[str, list[Turn]]:
+    """The question (the last user message) and the turns before it, oldest first."""
+    if len(messages) > settings.max_messages:
+        raise TooLong(
+            f"messages: {len(messages)} messages; at most {settings.max_messages} are read "
+            "(the QA_MAX_MESSAGES setting)"
+        )
+    spoken = [m for m in messages if m.role in ("user", "assistant")]
+    if not spoken or spoken[-1].role != "user":
+        raise BadQuestion("messages: the last user or assistant message must be the user's")
+    for i, m in enumerate(messages[:-1]):
+        if len(m.text) > settings.max_message_chars:
+            raise TooLong(
+                f"messages.{i}: {len(m.text)} characters; at most "
+                f"{settings.max_message_chars} are read (the QA_MAX_MESSAGE_CHARS setting)"
+            )
+    turns: list[Turn] = []
+    for m in spoken[:-1]:
+        if m.role == "user":
+            turns.append(Turn(m.text))
+        elif turns and turns[-1].answer is None:
+            # the reply as qa gave it: its sources list is no part of the answer
+            turns[-1] = Turn(turns[-1].question, m.text.split(SOURCES)[0].strip() or None)
+    return spoken[-1].text, turns[-MAX_TURNS:]
+
+
+def content(result: Answer) -> str:
+    """The answer text with its [n] markers, then which sentence each marker cites."""
+    if not result.citations:
+        return result.text
+    sources = "\n".join(
+        f"- [{c.n}] {c.doc_id}, characters {c.start}-{c.end}" for c in result.citations
+    )
+    return result.text + SOURCES + sources
+
+
+def extensions(result: Answer, question: str, request: Request) -> dict:
+    base = str(request.base_url)
+    return {
+        "answer": result.answer,
+        "abstained": result.abstained,
+        "citations": [
+            {
+                "n": c.n,
+                "doc_id": c.doc_id,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "score": c.score,
+                "url": f"{base}documents/{quote(c.doc_id, safe='/')}",
+            }
+            for c in result.citations
+        ],
+        "evidence_score": result.evidence_score,
+        "grounded": result.grounded,
+        "resolved_question": question,
+    }
+
+
+router = APIRouter(prefix="/v1", route_class=OpenAIRoute, tags=["OpenAI-compatible"])
+
+
+@router.get("/models", response_model=ModelList)
+async def models(request: Request) -> dict:
+    """The one model: qa over the documents indexed."""
+    return {"data": [{"id": MODEL, "created": request.app.state.openai_created}]}
+
+
+@router.get("/models/{model_id}", response_model=ModelCard)
+async def model(model_id: str, request: Request) -> dict:
+    known(model_id)
+    return {"id": MODEL, "created": request.app.state.openai_created}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        400: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
+)
+async def chat_completions(body: ChatRequest, request: Request):
+    """Answer the last user message, cited; `stream: true` for chat.completion.chunk events."""
+    engine: Engine = request.app.state.engine
+    known(body.model)
+    question, history = conversation(body.messages, engine.settings)
+    question = resolve_followup(question, history)
+    reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if body.stream:
+        items = await answer_events(engine.stream(question, body.top_k))
+        chunks = stream_chunks(items, question, request, reply_id, created)
+        return EventSourceResponse(chunks)
+    result = await run_in_threadpool(engine.ask, question, body.top_k)
+    refusal = result.text if result.abstained else None
+    message = AssistantMessage(content=content(result), refusal=refusal)
+    return ChatCompletion(
+        id=reply_id,
+        created=created,
+        model=MODEL,
+        choices=[Choice(message=message)],
+        **extensions(result, question, request),
+    )
+
+
+async def stream_chunks(
+    items: AsyncIterator[str | Answer], question: str, request: Request, reply_id: str, created: int
+) -> AsyncIterator[dict]:
+    """The role, then the grounded content, then the last chunk with qa's fields, then
+    [DONE]. A generative model's raw reply is not passed on: chunks cannot be taken back,
+    and only grounded text is shown."""
+
+    def chunk(delta: Delta) -> dict:
+        out = ChatCompletionChunk(
+            id=reply_id, created=created, model=MODEL, choices=[ChunkChoice(delta=delta)]
+        )
+        return {"data": out.model_dump_json()}
+
+    async with contextlib.aclosing(items):
+        yield chunk(Delta(role="assistant", content=""))
+        result = None
+        try:
+            async for item in items:
+                if isinstance(item, Answer):
+                    result = item
+        except (QAError, IndexError_) as exc:
+            _, body = error_body(exc)
+            yield {"data": ErrorResponse.model_validate({"error": body}).model_dump_json()}
+            return
+    if result is not None:
+        refusal = result.text if result.abstained else None
+        yield chunk(Delta(content=content(result), refusal=refusal))
+        last = LastChunk(
+            id=reply_id,
+            created=created,
+            model=MODEL,
+            choices=[ChunkChoice(delta=Delta(), finish_reason="stop")],
+            **extensions(result, question, request),
+        )
+        yield {"data": last.model_dump_json()}
+    yield {"data": "[DONE]"}
+
+
+def known(model_id: str) -> None:
+    if model_id != MODEL:
+        raise UnknownModel(
+            f"The model {model_id!r} does not exist: this server answers as {MODEL!r} "
+            "(GET /v1/models)"
+        )
+
+
+@router.api_route(
+    "/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def unknown(path: str, request: Request) -> JSONResponse:
+    return openai_error(
+        404, f"Invalid URL ({request.method} /v1/{path})", "invalid_request_error", None,
+        "unknown_url",
+    )
+
+
+def include_openai(app: FastAPI) -> None:
+    """Add the /v1 routes to ``app``."""
+    app.state.openai_created = int(time.time())
+    app.include_router(router)
