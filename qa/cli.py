@@ -34,7 +34,8 @@ def settings_with(**overrides) -> Settings:
 @app.command("index")
 def index_cmd(
     paths: Annotated[
-        list[Path], typer.Argument(help="files or folders of .txt, .md, .html, .pdf and .docx documents")
+        list[Path],
+        typer.Argument(help="files or folders of .txt, .md, .html, .pdf and .docx documents"),
     ],
     index_dir: IndexDir = None,
     drop_uploads: Annotated[

@@ -271,7 +271,10 @@ def known(model_id: str) -> None:
 )
 async def unknown(path: str, request: Request) -> JSONResponse:
     return openai_error(
-        404, f"Invalid URL ({request.method} /v1/{path})", "invalid_request_error", None,
+        404,
+        f"Invalid URL ({request.method} /v1/{path})",
+        "invalid_request_error",
+        None,
         "unknown_url",
     )
 

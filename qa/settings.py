@@ -28,8 +28,7 @@ class Settings(BaseSettings):
         100, ge=1, description="most messages one /v1/chat/completions request may carry"
     )
     max_message_chars: int = Field(
-        20_000, ge=1, description="longest earlier message of a conversation (the question: "
-        "max_question_chars)"
+        20_000, ge=1, description="longest earlier message of a conversation"
     )
     max_upload_bytes: int = Field(
         10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"

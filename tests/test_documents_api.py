@@ -18,6 +18,7 @@ from qa.settings import Settings
 from tests.conftest import SEED_FILE, SEEDS, running
 from tests.pdf import tiny_pdf
 from tests.test_cli import run
+from tests.word import word_document
 
 SEED_ID = SEED_FILE.name
 LIGHTHOUSE = (
@@ -158,6 +159,30 @@ def test_html_and_pdf_are_indexed_as_their_text(server):
     assert "four pounds" in server.ask("How much does entry to the museum cost?")["text"]
 
 
+def test_a_word_document_is_uploaded_answered_from_and_cited_exactly(server):
+    data = word_document(
+        "Gull Rock ferry",
+        ["The ferry to Gull Rock is run by the island council.", "Bicycles travel free."],
+        table=[["Day", "First ferry"], ["Weekdays", "6:40"], ["Sundays", "9:15"]],
+        after="The last ferry leaves the island at 18:10 every evening.",
+    )
+    r = server.upload("ferry.docx", data)
+    assert r.status_code == 201, r.text
+    assert r.json()["doc_id"] == "ferry.docx" and r.json()["title"] == "Gull Rock ferry"
+    document = server.client.get("/documents/ferry.docx").json()
+    text = document["text"]
+    assert "Weekdays | 6:40" in text and "Bicycles travel free." in text
+
+    answer = server.ask("When does the last ferry leave the island?")
+
+    assert "18:10" in answer["answer"]
+    cited = answer["citations"][0]
+    assert cited["doc_id"] == "ferry.docx"
+    assert text[cited["start"] : cited["end"]] == cited["text"]
+    assert cited["text"] == "The last ferry leaves the island at 18:10 every evening."
+    assert [cited["start"], cited["end"]] in document["sentences"]
+
+
 def test_a_folder_in_the_upload_name_is_dropped(server):
     r = server.upload("../../etc/notes.md", "# Notes\n\nThe harbour closes at dusk.")
     assert r.status_code == 201 and r.json()["doc_id"] == "notes.md"
@@ -189,7 +214,8 @@ def test_too_large_is_413_with_a_message_and_the_index_unchanged(server, size, f
         ("scan.pdf", tiny_pdf([]), 422, "holds no text"),
         ("empty.txt", b"", 422, "holds no text"),
         ("blank.md", b"  \n\n\t", 422, "holds no text"),
-        ("report.docx", b"PK\x03\x04", 415, ".docx files are not indexed"),
+        ("report.docx", b"PK\x03\x04", 422, "not a readable Word document"),
+        ("slides.pptx", b"PK\x03\x04", 415, ".pptx files are not indexed"),
         ("README", b"plain words", 415, "files without a suffix"),
         ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00", 415, "use one of .txt, .md, .html"),
     ],

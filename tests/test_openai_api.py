@@ -60,9 +60,8 @@ def test_the_openai_client_gets_the_answer_and_its_citations(llm, client):
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
     assert any("1,500 special forces troops" in c["text"] for c in citations)
     assert_cited_exactly(citations, client)
-    assert SEED_FILE.read_text("utf-8")[citations[0]["start"] : citations[0]["end"]] == (
-        citations[0]["text"]
-    )
+    first, seed = citations[0], SEED_FILE.read_text("utf-8")
+    assert seed[first["start"] : first["end"]] == first["text"]
     # the content ends with a sources list naming each [n]'s document and offsets
     for c in citations:
         assert f"[{c['n']}] {c['doc_id']}, characters {c['start']}-{c['end']}" in content
@@ -170,7 +169,7 @@ def test_models_lists_qa(llm):
         ([TROOPS], {"response_format": {"type": "json_object"}}, "response_format", None, "text"),
         ([TROOPS], {"tool_choice": "required"}, "tool_choice", None, "calls no tools"),
         ([TROOPS], {"logprobs": True}, "logprobs", None, "not available"),
-        ([TROOPS], {"extra_body": {"top_k": 0}}, "top_k", "greater_than_equal", "greater than or equal to 1"),
+        ([TROOPS], {"extra_body": {"top_k": 0}}, "top_k", "greater_than_equal", "or equal to 1"),
         ([], {}, "messages", "too_short", "at least 1 item"),
         (["x" * 2001], {}, None, "context_length_exceeded", "at most 2000"),
         (["   "], {}, None, "invalid_question", "question is empty"),
@@ -231,7 +230,10 @@ def test_errors_on_v1_routes_are_in_openai_shape_and_ask_keeps_detail(seed_serve
 
 def test_without_an_index_the_client_gets_a_503_saying_how_to_build_one(tmp_path, embedder):
     app = create_app(Settings(index_dir=tmp_path / "none"), embedder=embedder)
-    with running(app) as url, openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as llm:
+    with (
+        running(app) as url,
+        openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as llm,
+    ):
         for stream in (False, True):
             with pytest.raises(openai.InternalServerError) as caught:
                 ask(llm, TROOPS, stream=stream)
