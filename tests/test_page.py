@@ -14,6 +14,7 @@ import pytest
 from qa.api import create_app
 from qa.settings import Settings
 from tests.conftest import ROOT, running
+from tests.word import word_document
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -156,6 +157,31 @@ def test_abstention_says_so_and_shows_the_closest_passages(page):
     card.locator(".passages .source").first.click()
     expect(page.locator("#viewer-text .hit").first).to_be_in_viewport()
     page.screenshot(path=ARTIFACTS / "abstained.png")
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def test_a_word_document_is_picked_cited_and_shown_as_text(page):
+    picker = page.locator("#file")
+    assert ".docx" in (picker.get_attribute("accept") or "").split(",")
+    expect(page.locator("#docs")).to_contain_text(".docx")
+    data = word_document(
+        "Gull Rock ferry",
+        ["The ferry to Gull Rock is run by the island council."],
+        table=[["Day", "First ferry"], ["Weekdays", "6:40"]],
+        after="The last ferry leaves the island at 18:10 every evening.",
+    )
+    picker.set_input_files(files=[{"name": "ferry.docx", "mimeType": DOCX, "buffer": data}])
+    expect(page.locator("#docs-status")).to_contain_text("Added ferry.docx")
+
+    card = ask(page, "When does the last ferry leave the island?")
+    expect(card).to_contain_text("18:10")
+    card.locator(".chip").first.click()
+    hit = page.locator("#viewer-text .hit")
+    expect(hit).to_have_text("The last ferry leaves the island at 18:10 every evening.")
+    expect(page.locator("#viewer-text")).to_contain_text("Weekdays | 6:40")
+    page.screenshot(path=ARTIFACTS / "docx.png")
 
 
 MARKUP = (
