@@ -85,6 +85,9 @@ def invalid_request(exc: RequestValidationError) -> JSONResponse:
         detail = errors[0].get("ctx", {}).get("error", "")
         message = f"the body is not valid JSON ({detail} at character {errors[0]['loc'][-1]})"
         return openai_error(400, message, "invalid_request_error", None, "json_invalid")
+    if errors[0]["type"] == "model_attributes_type" and len(errors[0]["loc"]) <= 1:
+        message = "the body must be a JSON object (sent as content-type: application/json)"
+        return openai_error(400, message, "invalid_request_error", None, "invalid_body")
     messages = []
     for error in errors:
         where = ".".join(str(part) for part in error["loc"][1:])

@@ -4,11 +4,14 @@ streaming, and the error shape its exceptions are built from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 
 import httpx
 import openai
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from qa.answer import NO_ANSWER
 from qa.api import create_app
@@ -218,6 +221,9 @@ def test_errors_on_v1_routes_are_in_openai_shape_and_ask_keeps_detail(seed_serve
     assert "not valid JSON" in r.json()["error"]["message"]
     r = httpx.post(url, json=["not", "an", "object"])
     assert r.status_code == 400 and set(r.json()["error"]) == {"message", "type", "param", "code"}
+    assert "must be a JSON object" in r.json()["error"]["message"]
+    r = httpx.post(url, content=b'{"model": "qa"}', headers={"content-type": "text/plain"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_body"
     r = httpx.get(url)
     assert r.status_code == 404 and r.json()["error"]["message"] == (
         "Invalid URL (GET /v1/chat/completions)"
@@ -239,3 +245,97 @@ def test_without_an_index_the_client_gets_a_503_saying_how_to_build_one(tmp_path
                 ask(llm, TROOPS, stream=stream)
             assert caught.value.status_code == 503 and "qa index" in caught.value.message
             assert caught.value.code == "no_index"
+
+
+def upstream_server(reply: Callable[[dict], str | None]) -> FastAPI:
+    """A model server on loopback that answers ``reply(its request)``: streamed in two
+    pieces when asked to stream, where a reply of None breaks off after one piece."""
+    upstream = FastAPI()
+
+    @upstream.post("/v1/chat/completions")
+    async def complete(request: Request) -> Response:
+        asked = await request.json()
+        text = reply(asked)
+        if not asked.get("stream"):
+            return JSONResponse({"choices": [{"message": {"role": "assistant", "content": text}}]})
+        half = len(text or "") // 2
+        pieces = [text[:half], text[half:]] if text is not None else ["North Korea has "]
+        events = [json.dumps({"choices": [{"delta": {"content": p}}]}) for p in pieces]
+        body = "".join(f"data: {e}\n\n" for e in events)
+        body += "data: [DONE]\n\n" if text is not None else "data: {not json\n\n"
+        return StreamingResponse(iter([body]), media_type="text/event-stream")
+
+    return upstream
+
+
+def cited_as(request: dict, fragment: str) -> int:
+    """The number under which the prompt showed the model the sentence with ``fragment``."""
+    sources = request["messages"][-1]["content"].split("<sources>\n", 1)[1]
+    line = next(line for line in sources.splitlines() if fragment in line)
+    return int(line[1 : line.index("]")])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_models_reply_reaches_the_client_grounded_never_raw(seed_index_dir, embedder, stream):
+    def reply(request: dict) -> str:
+        n = cited_as(request, "1,500 special forces troops")
+        return f"North Korea shipped 1,500 special forces troops [{n}]. The moon is cheese [{n}]."
+
+    with running(upstream_server(reply)) as upstream:
+        settings = Settings(
+            index_dir=seed_index_dir, answerer="remote", remote_base_url=upstream, abstain_below=0
+        )
+        with (
+            running(create_app(settings, embedder=embedder)) as url,
+            openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as llm,
+        ):
+            if stream:
+                content, chunks = ask_streaming(llm, TROOPS)
+                extra = chunks[-1].model_extra
+            else:
+                reply_ = ask(llm, TROOPS)
+                content, extra = reply_.choices[0].message.content, reply_.model_extra
+    assert "1,500" in content and "cheese" not in content
+    assert extra["grounded"] is True and "1,500" in extra["answer"]
+    assert "1,500 special forces troops" in extra["citations"][0]["text"]
+
+
+def test_a_model_server_failing_mid_stream_is_an_error_event(seed_index_dir, embedder):
+    with running(upstream_server(lambda request: None)) as upstream:
+        settings = Settings(index_dir=seed_index_dir, answerer="remote", remote_base_url=upstream)
+        with (
+            running(create_app(settings, embedder=embedder)) as url,
+            openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as llm,
+        ):
+            chunks = []
+            with pytest.raises(openai.APIError) as caught:
+                chunks.extend(ask(llm, TROOPS, stream=True))
+    assert "malformed event" in caught.value.message
+    assert caught.value.code == "upstream_error"
+    assert [c.choices[0].delta.role for c in chunks] == ["assistant"]  # the role, nothing more
+
+
+def test_a_model_server_down_before_the_stream_is_a_502(seed_index_dir, embedder):
+    upstream = FastAPI()
+
+    @upstream.post("/v1/chat/completions")
+    async def loading(request: Request) -> JSONResponse:
+        return JSONResponse({"error": {"message": "model is loading"}}, status_code=503)
+
+    with running(upstream) as upstream_url:
+        settings = Settings(
+            index_dir=seed_index_dir,
+            answerer="remote",
+            remote_base_url=upstream_url,
+            remote_retries=0,
+        )
+        with (
+            running(create_app(settings, embedder=embedder)) as url,
+            openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as llm,
+        ):
+            for stream in (False, True):
+                with pytest.raises(openai.InternalServerError) as caught:
+                    ask(llm, TROOPS, stream=stream)
+                assert caught.value.status_code == 502
+                assert caught.value.code == "upstream_error"
+                assert "model is loading" in caught.value.message
