@@ -6,33 +6,29 @@ The last user message is the question, the earlier user/assistant turns its hist
 evidence is chosen). The reply's content is the answer text with its [n] markers and a
 short sources list; the citations with their exact offsets, `abstained` and the short
 `answer` travel beside it (``qa.openai_schema.Extensions``). The answer comes from the
-same Engine and the same streaming as /ask. Errors on these routes are in OpenAI's shape,
-`{"error": {"message", "type", "param", "code"}}`, so that SDKs raise their usual
-exceptions; see docs/openai.md."""
+same Engine and the same streaming as /ask. Errors on these routes are in OpenAI's shape
+(``qa.openai_errors``). See docs/openai.md."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from index.errors import IndexError_
 from qa.answer import Answer
-from qa.answerers.errors import UpstreamError
 from qa.engine import Engine
 from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
 from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
+from qa.openai_errors import OpenAIRoute, error_body, openai_error
 from qa.openai_schema import (
     MODEL,
     AssistantMessage,
@@ -55,64 +51,6 @@ from qa.stream import answer_events
 MAX_TURNS = 20
 SOURCES = "\n\nSources:\n"
 
-# exception -> (status, OpenAI error type, code); the first match wins
-_ERRORS: list[tuple[type[Exception], int, str, str | None]] = [
-    (UnknownModel, 404, "invalid_request_error", "model_not_found"),
-    (TooLong, 400, "invalid_request_error", "context_length_exceeded"),
-    (BadQuestion, 400, "invalid_request_error", "invalid_question"),
-    (IndexError_, 503, "server_error", "no_index"),
-    (UpstreamError, 502, "server_error", "upstream_error"),
-    (QAError, 400, "invalid_request_error", None),
-]
-
-
-def error_body(exc: Exception) -> tuple[int, dict]:
-    for kind, status, type_, code in _ERRORS:
-        if isinstance(exc, kind):
-            param = "model" if isinstance(exc, UnknownModel) else None
-            return status, {"message": str(exc), "type": type_, "param": param, "code": code}
-    raise exc
-
-
-def openai_error(status: int, message: str, type_: str, param=None, code=None) -> JSONResponse:
-    body = {"message": message, "type": type_, "param": param, "code": code}
-    return JSONResponse({"error": body}, status_code=status)
-
-
-def invalid_request(exc: RequestValidationError) -> JSONResponse:
-    errors = exc.errors() or [{"loc": (), "msg": "invalid request", "type": "invalid_value"}]
-    if errors[0]["type"] == "json_invalid":
-        detail = errors[0].get("ctx", {}).get("error", "")
-        message = f"the body is not valid JSON ({detail} at character {errors[0]['loc'][-1]})"
-        return openai_error(400, message, "invalid_request_error", None, "json_invalid")
-    if errors[0]["type"] == "model_attributes_type" and len(errors[0]["loc"]) <= 1:
-        message = "the body must be a JSON object (sent as content-type: application/json)"
-        return openai_error(400, message, "invalid_request_error", None, "invalid_body")
-    messages = []
-    for error in errors:
-        where = ".".join(str(part) for part in error["loc"][1:])
-        messages.append(f"{where}: {error['msg']}" if where else error["msg"])
-    param = ".".join(str(part) for part in errors[0]["loc"][1:]) or None
-    return openai_error(400, "; ".join(messages), "invalid_request_error", param, errors[0]["type"])
-
-
-class OpenAIRoute(APIRoute):
-    """A route whose errors, validation included, answer in OpenAI's error shape."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return invalid_request(exc)
-            except (QAError, IndexError_) as exc:
-                status, body = error_body(exc)
-                return JSONResponse({"error": body}, status_code=status)
-
-        return route
-
 
 def conversation(messages: list[Message], settings: Settings) -> tuple[str, list[Turn]]:
     """The question (the last user message) and the turns before it, oldest first."""
@@ -124,8 +62,10 @@ def conversation(messages: list[Message], settings: Settings) -> tuple[str, list
     spoken = [m for m in messages if m.role in ("user", "assistant")]
     if not spoken or spoken[-1].role != "user":
         raise BadQuestion("messages: the last user or assistant message must be the user's")
-    for i, m in enumerate(messages[:-1]):
-        if len(m.text) > settings.max_message_chars:
+    question = spoken[-1]
+    for i, m in enumerate(messages):
+        # the question's own limit is QA_MAX_QUESTION_CHARS, checked by the engine
+        if m is not question and len(m.text) > settings.max_message_chars:
             raise TooLong(
                 f"messages.{i}: {len(m.text)} characters; at most "
                 f"{settings.max_message_chars} are read (the QA_MAX_MESSAGE_CHARS setting)"
@@ -137,7 +77,7 @@ def conversation(messages: list[Message], settings: Settings) -> tuple[str, list
         elif turns and turns[-1].answer is None:
             # the reply as qa gave it: its sources list is no part of the answer
             turns[-1] = Turn(turns[-1].question, m.text.split(SOURCES)[0].strip() or None)
-    return spoken[-1].text, turns[-MAX_TURNS:]
+    return question.text, turns[-MAX_TURNS:]
 
 
 def content(result: Answer) -> str:
