@@ -148,7 +148,8 @@ async def chat_completions(body: ChatRequest, request: Request):
     if body.stream:
         items = await answer_events(engine.stream(question, body.top_k))
         chunks = stream_chunks(items, question, request, reply_id, created)
-        return EventSourceResponse(chunks)
+        # "\n" line ends, as OpenAI sends them: some clients compare `data: [DONE]` exactly
+        return EventSourceResponse(chunks, sep="\n")
     result = await run_in_threadpool(engine.ask, question, body.top_k)
     refusal = result.text if result.abstained else None
     message = AssistantMessage(content=content(result), refusal=refusal)

@@ -96,9 +96,11 @@ def test_stream_is_openai_server_sent_events_ending_with_done(seed_server):
     body = {"model": "qa", "messages": [{"role": "user", "content": TROOPS}], "stream": True}
     with httpx.stream("POST", f"{seed_server}/v1/chat/completions", json=body, timeout=60) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        data = [line for line in r.iter_lines() if line.startswith("data: ")]
-    assert data[-1] == "data: [DONE]"
-    assert all(not line.startswith("event:") for line in data)
+        raw = r.read().decode()
+    # as OpenAI sends them: "data: ..." events, "\n" line ends, no event names, [DONE] last
+    assert "\r" not in raw and raw.endswith("data: [DONE]\n\n")
+    events = raw.removesuffix("\n\n").split("\n\n")
+    assert all(e.startswith("data: ") and "\n" not in e for e in events), events
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -339,3 +341,11 @@ def test_a_model_server_down_before_the_stream_is_a_502(seed_index_dir, embedder
                 assert caught.value.status_code == 502
                 assert caught.value.code == "upstream_error"
                 assert "model is loading" in caught.value.message
+
+
+def test_the_routes_are_on_the_openapi_page(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/chat/completions", "/v1/models", "/v1/models/{model_id}", "/metrics"} <= set(paths)
+    assert not any("{path" in p for p in paths)
+    request = paths["/v1/chat/completions"]["post"]["requestBody"]["content"]
+    assert "application/json" in request
