@@ -12,6 +12,7 @@ same Engine and the same streaming as /ask. Errors on these routes are in OpenAI
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -50,6 +51,7 @@ from qa.stream import answer_events
 # As on /ask: the turns a follow-up is resolved against, at most.
 MAX_TURNS = 20
 SOURCES = "\n\nSources:\n"
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def conversation(messages: list[Message], settings: Settings) -> tuple[str, list[Turn]]:
@@ -80,37 +82,57 @@ def conversation(messages: list[Message], settings: Settings) -> tuple[str, list
     return question.text, turns[-MAX_TURNS:]
 
 
-def content(result: Answer) -> str:
-    """The answer text with its [n] markers, then which sentence each marker cites."""
-    if not result.citations:
-        return result.text
-    sources = "\n".join(
-        f"- [{c.n}] {c.doc_id}, characters {c.start}-{c.end}" for c in result.citations
-    )
-    return result.text + SOURCES + sources
-
-
-def extensions(result: Answer, question: str, request: Request) -> dict:
+def render(result: Answer, question: str, request: Request) -> tuple[dict, dict]:
+    """A reply's message (content, refusal, annotations) and qa's fields beside it."""
     base = str(request.base_url)
-    return {
+    index = request.app.state.engine.index
+    cited = {c.doc_id for c in result.citations}
+    titles = {d.doc_id: d.title for d in index.documents if d.doc_id in cited} if index else {}
+    citations = [
+        {
+            "n": c.n,
+            "doc_id": c.doc_id,
+            "title": titles.get(c.doc_id, c.doc_id),
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+            "score": c.score,
+            "url": f"{base}documents/{quote(c.doc_id, safe='/')}",
+        }
+        for c in result.citations
+    ]
+    text = result.text
+    if citations:
+        text += SOURCES + "\n".join(
+            f"- [{c['n']}] {c['doc_id']}, characters {c['start']}-{c['end']}" for c in citations
+        )
+    # OpenAI's url_citation annotations, one per [n] marker of the answer (not of the list)
+    annotations = [
+        {
+            "url_citation": {
+                "start_index": m.start(),
+                "end_index": m.end(),
+                "url": citations[int(m[1]) - 1]["url"],
+                "title": citations[int(m[1]) - 1]["title"],
+            }
+        }
+        for m in _MARKER.finditer(result.text)
+        if 1 <= int(m[1]) <= len(citations)
+    ]
+    message = {
+        "content": text,
+        "refusal": result.text if result.abstained else None,
+        "annotations": annotations,
+    }
+    extensions = {
         "answer": result.answer,
         "abstained": result.abstained,
-        "citations": [
-            {
-                "n": c.n,
-                "doc_id": c.doc_id,
-                "start": c.start,
-                "end": c.end,
-                "text": c.text,
-                "score": c.score,
-                "url": f"{base}documents/{quote(c.doc_id, safe='/')}",
-            }
-            for c in result.citations
-        ],
+        "citations": citations,
         "evidence_score": result.evidence_score,
         "grounded": result.grounded,
         "resolved_question": question,
     }
+    return message, extensions
 
 
 router = APIRouter(prefix="/v1", route_class=OpenAIRoute, tags=["OpenAI-compatible"])
@@ -151,14 +173,13 @@ async def chat_completions(body: ChatRequest, request: Request):
         # "\n" line ends, as OpenAI sends them: some clients compare `data: [DONE]` exactly
         return EventSourceResponse(chunks, sep="\n")
     result = await run_in_threadpool(engine.ask, question, body.top_k)
-    refusal = result.text if result.abstained else None
-    message = AssistantMessage(content=content(result), refusal=refusal)
+    message, extensions = render(result, question, request)
     return ChatCompletion(
         id=reply_id,
         created=created,
         model=MODEL,
-        choices=[Choice(message=message)],
-        **extensions(result, question, request),
+        choices=[Choice(message=AssistantMessage(**message))],
+        **extensions,
     )
 
 
@@ -187,14 +208,14 @@ async def stream_chunks(
             yield {"data": ErrorResponse.model_validate({"error": body}).model_dump_json()}
             return
     if result is not None:
-        refusal = result.text if result.abstained else None
-        yield chunk(Delta(content=content(result), refusal=refusal))
+        message, extensions = render(result, question, request)
+        yield chunk(Delta(**message))
         last = LastChunk(
             id=reply_id,
             created=created,
             model=MODEL,
             choices=[ChunkChoice(delta=Delta(), finish_reason="stop")],
-            **extensions(result, question, request),
+            **extensions,
         )
         yield {"data": last.model_dump_json()}
     yield {"data": "[DONE]"}

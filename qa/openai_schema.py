@@ -109,6 +109,7 @@ class CitationRef(BaseModel):
 
     n: int = Field(description="the [n] marker in the content")
     doc_id: str
+    title: str = Field(description="the document's title")
     start: int
     end: int
     text: str
@@ -128,10 +129,25 @@ class Extensions(BaseModel):
     resolved_question: str = Field(description="what was searched for")
 
 
+class URLCitation(BaseModel):
+    start_index: int = Field(description="where the [n] marker starts in the content")
+    end_index: int
+    url: str
+    title: str
+
+
+class Annotation(BaseModel):
+    """OpenAI's own citation: one per [n] marker in the content, linking the document."""
+
+    type: Literal["url_citation"] = "url_citation"
+    url_citation: URLCitation
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
     refusal: str | None = Field(None, description="the refusal text when abstaining")
+    annotations: list[Annotation] = Field(default_factory=list)
 
 
 class Choice(BaseModel):
@@ -158,6 +174,7 @@ class Delta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
     refusal: str | None = None
+    annotations: list[Annotation] | None = None
 
 
 class ChunkChoice(BaseModel):

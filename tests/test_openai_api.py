@@ -68,6 +68,16 @@ def test_the_openai_client_gets_the_answer_and_its_citations(llm, client):
     # the content ends with a sources list naming each [n]'s document and offsets
     for c in citations:
         assert f"[{c['n']}] {c['doc_id']}, characters {c['start']}-{c['end']}" in content
+    # and each [n] of the answer is an OpenAI url_citation annotation linking its document
+    title = client.get(f"/documents/{citations[0]['doc_id']}").json()["title"]
+    annotations = choice.message.annotations
+    assert len(annotations) == content.split("Sources:")[0].count("[")
+    for a in annotations:
+        marker = content[a.url_citation.start_index : a.url_citation.end_index]
+        cited = citations[int(marker.strip("[]")) - 1]
+        assert a.type == "url_citation" and marker == f"[{cited['n']}]"
+        assert a.url_citation.url == cited["url"] and a.url_citation.title == title
+        assert cited["title"] == title
     # the same answer as /ask gives
     asked = client.post("/ask", json={"question": TROOPS}).json()
     assert content.startswith(asked["text"])
@@ -89,7 +99,13 @@ def test_streaming_ends_with_the_citations_and_done(llm, client):
     assert extra["citations"] and extra["abstained"] is False
     assert_cited_exactly(extra["citations"], client)
     # the stream gives what the plain reply gives
-    assert content == ask(llm, TROOPS).choices[0].message.content
+    plain = ask(llm, TROOPS)
+    assert content == plain.choices[0].message.content
+    [delta] = [c.choices[0].delta for c in chunks if c.choices[0].delta.content]
+    annotations = [a["url_citation"] for a in delta.model_extra["annotations"]]
+    assert annotations == [
+        a.url_citation.model_dump() for a in plain.choices[0].message.annotations
+    ]
 
 
 def test_stream_is_openai_server_sent_events_ending_with_done(seed_server):
