@@ -88,6 +88,13 @@ def docx_text(data: bytes, name: str) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        # a .docx is a zip package; an old .doc, or a password-protected .docx, is not
+        raise UnreadableDocument(
+            f"{name} is not a readable Word document (not a .docx package: an old .doc "
+            "or a password-protected file? save it as .docx without a password)"
+        ) from exc
+    try:
         if inflated > _MAX_DOCX_INFLATED:
             raise UnreadableDocument(
                 f"{name} unpacks to {inflated:,} bytes; at most {_MAX_DOCX_INFLATED:,} are read"
