@@ -81,7 +81,9 @@ def index_cmd(
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     as_json: Annotated[bool, typer.Option("--json", help="print the full JSON response")] = False,
-    top_k: Annotated[int | None, typer.Option(help="passages to read")] = None,
+    top_k: Annotated[
+        int | None, typer.Option(min=1, max=50, help="passages to read (1-50) [env QA_TOP_K]")
+    ] = None,
     stream: Annotated[
         bool,
         typer.Option(

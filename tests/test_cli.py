@@ -67,3 +67,10 @@ def test_training_and_fit_scripts_fail_in_one_line(tmp_path):
     )  # fmt: skip
     assert bad.returncode == 2 and "--train-gap: must be 0 or more" in bad.stderr
     assert not (tmp_path / "index").exists()
+
+
+def test_top_k_out_of_range_is_refused_not_changed(seed_index_dir):
+    for bad, says in (("0", "greater than"), ("-2", "greater than"), ("51", "less than")):
+        r = run("ask", "Who leads NATO?", "--top-k", bad, "--index-dir", str(seed_index_dir))
+        assert r.returncode == 2, (bad, r.stdout)
+        assert "--top-k" in r.stderr and says in r.stderr
