@@ -1,4 +1,4 @@
-"""The `qa` command: index a folder, ask a question, serve the API, evaluate."""
+"""The `qa` command: index a folder, ask a question, serve the API."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from eval.cli import evaluate as eval_cmd
 from qa.errors import IndexError_, QAError
 from qa.settings import Settings
 
@@ -137,9 +136,6 @@ def serve(
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
-
-
-app.command("eval")(eval_cmd)
 
 
 def run_cli(cli: Callable[[], object]) -> None:

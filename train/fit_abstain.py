@@ -1,9 +1,10 @@
 """Fit the abstention model on questions made unanswerable: for the trained cross-encoder
-(written beside it, qa/models/cross/abstain.json) or, with --heuristics or when there is
-no trained model, for the heuristics (qa/weights/abstain.json).
+(the answerer reads it beside the model, MODEL/abstain.json) or, with --heuristics or when
+there is no trained model, for the heuristics (the answerer reads qa/weights/abstain.json).
 
-    python -m eval.fit_abstain --qa ../shared/data/squad11-dev13/qa.jsonl \\
-        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index
+    python -m train.fit_abstain --qa ../shared/data/squad11-dev13/qa.jsonl \\
+        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index \\
+        --out runs/cross/model/abstain.json
 
 As ``python -m eval --unanswerable-share`` does, it leaves out paragraphs whose questions'
 answers occur in no other document, indexes the rest (reusing the vectors of
@@ -26,7 +27,7 @@ from eval.collection import ensure_index, excluded_index_dir, load_documents
 from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
-from qa.abstain import FEATURES, weights_for
+from qa.abstain import FEATURES
 from qa.cross import MODEL_DIR
 from qa.engine import Engine
 from qa.linear import write_weights
@@ -57,7 +58,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"
     )
-    parser.add_argument("--out", type=Path, help="default: where the answerer looks for it")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the weights file to write (the answerer reads MODEL/abstain.json, or "
+        "qa/weights/abstain.json for the heuristics)",
+    )
     args = parser.parse_args(argv)
 
     items = load_qa(args.qa).items
@@ -77,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     engine = Engine(settings, embedder)
     answerer = engine.answerer
     cross = engine.backend.cross
-    out = args.out or weights_for(cross)
+    out = args.out
     print(
         f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
     )
