@@ -48,3 +48,21 @@ def test_every_applicable_kind_is_made_and_none_repeats_the_question():
     )
     assert {n.kind for n in made} == {"number", "antonym", "negation"}
     assert all(n.question != "Which was the largest earthquake in 2008?" for n in made)
+
+
+def test_look_alike_items_are_unanswerable_edits_of_answerable_questions():
+    from eval.data import QAItem
+    from train.negatives import look_alike_items
+
+    items = [
+        QAItem("a", "How many people died in the 2008 quake?", ("69,197",), "Q__p0", EVIDENCE),
+        QAItem("b", "What was the largest earthquake?", ("Sichuan",), "Q__p0", EVIDENCE),
+        QAItem("c", "Who flew to the area?", ("Wen Jiabao",), "Q__p1", ""),  # doc not given
+        QAItem("d", "Who was asked?", (), "Q__p0", ""),  # unanswerable already
+    ]
+    made = look_alike_items(items, {"Q__p0": PARAGRAPH}, 1.0, seed=0)
+    assert {m.id for m in made} == {"a-lookalike", "b-lookalike"}
+    originals = {i.id: i for i in items}
+    for m in made:
+        assert m.answers == () and m.doc == "Q__p0"
+        assert m.question != originals[m.id.split("-")[0]].question

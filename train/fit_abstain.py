@@ -32,6 +32,7 @@ from qa.cross import MODEL_DIR
 from qa.engine import Engine
 from qa.linear import write_weights
 from qa.settings import Settings
+from train.negatives import look_alike_items
 
 
 def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: float) -> str:
@@ -56,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="the trained cross-encoder to fit with (its abstain.json is written)",
     )
     parser.add_argument(
+        "--look-alikes",
+        type=float,
+        default=0.0,
+        help="also make this share of the answerable questions unanswerable by a checked edit "
+        "of the question (train.negatives), their paragraph kept in the index",
+    )
+    parser.add_argument(
         "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"
     )
     parser.add_argument(
@@ -73,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         items, {d.doc_id: d.text for d in documents}, args.share, args.seed
     )
     kept = [d for d in documents if d.doc_id not in exclusion.docs]
+    asked = list(exclusion.items)
+    if args.look_alikes:
+        texts = {d.doc_id: d.text for d in kept}
+        asked += look_alike_items(exclusion.items, texts, args.look_alikes, args.seed)
     settings = Settings(
         index_dir=excluded_index_dir(args.index_dir, set(exclusion.docs)),
         abstain_below=0.0,
@@ -89,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
     )
     rows, unanswerable, groups = [], [], []
-    for item in tqdm(exclusion.items, desc="reading", unit="q", disable=None):
+    for item in tqdm(asked, desc="reading", unit="q", disable=None):
         reading = answerer.read(item.question)
         if reading.features is None:
             continue
@@ -97,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         unanswerable.append(not item.answers)
         groups.append(item.doc.split("__")[0])
     x, u, g = np.array(rows), np.array(unanswerable), np.array(groups)
-    print(f"{len(x)} questions, {int(u.sum())} made unanswerable")
+    print(
+        f"{len(x)} questions, {int(u.sum())} made unanswerable "
+        f"({len(asked) - len(exclusion.items)} of them look-alikes)"
+    )
 
     names = sorted(set(g))
     held = np.isin(g, names[::2])
@@ -118,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         model.coef_[0],
         model.intercept_[0],
         fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
-        f"unanswerable (share {args.share}, seed {args.seed})",
+        f"unanswerable (share {args.share}, look-alikes {args.look_alikes}, seed {args.seed})",
     )
     print(f"wrote {out}")
 

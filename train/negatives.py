@@ -24,6 +24,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eval.data import QAItem
+
 ANTONYMS = {
     "first": "last",
     "largest": "smallest",
@@ -143,3 +145,37 @@ def negatives(
         "negation": negate(question, evidence),
     }
     return [Negative(q, kind) for kind, q in made.items() if q and q != question]
+
+
+def look_alike_items(
+    items: Sequence[QAItem], doc_texts: dict[str, str], share: float, seed: int
+) -> list[QAItem]:
+    """Unanswerable look-alikes of ``share`` of the answerable ``items`` whose document is in
+    ``doc_texts`` (one each, of the first kind that applies after a shuffle; names swapped
+    from the other questions of the same group), with ``answers: []``."""
+    from qa.reader import _nlp
+
+    rng = random.Random(seed)
+    answerable = [i for i in items if i.answers and i.doc in doc_texts]
+    chosen = rng.sample(answerable, round(share * len(answerable)))
+    nlp = _nlp()
+    group = lambda item: item.doc.split("__")[0]
+    pool: dict[str, dict[str, set[str]]] = {}
+    parsed = {}
+    for item, doc in zip(answerable, nlp.pipe((i.question for i in answerable), batch_size=256)):
+        parsed[item.id] = [(e.text, e.label_) for e in doc.ents]
+        for text, label in parsed[item.id]:
+            pool.setdefault(group(item), {}).setdefault(label, set()).add(text)
+    out = []
+    for item in chosen:
+        names = {label: sorted(v) for label, v in pool.get(group(item), {}).items()}
+        made = negatives(
+            item.question, item.evidence, doc_texts[item.doc], parsed[item.id], names, rng
+        )
+        rng.shuffle(made)
+        made.sort(key=lambda neg: neg.kind == "negation")
+        if made:
+            out.append(
+                QAItem(f"{item.id}-lookalike", made[0].question, (), item.doc, item.evidence)
+            )
+    return out
