@@ -27,7 +27,7 @@ bench: setup
 	$(PY) bench/latency.py
 
 lint: setup-dev
-	.venv/bin/ruff check qa index eval tests bench
+	.venv/bin/ruff check qa index eval train tests bench
 
 clean:
 	rm -rf .venv data runs

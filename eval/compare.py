@@ -23,6 +23,7 @@ ROWS = [
     ("bad citation offsets", ("overall", "citations", "bad_offsets"), False),
     ("unanswerable refused", ("overall", "refusals", "unanswerable_refused"), True),
     ("answerable refused", ("overall", "refusals", "answerable_refused"), False),
+    ("refusal AUC", ("overall", "refusals", "auc"), True),
     ("latency p50 ms", ("overall", "latency_ms", "p50"), False),
     ("latency p95 ms", ("overall", "latency_ms", "p95"), False),
     ("latency max ms", ("overall", "latency_ms", "max"), False),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.metrics import percentile
-from eval.scoring import Scored
+from eval.scoring import Scored, coverage_curve
 
 
 def write_metrics(path: Path, metrics: dict) -> None:
@@ -153,6 +153,7 @@ def render(metrics: dict, scored: Sequence[Scored], figure: str | None = None) -
             ["citations with bad offsets", f"{c['bad_offsets']} of {c['checked']} checked"],
             ["unanswerable refused", _fmt(ref["unanswerable_refused"])],
             ["answerable wrongly refused", _fmt(ref["answerable_refused"])],
+            ["refusal ROC AUC (evidence score, answerable vs not)", _fmt(ref.get("auc"))],
             [
                 "latency p50 / p95 / max ms",
                 f"{_ms(lat['p50'])} / {_ms(lat['p95'])} / {_ms(lat['max'])}",
@@ -178,7 +179,7 @@ def render(metrics: dict, scored: Sequence[Scored], figure: str | None = None) -
         _type_rows(metrics["by_type"]),
     )
     if figure:
-        lines += ["", f"![latency and F1 by type]({figure})"]
+        lines += ["", f"![latency, F1 by type, answered vs F1]({figure})"]
     failures = worst(scored)
     lines += ["", f"## The {len(failures)} worst failures", ""]
     for n, s in enumerate(failures, start=1):
@@ -194,7 +195,7 @@ def plot(path: Path, metrics: dict, scored: Sequence[Scored]) -> None:
 
     latencies = [s.latency_ms for s in scored if s.error is None]
     by_type = metrics["by_type"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right, curve_ax) = plt.subplots(1, 3, figsize=(16, 4))
     # one slow outlier (a first call, a busy core) would squash the rest into one bar
     upper = 1.5 * percentile(latencies, 99) if latencies else 1.0
     slower = sum(v > upper for v in latencies)
@@ -226,9 +227,30 @@ def plot(path: Path, metrics: dict, scored: Sequence[Scored]) -> None:
         )
     right.set(title="answer F1 by question type", ylabel="F1 %", ylim=(0, 100))
     right.tick_params(axis="x", rotation=30)
+    plot_coverage(curve_ax, metrics, scored)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_coverage(ax, metrics: dict, scored: Sequence[Scored]) -> None:
+    """Share of questions answered against the F1 of those answered, as the abstention
+    threshold rises from the run's own (the run itself is the rightmost point)."""
+    curve = coverage_curve(scored)
+    auc = metrics["overall"]["refusals"].get("auc")
+    title = "answered vs F1 of the answered"
+    if auc is not None:
+        title += f" (refusal AUC {auc:.3f})"
+    ax.set(title=title, xlabel="share of questions answered", ylabel="F1 % of the answered")
+    if not curve:
+        ax.text(0.5, 0.5, "no evidence scores", ha="center", transform=ax.transAxes)
+        return
+    coverage = [c for _, c, _ in curve]
+    f1s = [100 * f for _, _, f in curve]
+    ax.plot(coverage, f1s, color="#aa3377")
+    ax.scatter([coverage[-1]], [f1s[-1]], color="black", zorder=3, label="this run")
+    ax.set(xlim=(0, 1), ylim=(0, 100))
+    ax.legend(loc="lower left")
 
 
 def write_outputs(out: Path, metrics: dict, scored: Sequence[Scored]) -> dict[str, Path]:

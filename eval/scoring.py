@@ -54,6 +54,8 @@ class Scored:
     latency_ms: float
     error: str | None = None
     server_ms: dict[str, float] = field(default_factory=dict)
+    # the service's probability that the documents answer (None: not reported)
+    evidence_score: float | None = None
 
     @property
     def answerable(self) -> bool:
@@ -125,7 +127,40 @@ def score(
         latency_ms=latency_ms,
         error=error,
         server_ms=dict(response.get("timings_ms", {})),
+        evidence_score=response.get("evidence_score") if error is None else None,
     )
+
+
+def refusal_auc(scored: Sequence[Scored]) -> float:
+    """ROC AUC of the evidence score between answerable (positive) and unanswerable
+    questions: how well the score separates them whatever the threshold (0.5 is a coin;
+    NaN without both kinds or without scores)."""
+    rated = [s for s in scored if s.evidence_score is not None and s.error is None]
+    labels = [s.answerable for s in rated]
+    if len(set(labels)) < 2:
+        return math.nan
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, [s.evidence_score for s in rated]))
+
+
+def coverage_curve(scored: Sequence[Scored], points: int = 50) -> list[tuple[float, float, float]]:
+    """(threshold, share of all questions answered, mean F1 of those answered) as the
+    abstention threshold rises from the run's own. A question is answered at a threshold
+    when the run answered it and its evidence score reaches the threshold; an unanswerable
+    question answered scores 0. Questions the run refused have no answer to score, so the
+    curve starts at the run's threshold: run with ``QA_ABSTAIN_BELOW=0`` for all of it."""
+    rated = [s for s in scored if s.evidence_score is not None and s.error is None]
+    answered = sorted((s for s in rated if not s.abstained), key=lambda s: -s.evidence_score)
+    if not rated or not answered:
+        return []
+    curve, total = [], 0.0
+    step = max(1, len(answered) // points)
+    for i, s in enumerate(answered, 1):
+        total += s.f1
+        if i % step == 0 or i == len(answered):
+            curve.append((s.evidence_score, i / len(rated), total / i))
+    return curve
 
 
 def _clean(value: float | None) -> float | None:
@@ -175,6 +210,7 @@ def summarize(scored: Sequence[Scored], wall_s: float | None = None) -> dict:
         "refusals": {
             "unanswerable_refused": share([s.abstained for s in unans]),
             "answerable_refused": share([s.abstained for s in ans]),
+            "auc": refusal_auc(scored),
         },
         "latency_ms": {
             "p50": percentile(latencies, 50),

@@ -1,7 +1,7 @@
 """Whether to answer at all. A question is answered when the evidence found makes an
 answer likely: the best sentence's probability of holding it, how much of the question
 the best passage covers, how rare the question's missing words are, how good a span the
-reader found. A logistic model over these, fitted by ``python -m eval.fit_abstain`` on
+reader found. A logistic model over these, fitted by ``python -m train.fit_abstain`` on
 questions made unanswerable by leaving their paragraph out, gives the probability that
 the question is answered by the documents; below ``abstain_below`` the service says so."""
 

@@ -70,6 +70,9 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     passages: list[PassageOut]
     timings_ms: dict[str, float]
+    evidence_score: float = Field(
+        description="the probability that the documents answer (abstains below QA_ABSTAIN_BELOW)"
+    )
     resolved_question: str | None = Field(None, description="what was searched for")
     grounded: bool = Field(
         True, description="false when the model's reply could not be grounded in the sources"

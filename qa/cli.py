@@ -1,4 +1,4 @@
-"""The `qa` command: index a folder, ask a question, serve the API, evaluate."""
+"""The `qa` command: index a folder, ask a question, serve the API."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from eval.cli import evaluate as eval_cmd
 from qa.errors import IndexError_, QAError
 from qa.settings import Settings
 
@@ -82,7 +81,9 @@ def index_cmd(
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     as_json: Annotated[bool, typer.Option("--json", help="print the full JSON response")] = False,
-    top_k: Annotated[int | None, typer.Option(help="passages to read")] = None,
+    top_k: Annotated[
+        int | None, typer.Option(min=1, max=50, help="passages to read (1-50) [env QA_TOP_K]")
+    ] = None,
     stream: Annotated[
         bool,
         typer.Option(
@@ -136,9 +137,6 @@ def serve(
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
-
-
-app.command("eval")(eval_cmd)
 
 
 def run_cli(cli: Callable[[], object]) -> None:

@@ -1,4 +1,4 @@
-"""A small cross-encoder trained in this repository (``python -m eval.train_cross``).
+"""A small cross-encoder trained in this repository (``python -m train.train_cross``).
 
 The first layers of all-MiniLM-L6-v2 read a (question, sentence) pair together and give,
 in one forward pass, how likely the sentence answers the question (a relevance head on
@@ -265,5 +265,5 @@ def load_reader(directory: Path = MODEL_DIR) -> CrossReader | None:
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         raise TrainedModelError(
             f"cannot load the trained model in {directory} ({type(exc).__name__}: {exc}); "
-            "retrain it (python -m eval.train_cross) or set QA_TRAINED_MODEL=false"
+            "retrain it (python -m train.train_cross) or set QA_TRAINED_MODEL=false"
         ) from exc

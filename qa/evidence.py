@@ -1,6 +1,6 @@
 """Choosing the sentences that answer. Every sentence of the retrieved passages is
 described by a few signals and scored by a logistic model fitted on a Q&A set
-(``python -m eval.fit_evidence``); the score of the best sentence is the probability that
+(``python -m train.fit_evidence``); the score of the best sentence is the probability that
 it holds the answer, which also decides whether to answer at all."""
 
 from __future__ import annotations

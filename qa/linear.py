@@ -1,6 +1,6 @@
 """The small logistic models of the default answerer (evidence, reader, abstention): a
 weight per named feature and an intercept, stored as JSON in qa/weights/ and written by
-the eval.fit_* scripts."""
+the train.fit_* scripts."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class LinearModel:
 def load_linear(path: Path, features: tuple[str, ...]) -> LinearModel:
     data = json.loads(path.read_text(encoding="utf-8"))
     if tuple(data["features"]) != features:
-        raise ValueError(f"{path} was fitted on other features: refit it (python -m eval.fit_*)")
+        raise ValueError(f"{path} was fitted on other features: refit it (python -m train.fit_*)")
     return LinearModel(np.array(data["coef"], dtype=np.float64), float(data["intercept"]))
 
 

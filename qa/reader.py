@@ -2,7 +2,7 @@
 phrases spaCy finds (plus numbers and dates by pattern), each described by how it fits
 the question (the type asked for, closeness to the question's words, words the question
 does not already say) and scored by a logistic model fitted on a Q&A set
-(``python -m eval.fit_reader``)."""
+(``python -m train.fit_reader``)."""
 
 from __future__ import annotations
 

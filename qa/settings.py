@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="abstain when the probability that the documents answer is below this "
-        "(qa/abstain.py; calibrated with eval.fit_abstain)",
+        "(qa/abstain.py; calibrated with train.fit_abstain)",
     )
     trained_model: bool = Field(
         True,
@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         "weights are present (qa/cross.py); false: the fitted heuristics alone",
     )
     trained_model_dir: Path = Field(
-        MODEL_DIR, description="the trained cross-encoder (python -m eval.train_cross --out)"
+        MODEL_DIR, description="the trained cross-encoder (python -m train.train_cross --out)"
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -47,9 +47,9 @@ def test_errors_are_one_line_and_a_non_zero_exit(tmp_path):
 
 def test_training_and_fit_scripts_fail_in_one_line(tmp_path):
     missing = str(tmp_path / "missing.jsonl")
-    for script in ("eval.train_cross", "eval.fit_reader"):
-        args = ["--qa", missing]
-        if script == "eval.train_cross":
+    for script in ("train.train_cross", "train.fit_reader"):
+        args = ["--qa", missing, "--out", str(tmp_path / "out")]
+        if script == "train.train_cross":
             args += ["--docs", str(SEEDS), "--index-dir", str(tmp_path / "index")]
         done = subprocess.run(
             [sys.executable, "-m", script, *args],
@@ -61,9 +61,28 @@ def test_training_and_fit_scripts_fail_in_one_line(tmp_path):
         assert done.returncode == 1
         assert done.stderr.strip() == f"error: no Q&A file at {missing}"
     bad = subprocess.run(
-        [sys.executable, "-m", "eval.train_cross", "--qa", missing, "--docs", str(SEEDS),
-         "--index-dir", str(tmp_path / "index"), "--train-gap", "-1"],
+        [sys.executable, "-m", "train.train_cross", "--qa", missing, "--docs", str(SEEDS),
+         "--index-dir", str(tmp_path / "index"), "--out", str(tmp_path / "out"), "--train-gap", "-1"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "--train-gap: must be 0 or more" in bad.stderr
     assert not (tmp_path / "index").exists()
+    # where the weights go is always said: never the installed package by default
+    for script in (
+        "train.train_cross",
+        "train.fit_reader",
+        "train.fit_evidence",
+        "train.fit_abstain",
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", script, "--qa", missing],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2 and "--out" in done.stderr, script
+
+
+def test_top_k_out_of_range_is_refused_not_changed(seed_index_dir):
+    for bad, says in (("0", "greater than"), ("-2", "greater than"), ("51", "less than")):
+        r = run("ask", "Who leads NATO?", "--top-k", bad, "--index-dir", str(seed_index_dir))
+        assert r.returncode == 2, (bad, r.stdout)
+        assert "--top-k" in r.stderr and says in r.stderr

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from eval import train_cross
 from qa.cross import MODEL_DIR, NO_SPAN, WEIGHTS, CrossReader, best_spans, load_reader
 from qa.engine import Engine
 from qa.settings import Settings
 from tests.conftest import ROOT, SEEDS
 from tests.test_quality import sentence_with
+from train import train_cross
 
 
 @pytest.fixture(scope="module")

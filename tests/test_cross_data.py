@@ -1,6 +1,6 @@
-from eval.cross_data import make_pairs
 from eval.data import QAItem
 from index.store import load_index
+from train.cross_data import make_pairs
 
 
 def test_pairs_keep_the_nominees_within_the_gap_and_the_missed_evidence(seed_index_dir):

@@ -93,6 +93,9 @@ def test_in_process_figures_agree_with_the_predictions(in_process_run):
     assert m["answer"]["f1"] == pytest.approx(mean_f1, abs=5e-5)
     refused = sum(p["abstained"] for p in unanswerable) / len(unanswerable)
     assert m["refusals"]["unanswerable_refused"] == pytest.approx(refused, abs=5e-5)
+    # every prediction carries the service's evidence score, and the AUC is computed from them
+    assert all(0.0 <= p["evidence_score"] <= 1.0 for p in preds)
+    assert 0.0 <= m["refusals"]["auc"] <= 1.0
     citations = [c for p in preds for c in p["citations"]]
     # every citation is checked against the seed file, and none may be off
     assert m["citations"]["checked"] == len(citations)

@@ -1,4 +1,4 @@
-from eval.synthetic import questions
+from train.synthetic import questions
 
 SENTENCES = [
     ("seed", "North Korea has shipped 1,500 special forces troops to Russia's far east."),

@@ -1,6 +1,6 @@
 """Fit the short-answer reader (qa/weights/reader.json) on a Q&A set's evidence sentences.
 
-    python -m eval.fit_reader --qa ../shared/data/squad11-dev13/qa.jsonl [--out qa/weights/reader.json]
+    python -m train.fit_reader --qa ../shared/data/squad11-dev13/qa.jsonl --out qa/weights/reader.json
 
 For every answerable question with an evidence sentence, the reader's candidate spans are
 described by ``qa.reader.FEATURES`` and labelled by their F1 against the gold answers (a
@@ -29,7 +29,7 @@ from qa.span import short_answer
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qa", type=Path, required=True)
-    parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--out", type=Path, required=True, help=f"e.g. {WEIGHTS_FILE}")
     parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     args = parser.parse_args(argv)
 

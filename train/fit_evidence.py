@@ -1,7 +1,7 @@
 """Fit the sentence-evidence model (qa/weights/evidence.json) on a Q&A set.
 
-    python -m eval.fit_evidence --qa ../shared/data/squad11-dev13/qa.jsonl \\
-        --index-dir runs/dev13/index [--out qa/weights/evidence.json]
+    python -m train.fit_evidence --qa ../shared/data/squad11-dev13/qa.jsonl \\
+        --index-dir runs/dev13/index --out qa/weights/evidence.json
 
 Index the Q&A set's documents first (``qa index DOCS --index-dir DIR``, or any eval run,
 which leaves its index in ``OUT/index``). For every answerable question, the sentences of
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qa", type=Path, required=True)
     parser.add_argument("--index-dir", type=Path, required=True)
-    parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--out", type=Path, required=True, help=f"e.g. {WEIGHTS_FILE}")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Train the cross-encoder reranker and reader (qa/models/cross/) on a Q&A set.
 
-    python -m eval.train_cross --qa ../shared/data/squad11-dev13/qa.jsonl \\
-        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index
+    python -m train.train_cross --qa ../shared/data/squad11-dev13/qa.jsonl \\
+        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index --out runs/cross/model
 
 One command, fixed seed, CPU only. The questions are split by group (articles: the part
 of ``doc`` before "__"; every third group from the second, in sorted order, is held out;
@@ -10,7 +10,7 @@ and ranks sentences for every question; on the training groups, each question's
 answer-bearing sentences (those holding a gold answer, plus its evidence sentence) are
 positives and the other sentences the pipeline nominates (within ``--train-gap`` of its
 best) are hard negatives; synthetic questions rewritten from the training groups'
-documents (``--synthetic`` per sentence, eval/synthetic.py) join them. The model
+documents (``--synthetic`` per sentence, train/synthetic.py) join them. The model
 learns a correction to the pipeline's score, ranked listwise per question. The model
 starts from the first ``--layers`` layers of the packaged all-MiniLM-L6-v2 and learns a
 relevance head and a span head together. It then prints, on the held-out groups only:
@@ -32,9 +32,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from eval import fit_abstain, synthetic
 from eval.collection import ensure_index, load_documents
-from eval.cross_data import (
+from eval.data import load_qa
+from eval.metrics import best_f1
+from index.embed import load_embedder
+from index.precision import bf16_native
+from index.store import load_index
+from qa.abstain import ABSTAIN_WEIGHTS
+from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, logit, pad, similar_lengths
+from qa.reader import best_span
+from qa.retrieve import HybridRetriever
+from qa.settings import Settings
+from qa.span import short_answer
+from qa.threads import set_query_threads
+from train import fit_abstain, synthetic
+from train.cross_data import (
     encode,
     group_name,
     group_of,
@@ -43,18 +55,7 @@ from eval.cross_data import (
     ranked_candidates,
     split,
 )
-from eval.data import load_qa
-from eval.metrics import best_f1
-from eval.model_card import write_card
-from index.embed import load_embedder
-from index.precision import bf16_native
-from index.store import load_index
-from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, logit, pad, similar_lengths
-from qa.reader import best_span
-from qa.retrieve import HybridRetriever
-from qa.settings import Settings
-from qa.span import short_answer
-from qa.threads import set_query_threads
+from train.model_card import write_card
 
 
 def non_negative(kind):
@@ -257,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--qa", type=Path, required=True)
     parser.add_argument("--docs", type=Path, required=True)
     parser.add_argument("--index-dir", type=Path, required=True, help="index of --docs")
-    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument(
+        "--out", type=Path, required=True, help=f"the model folder to write (shipped: {MODEL_DIR})"
+    )
     parser.add_argument("--heldout-qa", type=Path, help="also write the held-out questions here")
     parser.add_argument("--layers", type=int, default=6, help="encoder layers kept (of 6)")
     parser.add_argument("--epochs", type=int, default=3)
@@ -291,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=non_negative(int),
         default=1,
         help="synthetic questions per sentence of the training groups' documents "
-        "(cloze-to-question rewriting, eval/synthetic.py) added to the training data",
+        "(cloze-to-question rewriting, train/synthetic.py) added to the training data",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -445,11 +448,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             fit_abstain.main(
                 ["--qa", str(kept), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
-                 "--trained-model", str(args.out)]
+                 "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS)]
             )  # fmt: skip
         finally:
             kept.unlink()
-    meta["command"] = "python -m eval.train_cross " + " ".join(
+    meta["command"] = "python -m train.train_cross " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
     meta["total_minutes"] = round((time.monotonic() - began) / 60, 1)

@@ -1,9 +1,10 @@
 """Fit the abstention model on questions made unanswerable: for the trained cross-encoder
-(written beside it, qa/models/cross/abstain.json) or, with --heuristics or when there is
-no trained model, for the heuristics (qa/weights/abstain.json).
+(the answerer reads it beside the model, MODEL/abstain.json) or, with --heuristics or when
+there is no trained model, for the heuristics (the answerer reads qa/weights/abstain.json).
 
-    python -m eval.fit_abstain --qa ../shared/data/squad11-dev13/qa.jsonl \\
-        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index
+    python -m train.fit_abstain --qa ../shared/data/squad11-dev13/qa.jsonl \\
+        --docs ../shared/data/squad11-dev13/docs --index-dir runs/dev13/index \\
+        --out runs/cross/model/abstain.json
 
 As ``python -m eval --unanswerable-share`` does, it leaves out paragraphs whose questions'
 answers occur in no other document, indexes the rest (reusing the vectors of
@@ -26,11 +27,12 @@ from eval.collection import ensure_index, excluded_index_dir, load_documents
 from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
-from qa.abstain import FEATURES, weights_for
+from qa.abstain import FEATURES
 from qa.cross import MODEL_DIR
 from qa.engine import Engine
 from qa.linear import write_weights
 from qa.settings import Settings
+from train.negatives import look_alike_items
 
 
 def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: float) -> str:
@@ -55,9 +57,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="the trained cross-encoder to fit with (its abstain.json is written)",
     )
     parser.add_argument(
+        "--look-alikes",
+        type=float,
+        default=0.0,
+        help="also make this share of the answerable questions unanswerable by a checked edit "
+        "of the question (train.negatives), their paragraph kept in the index",
+    )
+    parser.add_argument(
         "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"
     )
-    parser.add_argument("--out", type=Path, help="default: where the answerer looks for it")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the weights file to write (the answerer reads MODEL/abstain.json, or "
+        "qa/weights/abstain.json for the heuristics)",
+    )
     args = parser.parse_args(argv)
 
     items = load_qa(args.qa).items
@@ -66,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         items, {d.doc_id: d.text for d in documents}, args.share, args.seed
     )
     kept = [d for d in documents if d.doc_id not in exclusion.docs]
+    asked = list(exclusion.items)
+    if args.look_alikes:
+        texts = {d.doc_id: d.text for d in kept}
+        asked += look_alike_items(exclusion.items, texts, args.look_alikes, args.seed)
     settings = Settings(
         index_dir=excluded_index_dir(args.index_dir, set(exclusion.docs)),
         abstain_below=0.0,
@@ -77,12 +96,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     engine = Engine(settings, embedder)
     answerer = engine.answerer
     cross = engine.backend.cross
-    out = args.out or weights_for(cross)
+    out = args.out
     print(
         f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
     )
     rows, unanswerable, groups = [], [], []
-    for item in tqdm(exclusion.items, desc="reading", unit="q", disable=None):
+    for item in tqdm(asked, desc="reading", unit="q", disable=None):
         reading = answerer.read(item.question)
         if reading.features is None:
             continue
@@ -90,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         unanswerable.append(not item.answers)
         groups.append(item.doc.split("__")[0])
     x, u, g = np.array(rows), np.array(unanswerable), np.array(groups)
-    print(f"{len(x)} questions, {int(u.sum())} made unanswerable")
+    print(
+        f"{len(x)} questions, {int(u.sum())} made unanswerable "
+        f"({len(asked) - len(exclusion.items)} of them look-alikes)"
+    )
 
     names = sorted(set(g))
     held = np.isin(g, names[::2])
@@ -111,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         model.coef_[0],
         model.intercept_[0],
         fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
-        f"unanswerable (share {args.share}, seed {args.seed})",
+        f"unanswerable (share {args.share}, look-alikes {args.look_alikes}, seed {args.seed})",
     )
     print(f"wrote {out}")
 

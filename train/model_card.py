@@ -7,7 +7,7 @@ from pathlib import Path
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
 What `qa` uses by default to rank the retrieved sentences and to read the short answer
-from the best one (qa/cross.py). Retrain with `python -m eval.train_cross` (top-level
+from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (top-level
 README, "Train the reranker and reader").
 
 - **Base**: {base}. Apache-2.0.
@@ -60,7 +60,7 @@ def write_card(out: Path, meta: dict) -> None:
     held, tr, trained = meta["heldout"], meta["training"], meta["trained_on"]
     text = CARD.format(
         base=meta["base"],
-        command=meta.get("command", "python -m eval.train_cross"),
+        command=meta.get("command", "python -m train.train_cross"),
         total_minutes=meta.get("total_minutes", "?"),
         max_length=meta["max_length"],
         max_answer_tokens=meta["max_answer_tokens"],
@@ -77,7 +77,7 @@ def write_card(out: Path, meta: dict) -> None:
         synthetic=(
             f" The pairs include those of {trained['synthetic_questions']} synthetic questions: "
             "cloze-to-question rewritings of sentences of the training groups' documents "
-            "around their names, numbers and dates (eval/synthetic.py), labelled the same way."
+            "around their names, numbers and dates (train/synthetic.py), labelled the same way."
         )
         if trained.get("synthetic_questions")
         else "",

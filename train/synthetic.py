@@ -1,5 +1,5 @@
 """Synthetic questions from documents, for training the cross-encoder on more than the
-hand-written questions (``python -m eval.train_cross --synthetic N``).
+hand-written questions (``python -m train.train_cross --synthetic N``).
 
 Cloze-to-question rewriting (after Lewis et al., 2019, "Unsupervised Question Answering
 by Cloze Translation"): in a sentence, a named entity, number or date is the answer; the

@@ -1,6 +1,6 @@
 """The cross-encoder's training data: questions split by group, and (question, sentence)
 pairs from what the untrained pipeline nominates, labelled by whether the sentence holds a
-gold answer and where (``python -m eval.train_cross``)."""
+gold answer and where (``python -m train.train_cross``)."""
 
 from __future__ import annotations
 
