@@ -4,6 +4,7 @@ once, in the lifespan, and kept on ``app.state``."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -20,6 +21,7 @@ from qa.errors import BadQuestion, DocumentNotFound, IndexError_, IndexNotFound,
 from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
 from qa.page import include_page
+from qa.security import include_security
 from qa.settings import Settings
 from qa.stream import stream_response
 
@@ -83,6 +85,9 @@ class DocumentOut(BaseModel):
     characters: int
     sentences: int
     uploaded: bool  # added over HTTP (not from a folder given to `qa index`)
+    added_by: str | None  # an API key's name, "http" (no keys configured) or "cli"
+    added_at: str | None  # ISO 8601 UTC
+    flagged_sentences: int  # instruction-like sentences, never cited
 
 
 def get_engine(request: Request) -> Engine:
@@ -101,6 +106,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app = FastAPI(title="qa", summary="Cited answers from your documents", lifespan=lifespan)
     include_documents(app)
     include_page(app)
+    include_security(app, settings)
 
     @app.exception_handler(IndexError_)
     async def index_unavailable(request: Request, exc: IndexError_) -> JSONResponse:
@@ -158,15 +164,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def documents(engine: EngineDep) -> list[dict]:
         if not engine.ready:
             raise IndexNotFound(str(settings.index_dir))
-        return [
-            {
-                "id": d.doc_id,
-                "title": d.title,
-                "characters": d.characters,
-                "sentences": d.sentences,
-                "uploaded": d.uploaded,
-            }
-            for d in engine.documents()
-        ]
+        return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
 
     return app
