@@ -37,9 +37,10 @@ TROOPS = "How many troops were shipped?"
 
 
 def shown(answer: dict) -> str:
-    """Everything an answer shows as its answer: the short answer, the text, the citations."""
+    """Everything an answer shows: the short answer, the text, the citations and the
+    passages read (listed when it abstains)."""
     parts = [answer["answer"] or "", answer["text"]]
-    return " ".join(parts + [c["text"] for c in answer["citations"]])
+    return " ".join(parts + [c["text"] for c in answer["citations"] + answer["passages"]])
 
 
 @pytest.fixture()
