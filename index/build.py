@@ -72,6 +72,7 @@ def build(
     if not documents:
         raise NoDocuments("no readable .txt, .md, .html or .pdf documents to index")
     reuse = _reusable(previous, embedder, chunking)
+    known_flags = _flags_by_document(previous)
 
     docs: list[IndexedDocument] = []
     sentence_rows: list[tuple[int, int, int]] = []
@@ -86,7 +87,8 @@ def build(
         base = len(sentence_rows)
         ranges = group_passages(len(spans), chunking)
         sentence_rows += [(d, s.start, s.end) for s in spans]
-        flags.append(flag_sentences(document.text, spans))
+        known = known_flags.get((document.doc_id, document.sha256))
+        flags.append(known if known is not None else flag_sentences(document.text, spans))
         passage_rows += [(d, base + a, base + b) for a, b in ranges]
         old = reuse.get((document.doc_id, document.sha256))
         if old is not None:
@@ -157,6 +159,18 @@ def _embed_new(
         return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
     return resolve(sentence_parts), resolve(passage_parts)
+
+
+def _flags_by_document(previous: StoredIndex | None) -> dict[tuple[str, str], np.ndarray]:
+    """The previous index's flags per (doc_id, sha256): the same text splits into the
+    same sentences, so an unchanged document's flags hold (an upload re-flags only it)."""
+    if previous is None:
+        return {}
+    docs = previous.sentences[:, 0]
+    return {
+        (doc.doc_id, doc.sha256): previous.flagged[docs == d]
+        for d, doc in enumerate(previous.documents)
+    }
 
 
 def _reusable(

@@ -19,6 +19,9 @@ import numpy as np
 
 from index.split import Span
 
+# Bump when the patterns change: flags stored by another version are found again on load.
+VERSION = 1
+
 _QUOTE = "[\"'“”‘’«»`]"
 _URL = r"(?:https?://|www\.)"
 _ORDER = (
@@ -68,6 +71,24 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     }.items()
 }
 
+# Words one of which each pattern needs (in the lower-cased text, its spaces collapsed): a
+# substring test is much cheaper than a search, and few sentences hold any of them.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "override": ("ignore", "disregard", "forget", "override", "bypass"),
+    "role": (":",),
+    "template": ("<|", "inst]", "<<", "###"),
+    "order": ("you",),
+    "quoted_reply": tuple("\"'“”‘’«»`"),
+    "every_question": ("every", "all", "any", "each", "whatever", "regardless"),
+    "to_a_model": (
+        *("must", "should", "shall", "need", "have to", "required", "asked", "urged"),
+        *("instructed", "told", "will now", "you", "as an ai"),
+    ),
+    "prompt": ("reveal", "print", "show", "repeat", "output", "leak", "instruction", "from now on"),
+    "secrecy": ("not", "don't", "never"),
+    "credentials": ("http", "www."),
+}
+
 # Invisible characters that would split a pattern's words without changing what a reader
 # (or a model) sees.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -81,7 +102,12 @@ def normalise(sentence: str) -> str:
 def patterns_in(sentence: str) -> list[str]:
     """The names of the patterns the sentence matches (none for ordinary prose)."""
     text = normalise(sentence)
-    return [name for name, pattern in PATTERNS.items() if pattern.search(text)]
+    lower = " ".join(text.lower().split())
+    return [
+        name
+        for name, pattern in PATTERNS.items()
+        if any(word in lower for word in _NEEDS[name]) and pattern.search(text)
+    ]
 
 
 def is_instruction(sentence: str) -> bool:

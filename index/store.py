@@ -31,6 +31,7 @@ import numpy as np
 
 from index.chunk import Chunking
 from index.errors import IndexMismatch, IndexNotFound
+from index.injection import VERSION as FLAGS_VERSION
 from index.injection import flag_sentences
 from index.read import Document
 from index.split import Span
@@ -192,7 +193,7 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
         passage_vectors=faiss.read_index(str(index_dir / "passages.faiss")),
         sentence_bm25=bm25s.BM25.load(str(index_dir / "bm25_sentences")),
         passage_bm25=bm25s.BM25.load(str(index_dir / "bm25_passages")),
-        flagged=units["flagged"].astype(bool) if "flagged" in units.files else None,
+        flagged=_stored_flags(units),
     )
 
 
@@ -217,6 +218,7 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
             sentences=index.sentences,
             passages=index.passages,
             flagged=index.flagged,
+            flags_version=np.int64(FLAGS_VERSION),
         )
         faiss.write_index(index.sentence_vectors, str(tmp / "sentences.faiss"))
         faiss.write_index(index.passage_vectors, str(tmp / "passages.faiss"))
@@ -229,6 +231,13 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _stored_flags(units) -> np.ndarray | None:
+    """The stored flags, if the patterns that found them are this version's."""
+    if "flags_version" not in units.files or int(units["flags_version"]) != FLAGS_VERSION:
+        return None
+    return units["flagged"].astype(bool)
 
 
 def _old(index_dir: Path) -> Path:

@@ -82,6 +82,25 @@ def host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") <= 1 else f"[{host}]"
 
 
+def same_place(origin: str, host_header: str) -> bool:
+    """Whether a browser's Origin names the server of this Host header (a default port may
+    be written or left out on either side)."""
+    parts = urlsplit(origin)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    if default is None:  # "null" (sandboxed frames, file: pages) and other schemes
+        return False
+    return _name_and_port(parts.netloc, default) == _name_and_port(host_header.strip(), default)
+
+
+def _name_and_port(netloc: str, default: int) -> tuple[str, int | None]:
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port or default
+    except ValueError:
+        return "", None
+    return (parts.hostname or "").rstrip("."), port
+
+
 def request_kind(method: str, path: str) -> str:
     """ "ask" (a question), "write" (a change), "read" (documents) or "public" (the page,
     its files, /health, the API docs)."""
@@ -152,8 +171,7 @@ class Access:
         origin = headers.get("origin")
         if origin is None:
             return  # not from a browser page, or a same-origin GET-like request
-        own = urlsplit(origin).netloc.lower() == host.strip().lower()
-        if not own and origin.rstrip("/").lower() not in self.origins:
+        if not same_place(origin, host) and origin.rstrip("/").lower() not in self.origins:
             raise CrossOrigin(
                 f"a page from {origin} may not change documents here: add the origin to "
                 "QA_ALLOWED_ORIGINS to allow it"

@@ -15,6 +15,7 @@ import pytest
 
 from index.build import index_paths, with_documents
 from index.chunk import Chunking
+from index.injection import VERSION as FLAGS_VERSION
 from index.read import Document
 from index.store import load_index, save_index
 from qa.answerers import Backend
@@ -166,10 +167,17 @@ def test_an_index_written_before_provenance_and_flags_still_loads(tmp_path, embe
         row.pop("added_by", None), row.pop("added_at", None)
     (index_dir / "documents.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     units = dict(np.load(index_dir / "units.npz"))
-    del units["flagged"]
+    assert int(units["flags_version"]) == FLAGS_VERSION
+    del units["flagged"], units["flags_version"]
     np.savez(index_dir / "units.npz", **units)
 
     index = load_index(index_dir)
     assert [d.added_by for d in index.documents] == [None, None]
     # the flags are found again from the text
     assert index.flagged_counts().tolist() == [0, 3]
+
+    # and so are flags stored by other patterns than this version's
+    units["flagged"] = np.zeros(len(units["sentences"]), dtype=bool)
+    units["flags_version"] = np.int64(FLAGS_VERSION - 1)
+    np.savez(index_dir / "units.npz", **units)
+    assert load_index(index_dir).flagged_counts().tolist() == [0, 3]

@@ -17,7 +17,7 @@ import qa.keys
 from qa.api import create_app
 from qa.errors import AccessDenied, KeyFileError
 from qa.keys import KeyRing
-from qa.security import refuse_open_server
+from qa.security import refuse_open_server, same_place
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 from tests.test_cli import run
@@ -261,3 +261,22 @@ def test_qa_serve_refuses_a_public_address_without_keys(tmp_path):
     refuse_open_server(Settings(host="0.0.0.0", api_keys="a-key-0001"), insecure=False)
     with pytest.raises(AccessDenied):
         refuse_open_server(Settings(host="192.0.2.7", api_keys=" "), insecure=False)
+
+
+@pytest.mark.parametrize(
+    "origin, host, same",
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("http://[::1]:8000", "[::1]:8000", True),
+        ("https://qa.example.org", "qa.example.org", True),
+        ("https://qa.example.org", "qa.example.org:443", True),
+        ("http://127.0.0.1:9", "127.0.0.1:8000", False),
+        ("http://localhost:8000", "127.0.0.1:8000", False),
+        ("http://qa.example.org.evil.example", "qa.example.org", False),
+        ("null", "127.0.0.1:8000", False),
+        ("file://", "127.0.0.1:8000", False),
+        ("http://127.0.0.1:99999", "127.0.0.1:8000", False),
+    ],
+)
+def test_an_origin_is_this_server_s_only_when_name_and_port_agree(origin, host, same):
+    assert same_place(origin, host) is same
