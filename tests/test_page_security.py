@@ -152,6 +152,7 @@ def test_with_keys_the_page_asks_for_one_and_sends_it(context, fresh_seed_index,
         )
         expect(page.locator("#docs-status")).to_contain_text("needs an API key")
         expect(page.locator("#key-form")).to_be_visible()
+        page.screenshot(path="artifacts/key.png")
 
         page.fill("#api-key", "page-key-0001")
         page.click("#key-form button[type=submit]")
