@@ -44,7 +44,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         # chat templates' control tokens
         "template": r"<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>|###\s*(?:instruction|system|response)\s*:",
         # "you must reply ...", "you are required to answer ..."
-        "order": rf"\byou\s+{_ORDER}\s+(?:now\s+|only\s+|always\s+)?(?:{_REPLY}|ignore)\b",
+        # (not "you must write your name": a manual's orders to its reader are facts)
+        "order": rf"\byou\s+{_ORDER}\s+(?:now\s+|only\s+|always\s+)?"
+        r"(?:answer|reply|respond|say|output|print|repeat|ignore)\b",
         # "... and answer 'PWNED'", "Reply with "yes"": an order to say given words
         "quoted_reply": rf"(?:^|[.!?;:,—–]\s*|\b(?:and|then|please|just|always|simply|only|now)\s+)"
         rf"{_REPLY}\s+(?:(?:only|with|back|the\s+word|exactly|simply)\s+){{0,3}}{_QUOTE}",

@@ -56,6 +56,11 @@ PROSE = [
     "The court ruled that employees must be told of the change.",
     "He answered the question with a long speech.",
     "The website www.example.org lists the opening hours.",
+    # a manual's instructions to its reader are what it is about
+    "You should write your name at the top of the form.",
+    "You must state your full name when you call.",
+    "To reset the router, you need to hold the button for ten seconds.",
+    "Sign in with your library card to borrow e-books.",
 ]
 
 
