@@ -241,9 +241,15 @@ def include_security(app: FastAPI, settings: Settings) -> None:
 def refuse_open_server(settings: Settings, insecure: bool) -> None:
     """``qa serve`` on an address other machines can reach, without keys, lets anyone
     change the documents: refuse unless told ``--insecure``."""
-    if is_loopback(settings.host) or insecure:
+    if is_loopback(settings.host):
         return
     if settings.api_keys is None or not settings.api_keys.get_secret_value().strip():
+        if insecure:
+            log.warning(
+                "serving on %s without API keys: anyone who reaches it may change the documents",
+                settings.host,
+            )
+            return
         raise AccessDenied(
             f"refusing to serve on {settings.host} without API keys: set QA_API_KEYS "
             "(see `qa keys add`), or pass --insecure to let anyone who can reach it change "
