@@ -11,8 +11,7 @@
 - with keys configured (``QA_API_KEYS``) a write needs one, and so do questions and reads
   when ``QA_KEYS_FOR_READS``; 401 without a key, 403 with a wrong one;
 - questions and writes are rate-limited per key, or per client address without one;
-- every response carries headers that keep the page from being framed, sniffed or styled
-  from elsewhere.
+- every response carries the headers of qa/headers.py.
 
 The name of the key used (or "http" when no keys are configured) is left in the request's
 scope for the routes: it is recorded as who added a document."""
@@ -25,11 +24,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, WrongKey
+from qa.headers import with_security_headers
 from qa.keys import KeyRing
 from qa.settings import Settings
 from qa.throttle import Throttle
@@ -40,28 +40,6 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 NO_KEYS = "http"  # who added a document when no keys are configured
 SCOPE_KEY = "qa.principal"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
-
-# The page loads only its own files and talks only to this server; FastAPI's /docs pages
-# load Swagger UI and ReDoc from their CDN with an inline script.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-HEADERS = {
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-resource-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=()",
-}
 
 
 def is_loopback(host: str) -> bool:
@@ -199,14 +177,7 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        csp = DOCS_CSP if path in ("/docs", "/redoc") else PAGE_CSP
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in {**HEADERS, "content-security-policy": csp}.items():
-                    headers.setdefault(name, value)
-            await send(message)
+        send_with_headers = with_security_headers(send, path)
 
         client = scope["client"][0] if scope.get("client") else "unknown"
         try:
