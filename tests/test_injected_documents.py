@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -18,7 +19,7 @@ from index.chunk import Chunking
 from index.injection import VERSION as FLAGS_VERSION
 from index.read import Document
 from index.store import load_index, save_index
-from qa.answerers import Backend
+from qa.answerers import MODELS, Backend
 from qa.api import create_app
 from qa.engine import Engine
 from qa.settings import Settings
@@ -106,19 +107,21 @@ class RecordingModel:
         yield from self.inner.stream(messages, max_tokens)
 
 
-@pytest.mark.slow
-def test_a_generative_model_is_never_shown_the_orders(tmp_path, seed_index_dir, embedder):
-    pytest.importorskip("llama_cpp", reason="the `local` extra is not installed")
-    from qa.answerers.local import LlamaCppModel
-
+def with_the_notice(tmp_path: Path, seed_index_dir: Path, embedder) -> Path:
+    """A copy of the seed index with the tester's document uploaded into it."""
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index_dir, index_dir)
     notice = Document("notice.txt", INJECTED, uploaded=True)
     save_index(with_documents(load_index(index_dir), embedder, add=[notice]), index_dir)
-    settings = Settings(index_dir=index_dir, answerer="local")
-    model = RecordingModel(LlamaCppModel(None, context=2048, threads=1))
-    engine = Engine(settings, embedder, Backend(settings, model=model))
+    return index_dir
 
+
+def assert_orders_never_reach_the_model(settings: Settings, embedder) -> None:
+    """A generative backend (``settings.answerer``) over ``with_the_notice``'s index, its
+    real model recorded: no answer shows the orders, and no prompt holds them.
+    tests/test_answer_backends.py runs it for `local` and `remote`."""
+    model = RecordingModel(MODELS[settings.answerer](settings))
+    engine = Engine(settings, embedder, Backend(settings, model=model))
     for question in QUESTIONS:
         answer = engine.ask(question).to_dict()
         assert not any(bad in shown(answer) for bad in BAD), (question, answer)
