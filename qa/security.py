@@ -200,6 +200,7 @@ def principal(request: Request) -> str:
 def include_security(app: FastAPI, settings: Settings) -> None:
     access = Access.from_settings(settings)
     app.add_middleware(SecurityMiddleware, access=access)
+    document_bearer_keys(app, access.keys_for_reads)
     if not is_loopback(settings.host) and not settings.allowed_hosts:
         log.warning(
             "serving on %s: requests are accepted only with a Host of %s; set "
@@ -207,6 +208,28 @@ def include_security(app: FastAPI, settings: Settings) -> None:
             settings.host,
             ", ".join(sorted(access.hosts)),
         )
+
+
+def document_bearer_keys(app: FastAPI, for_reads: bool) -> None:
+    """Declare the Bearer key in the OpenAPI schema, on the changes (and on the reads when
+    they need one), so that /docs has an Authorize button: its requests then carry the
+    Authorization header a change needs, with or without keys configured."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["apiKey"] = {"type": "http", "scheme": "bearer"}
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                kind = request_kind(method.upper(), path)
+                if kind == "write" or (for_reads and kind in ("ask", "read")):
+                    operation["security"] = [{"apiKey": []}]
+        return schema
+
+    app.openapi = openapi
 
 
 def refuse_open_server(settings: Settings, insecure: bool) -> None:

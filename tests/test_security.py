@@ -280,3 +280,12 @@ def test_qa_serve_refuses_a_public_address_without_keys(tmp_path):
 )
 def test_an_origin_is_this_server_s_only_when_name_and_port_agree(origin, host, same):
     assert same_place(origin, host) is same
+
+
+def test_the_api_docs_offer_the_key_for_changes(client):
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    paths = schema["paths"]
+    assert paths["/documents"]["post"]["security"] == [{"apiKey": []}]
+    assert paths["/documents/{doc_id}"]["delete"]["security"] == [{"apiKey": []}]
+    assert "security" not in paths["/ask"]["post"]  # reads need none by default
