@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bm25s
@@ -14,6 +16,7 @@ import numpy as np
 from index.chunk import Chunking, group_passages
 from index.embed import Embedder
 from index.errors import IndexError_, IndexNotFound, NoDocuments
+from index.injection import flag_sentences
 from index.read import Document, read_documents
 from index.split import Span, split_sentences
 from index.store import (
@@ -69,9 +72,11 @@ def build(
     if not documents:
         raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
     reuse = _reusable(previous, embedder, chunking)
+    known_flags = _flags_by_document(previous)
 
     docs: list[IndexedDocument] = []
     sentence_rows: list[tuple[int, int, int]] = []
+    flags: list[np.ndarray] = []
     passage_rows: list[tuple[int, int, int]] = []
     sentence_parts: list[np.ndarray | list[str]] = []
     passage_parts: list[np.ndarray | list[str]] = []
@@ -82,6 +87,8 @@ def build(
         base = len(sentence_rows)
         ranges = group_passages(len(spans), chunking)
         sentence_rows += [(d, s.start, s.end) for s in spans]
+        known = known_flags.get((document.doc_id, document.sha256))
+        flags.append(known if known is not None else flag_sentences(document.text, spans))
         passage_rows += [(d, base + a, base + b) for a, b in ranges]
         old = reuse.get((document.doc_id, document.sha256))
         if old is not None:
@@ -122,6 +129,7 @@ def build(
         passage_vectors=flat_index(p_vecs, embedder.dim),
         sentence_bm25=_bm25([terms(sentence_text(i)) for i in range(len(sentences))]),
         passage_bm25=_bm25([terms(passage_text(j)) for j in range(len(passages))]),
+        flagged=np.concatenate(flags),
     )
 
 
@@ -151,6 +159,18 @@ def _embed_new(
         return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
     return resolve(sentence_parts), resolve(passage_parts)
+
+
+def _flags_by_document(previous: StoredIndex | None) -> dict[tuple[str, str], np.ndarray]:
+    """The previous index's flags per (doc_id, sha256): the same text splits into the
+    same sentences, so an unchanged document's flags hold (an upload re-flags only it)."""
+    if previous is None:
+        return {}
+    docs = previous.sentences[:, 0]
+    return {
+        (doc.doc_id, doc.sha256): previous.flagged[docs == d]
+        for d, doc in enumerate(previous.documents)
+    }
 
 
 def _reusable(
@@ -191,11 +211,11 @@ def index_paths(
     """Index the documents under ``paths`` into ``index_dir``, and (``keep_uploads``)
     the documents uploaded into the index before, which exist nowhere else: a file of
     the same name under ``paths`` replaces one. Returns the index and the uploads kept."""
-    documents = read_documents(paths)
     previous = load_previous(index_dir, embedder)
+    documents = with_provenance(read_documents(paths), previous, "cli")
     read = {d.doc_id for d in documents}
     kept = [
-        Document(d.doc_id, d.text, uploaded=True)
+        d.source()
         for d in (previous.documents if previous is not None and keep_uploads else [])
         if d.uploaded and d.doc_id not in read
     ]
@@ -213,7 +233,27 @@ def with_documents(
     """A new index with documents added (or replaced) and removed; the others keep
     their vectors, so only what changed is embedded."""
     replaced = {d.doc_id for d in add} | set(remove)
-    kept = [
-        Document(d.doc_id, d.text, d.uploaded) for d in index.documents if d.doc_id not in replaced
-    ]
+    kept = [d.source() for d in index.documents if d.doc_id not in replaced]
     return build(kept + list(add), embedder, index.chunking, previous=index)
+
+
+def now() -> str:
+    """The time a document is added, ISO 8601 UTC to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def with_provenance(
+    documents: Sequence[Document], previous: StoredIndex | None, added_by: str
+) -> list[Document]:
+    """The documents marked as added now by ``added_by``, except those the previous index
+    already held with the same text: they keep who added them and when."""
+    before = {(d.doc_id, d.sha256): d for d in previous.documents} if previous else {}
+    stamp = now()
+    out = []
+    for d in documents:
+        old = before.get((d.doc_id, d.sha256))
+        if old is not None and old.added_by is not None:
+            out.append(replace(d, added_by=old.added_by, added_at=old.added_at))
+        else:
+            out.append(replace(d, added_by=added_by, added_at=stamp))
+    return out

@@ -23,6 +23,8 @@ class Document:
     doc_id: str
     text: str
     uploaded: bool = False  # added over HTTP, not read from a folder
+    added_by: str | None = None  # an API key's name, "http" (no keys) or "cli" (`qa index`)
+    added_at: str | None = None  # when, ISO 8601 UTC
 
     @property
     def sha256(self) -> str:

@@ -4,8 +4,11 @@ passages), BM25 indexes over the same units, the documents' text and a manifest.
 Layout of ``index_dir``::
 
     manifest.json        format version, model, chunking, per-document content hash
-    documents.jsonl      {"doc_id", "title", "text"[, "uploaded"]} per document, in index order
-    units.npz            sentences [doc, start, end] and passages [doc, first, last)
+    documents.jsonl      {"doc_id", "title", "text"[, "uploaded", "added_by", "added_at"]}
+                         per document, in index order
+    units.npz            sentences [doc, start, end], passages [doc, first, last) and
+                         flagged (per sentence: instruction-like, never cited; see
+                         index.injection)
     sentences.faiss      passages.faiss
     bm25_sentences/      bm25_passages/     (bm25s)
 
@@ -28,7 +31,10 @@ import numpy as np
 
 from index.chunk import Chunking
 from index.errors import IndexMismatch, IndexNotFound
+from index.injection import VERSION as FLAGS_VERSION
+from index.injection import flag_sentences
 from index.read import Document
+from index.split import Span
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,12 @@ class IndexedDocument:
     text: str
     sha256: str
     uploaded: bool = False  # added over HTTP: ``qa index DIR`` keeps it (its text is here only)
+    added_by: str | None = None  # who added it: an API key's name, "http" or "cli"
+    added_at: str | None = None  # when, ISO 8601 UTC (None in indexes built before it was kept)
+
+    def source(self) -> Document:
+        """The document as read, to build another index from (its provenance kept)."""
+        return Document(self.doc_id, self.text, self.uploaded, self.added_by, self.added_at)
 
 
 @dataclass
@@ -59,6 +71,13 @@ class StoredIndex:
     passage_vectors: faiss.Index
     sentence_bm25: bm25s.BM25
     passage_bm25: bm25s.BM25
+    # per sentence: instruction-like (index.injection), so never cited nor shown to a model;
+    # found from the text when not given (an index written before flags were stored)
+    flagged: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.flagged is None:
+            self.flagged = find_flagged(self.documents, self.sentences)
 
     @property
     def doc_ids(self) -> list[str]:
@@ -77,8 +96,15 @@ class StoredIndex:
     def sentence_counts(self) -> np.ndarray:
         return np.bincount(self.sentences[:, 0], minlength=len(self.documents))
 
+    def flagged_counts(self) -> np.ndarray:
+        """Instruction-like sentences per document."""
+        return np.bincount(
+            self.sentences[:, 0], weights=self.flagged, minlength=len(self.documents)
+        ).astype(np.int64)
+
     def manifest(self) -> dict:
         counts = self.sentence_counts()
+        flagged = self.flagged_counts()
         passages = np.bincount(self.passages[:, 0], minlength=len(self.documents))
         return {
             "format_version": FORMAT_VERSION,
@@ -96,6 +122,7 @@ class StoredIndex:
                     "sentences": int(counts[i]),
                     "passages": int(passages[i]),
                     **({"uploaded": True} if d.uploaded else {}),
+                    **({"flagged_sentences": int(flagged[i])} if flagged[i] else {}),
                 }
                 for i, d in enumerate(self.documents)
             },
@@ -150,6 +177,8 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
                     row["text"],
                     row["sha256"],
                     row.get("uploaded", False),
+                    row.get("added_by"),
+                    row.get("added_at"),
                 )
             )
     units = np.load(index_dir / "units.npz")
@@ -164,6 +193,7 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
         passage_vectors=faiss.read_index(str(index_dir / "passages.faiss")),
         sentence_bm25=bm25s.BM25.load(str(index_dir / "bm25_sentences")),
         passage_bm25=bm25s.BM25.load(str(index_dir / "bm25_passages")),
+        flagged=_stored_flags(units),
     )
 
 
@@ -178,8 +208,18 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
                 row = {"doc_id": d.doc_id, "title": d.title, "sha256": d.sha256, "text": d.text}
                 if d.uploaded:
                     row["uploaded"] = True
+                if d.added_by is not None:
+                    row["added_by"] = d.added_by
+                if d.added_at is not None:
+                    row["added_at"] = d.added_at
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        np.savez(tmp / "units.npz", sentences=index.sentences, passages=index.passages)
+        np.savez(
+            tmp / "units.npz",
+            sentences=index.sentences,
+            passages=index.passages,
+            flagged=index.flagged,
+            flags_version=np.int64(FLAGS_VERSION),
+        )
         faiss.write_index(index.sentence_vectors, str(tmp / "sentences.faiss"))
         faiss.write_index(index.passage_vectors, str(tmp / "passages.faiss"))
         index.sentence_bm25.save(str(tmp / "bm25_sentences"))
@@ -191,6 +231,13 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _stored_flags(units) -> np.ndarray | None:
+    """The stored flags, if the patterns that found them are this version's."""
+    if "flags_version" not in units.files or int(units["flags_version"]) != FLAGS_VERSION:
+        return None
+    return units["flagged"].astype(bool)
 
 
 def _old(index_dir: Path) -> Path:
@@ -222,4 +269,19 @@ def _fsync_dir(path: Path) -> None:
 
 
 def as_indexed(doc: Document, title: str) -> IndexedDocument:
-    return IndexedDocument(doc.doc_id, title, doc.text, doc.sha256, doc.uploaded)
+    return IndexedDocument(
+        doc.doc_id, title, doc.text, doc.sha256, doc.uploaded, doc.added_by, doc.added_at
+    )
+
+
+def find_flagged(documents: list[IndexedDocument], sentences: np.ndarray) -> np.ndarray:
+    """Which sentences are instruction-like, document by document (a role marker such as
+    "SYSTEM:" flags the rest of its paragraph, so each document is read in order)."""
+    flags = np.zeros(len(sentences), dtype=bool)
+    order = np.argsort(sentences[:, 0], kind="stable")
+    bounds = np.searchsorted(sentences[order, 0], np.arange(len(documents) + 1))
+    for d, document in enumerate(documents):
+        rows = order[bounds[d] : bounds[d + 1]]
+        spans = [Span(int(sentences[i][1]), int(sentences[i][2])) for i in rows]
+        flags[rows] = flag_sentences(document.text, spans)
+    return flags

@@ -4,6 +4,7 @@ once, in the lifespan, and kept on ``app.state``."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -22,6 +23,7 @@ from qa.followup import resolve as resolve_followup
 from qa.metrics import include_metrics
 from qa.openai_api import include_openai
 from qa.page import include_page
+from qa.security import include_security
 from qa.settings import Settings
 from qa.stream import stream_response
 
@@ -88,6 +90,9 @@ class DocumentOut(BaseModel):
     characters: int
     sentences: int
     uploaded: bool  # added over HTTP (not from a folder given to `qa index`)
+    added_by: str | None  # an API key's name, "http" (no keys configured) or "cli"
+    added_at: str | None  # ISO 8601 UTC
+    flagged_sentences: int  # instruction-like sentences, never cited
 
 
 def get_engine(request: Request) -> Engine:
@@ -107,6 +112,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     include_documents(app)
     include_page(app)
     include_openai(app)
+    include_security(app, settings)
+    # last, so outermost: refused requests (401, 403, 429) are counted too
     include_metrics(app)
 
     @app.exception_handler(IndexError_)
@@ -165,15 +172,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def documents(engine: EngineDep) -> list[dict]:
         if not engine.ready:
             raise IndexNotFound(str(settings.index_dir))
-        return [
-            {
-                "id": d.doc_id,
-                "title": d.title,
-                "characters": d.characters,
-                "sentences": d.sentences,
-                "uploaded": d.uploaded,
-            }
-            for d in engine.documents()
-        ]
+        return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
 
     return app

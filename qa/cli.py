@@ -129,14 +129,51 @@ def serve(
     host: Annotated[str | None, typer.Option(help="[env QA_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="[env QA_PORT]")] = None,
     index_dir: IndexDir = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="serve on a non-loopback address without API keys (anyone who can reach "
+            "it may change the documents)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API and the chat page."""
     import uvicorn
 
     from qa.api import create_app
+    from qa.security import refuse_open_server
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
+    refuse_open_server(settings, insecure)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP API (QA_API_KEYS).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="who the key is for; recorded with their uploads")],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--file", help="the key file [default: @FILE of env QA_API_KEYS]"),
+    ] = None,
+) -> None:
+    """Create a key, append its name and SHA-256 digest to the key file, and print the key
+    (only now: the file keeps its digest alone)."""
+    from qa.keys import add_key
+
+    if key_file is None:
+        setting = Settings().api_keys
+        value = setting.get_secret_value().strip() if setting else ""
+        if not value.startswith("@"):
+            raise QAError("name the key file: set QA_API_KEYS=@FILE, or pass --file FILE")
+        key_file = Path(value[1:]).expanduser()
+    key = add_key(key_file, name)
+    typer.echo(f"added key {name!r} to {key_file}; it is shown only now:", err=True)
+    typer.echo(key)
 
 
 def run_cli(cli: Callable[[], object]) -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from index.build import build, with_documents
+from index.build import build, now, with_documents
 from index.extract import SUFFIXES, extract_text
 from index.read import Document
 from index.store import IndexedDocument, StoredIndex, save_index
@@ -29,6 +29,7 @@ from qa.errors import (
     UnreadableDocument,
     UnsupportedType,
 )
+from qa.security import principal
 
 # Room for the multipart boundaries and headers around the file itself.
 _FORM_OVERHEAD = 16 * 1024
@@ -39,6 +40,9 @@ class DocumentText(BaseModel):
     title: str
     text: str
     sentences: list[tuple[int, int]]
+    flagged: list[int]  # indices into sentences: instruction-like, never cited
+    added_by: str | None
+    added_at: str | None
 
 
 class Uploaded(BaseModel):
@@ -75,19 +79,26 @@ def document_text(engine: Engine, doc_id: str) -> dict:
         raise IndexNotFound(str(engine.settings.index_dir))
     d = find(index, doc_id)
     document = index.documents[d]
-    rows = index.sentences[index.sentences[:, 0] == d]
+    mine = index.sentences[:, 0] == d
+    rows = index.sentences[mine]
     return {
         "id": document.doc_id,
         "title": document.title,
         "text": document.text,
         "sentences": [(int(start), int(end)) for _, start, end in rows],
+        "flagged": [int(k) for k in index.flagged[mine].nonzero()[0]],
+        "added_by": document.added_by,
+        "added_at": document.added_at,
     }
 
 
-def add_document(engine: Engine, lock: threading.Lock, name: str, data: bytes) -> dict:
+def add_document(
+    engine: Engine, lock: threading.Lock, name: str, data: bytes, added_by: str
+) -> dict:
     """Index one file, replacing a document of the same name; an unreadable file raises
-    before the index is touched."""
-    document = Document(name, extract_text(data, name), uploaded=True)
+    before the index is touched. ``added_by``: who sent it (an API key's name, or "http")."""
+    text = extract_text(data, name)
+    document = Document(name, text, uploaded=True, added_by=added_by, added_at=now())
     with lock:
         current = engine.index
         replaced = current is not None and name in current.doc_ids
@@ -176,7 +187,7 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise DocumentTooLarge(too_large(name, file.size or len(data), limit))
-    return await run_in_threadpool(add_document, engine, lock, name, data)
+    return await run_in_threadpool(add_document, engine, lock, name, data, principal(request))
 
 
 @router.get("/{doc_id:path}", response_model=DocumentText)

@@ -29,6 +29,9 @@ class DocumentInfo:
     characters: int
     sentences: int
     uploaded: bool = False
+    added_by: str | None = None
+    added_at: str | None = None
+    flagged_sentences: int = 0  # instruction-like, never cited (index.injection)
 
 
 class Engine:
@@ -117,8 +120,18 @@ class Engine:
         if index is None:
             return []
         counts = index.sentence_counts()
+        flagged = index.flagged_counts()
         return [
-            DocumentInfo(d.doc_id, d.title, len(d.text), int(counts[i]), d.uploaded)
+            DocumentInfo(
+                d.doc_id,
+                d.title,
+                len(d.text),
+                int(counts[i]),
+                d.uploaded,
+                d.added_by,
+                d.added_at,
+                int(flagged[i]),
+            )
             for i, d in enumerate(index.documents)
         ]
 

@@ -1,6 +1,10 @@
 """Errors of the read path. The HTTP layer maps them to status codes in one place,
 the CLI to one line and a non-zero exit."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
 from index.errors import (
     IndexError_,
     IndexMismatch,
@@ -43,18 +47,61 @@ class LastDocument(QAError):
     """Deleting it would leave an index of nothing."""
 
 
+class KeyFileError(QAError):
+    """The API key file (QA_API_KEYS=@FILE) is missing or malformed, or a key name is bad."""
+
+
+class AccessDenied(QAError):
+    """A request the access rules refuse (qa/security.py); ``status`` is its HTTP status."""
+
+    status: ClassVar[int] = 403
+    headers: Mapping[str, str] = MappingProxyType({})
+
+
+class BadHost(AccessDenied):
+    status = 400
+
+
+class NoKey(AccessDenied):
+    status = 401
+    headers = MappingProxyType({"WWW-Authenticate": 'Bearer realm="qa"'})
+
+
+class WrongKey(AccessDenied):
+    status = 403
+
+
+class CrossOrigin(AccessDenied):
+    status = 403
+
+
+class RateLimited(AccessDenied):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 __all__ = [
+    "AccessDenied",
+    "BadHost",
     "BadQuestion",
+    "CrossOrigin",
     "DocumentNotFound",
     "DocumentTooLarge",
     "IndexError_",
     "IndexMismatch",
     "IndexNotFound",
+    "KeyFileError",
     "LastDocument",
     "NoDocuments",
+    "NoKey",
     "QAError",
+    "RateLimited",
     "TooLong",
     "UnknownModel",
     "UnreadableDocument",
     "UnsupportedType",
+    "WrongKey",
 ]

@@ -47,7 +47,8 @@ def candidate_features(
     retriever: HybridRetriever, retrieval: Retrieval
 ) -> tuple[list[int], list[int], np.ndarray]:
     """(sentence ids, rank of their best passage, feature rows) for the sentences of the
-    retrieved passages."""
+    retrieved passages, except instruction-like ones (index.injection): a document's orders
+    are never evidence, so no answerer cites them or shows them to a model."""
     index = retriever.index
     question = retrieval.question
     kind = answer_type(question)
@@ -60,12 +61,13 @@ def candidate_features(
     ranks: list[int] = []
     rows: list[list[float]] = []
     seen: set[int] = set()
+    flagged = index.flagged
     for rank, (j, pscore) in enumerate(zip(retrieval.passages, retrieval.passage_scores)):
         doc, first, last = (int(x) for x in index.passages[j])
         doc_first = first == 0 or int(index.sentences[first - 1][0]) != doc
         vectors = retriever.sentence_matrix[first:last] @ retrieval.question_vector
         for k, i in enumerate(range(first, last)):
-            if i in seen:
+            if i in seen or flagged[i]:
                 continue
             seen.add(i)
             text = index.sentence_text(i)

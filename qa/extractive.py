@@ -167,12 +167,16 @@ class ExtractiveAnswerer:
 
     def _passages(self, retrieval: Retrieval, ranked: list[ScoredSentence]) -> list[PassageHit]:
         """The retrieved passages, in the order of their best-ranked sentence (ties keep
-        the retrieval order), so the passage of the cited sentence comes first."""
+        the retrieval order), so the passage of the cited sentence comes first. A passage
+        holding an instruction-like sentence is not shown: what such a sentence says (a
+        link to log in at, say) is never put before the reader."""
         index = self.retriever.index
         position = {s.sentence: n for n, s in enumerate(ranked)}
         order = []
         for j, score in zip(retrieval.passages, retrieval.passage_scores):
             doc, first, last = (int(x) for x in index.passages[j])
+            if index.flagged[first:last].any():
+                continue
             best = min((position.get(i, len(ranked)) for i in range(first, last)), default=0)
             order.append((best, doc, first, last, score))
         order.sort(key=lambda t: t[0])

@@ -6,9 +6,10 @@ reads the environment itself."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunk import Chunking
 from qa.cross import MODEL_DIR
@@ -74,6 +75,37 @@ class Settings(BaseSettings):
     remote_api_key: SecretStr | None = Field(None, description="sent as a Bearer token")
     remote_timeout: float = Field(60.0, gt=0, description="seconds to wait for the server")
     remote_retries: int = Field(2, ge=0, le=10, description="retries on 429, 5xx, no connection")
+
+    # access (qa/security.py, qa/keys.py)
+    api_keys: SecretStr | None = Field(
+        None,
+        description="keys for writes (Authorization: Bearer KEY): comma-separated keys, or "
+        "@FILE of name:sha256hex lines that `qa keys add NAME` appends to",
+    )
+    keys_for_reads: bool = Field(False, description="questions and documents need a key too")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names accepted besides localhost, 127.0.0.1, [::1] and QA_HOST "
+        "(comma-separated; * accepts any)",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="other origins whose pages may write (comma-separated, e.g. "
+        "https://wiki.example.org)",
+    )
+    rate_limit: int = Field(
+        120, ge=0, description="questions per minute per key or client address; 0: no limit"
+    )
+    write_rate_limit: int = Field(
+        20, ge=0, description="uploads and deletes per minute per key or client address"
+    )
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def chunking(self) -> Chunking:

@@ -21,6 +21,7 @@ from qa.api import create_app
 from qa.engine import Engine
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, free_port, running
+from tests.test_injected_documents import assert_orders_never_reach_the_model, with_the_notice
 
 BACKENDS = ["extractive", "local", "remote"]
 TROOPS = "How many troops were shipped?"
@@ -196,3 +197,12 @@ def test_backend_model_is_injectable(seed_index_dir, embedder):
 
     result = Engine(settings, embedder, backend=Backend(settings, model=Parrot())).ask(TROOPS)
     assert result.grounded and result.answer == "1,500"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["local", "remote"])
+def test_a_document_s_orders_never_reach_the_model(
+    name, tmp_path, seed_index_dir, embedder, request
+):
+    index_dir = with_the_notice(tmp_path, seed_index_dir, embedder)
+    assert_orders_never_reach_the_model(settings_for(name, index_dir, request), embedder)

@@ -4,6 +4,7 @@
 
 const $ = (selector) => document.querySelector(selector);
 const HISTORY_TURNS = 6;
+const KEY_STORE = "qa-api-key"; // sessionStorage: the key is forgotten with the tab
 
 const state = {
   history: [],        // [{question, answer}] of earlier turns, oldest first
@@ -23,6 +24,18 @@ function el(tag, attrs = {}, ...children) {
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
+}
+
+// Every request says it comes from this page's script (X-Requested-With): the server
+// refuses changes without it, which a form or a fetch from another site cannot send.
+function api(url, options = {}) {
+  const headers = { "x-requested-with": "qa-page", ...(options.headers || {}) };
+  const key = sessionStorage.getItem(KEY_STORE);
+  if (key) headers.authorization = `Bearer ${key}`;
+  return fetch(url, { ...options, headers }).then((response) => {
+    if (response.status === 401 || response.status === 403) showKeyForm();
+    return response;
+  });
 }
 
 function documentUrl(docId) {
@@ -80,7 +93,7 @@ async function fetchAnswer(body, card) {
 }
 
 function postAsk(body) {
-  return fetch("/ask", {
+  return api("/ask", {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream, application/json" },
     body: JSON.stringify(body),
@@ -247,7 +260,7 @@ async function openDocument(docId, start = null, end = null, kind = "cited") {
   viewer.hidden = false;
   let doc = state.documents.get(docId);
   if (!doc) {
-    const response = await fetch(documentUrl(docId));
+    const response = await api(documentUrl(docId));
     if (!response.ok) {
       textBox.replaceChildren(el("p", { class: "status error" }, await errorText(response)));
       return;
@@ -278,13 +291,18 @@ function renderText(doc, start, end, kind) {
     near.add(hits[0] - 1);
     near.add(hits[hits.length - 1] + 1);
   }
+  const flagged = new Set(doc.flagged || []);
   const fragment = document.createDocumentFragment();
   let cursor = 0;
   sentences.forEach(([a, b], i) => {
     if (a > cursor) fragment.append(text.slice(cursor, a));
-    const cls = hits.includes(i) ? `s hit ${kind}` : near.has(i) ? "s near" : "s";
-    fragment.append(el("span", { class: cls, "data-start": String(a), "data-end": String(b) },
-      text.slice(a, b)));
+    let cls = hits.includes(i) ? `s hit ${kind}` : near.has(i) ? "s near" : "s";
+    const attrs = { "data-start": String(a), "data-end": String(b) };
+    if (flagged.has(i)) {
+      cls += " flagged";
+      attrs.title = "Reads like an instruction: never cited";
+    }
+    fragment.append(el("span", { class: cls, ...attrs }, text.slice(a, b)));
     cursor = b;
   });
   if (cursor < text.length) fragment.append(text.slice(cursor));
@@ -307,7 +325,7 @@ function setStatus(message, isError = false) {
 
 async function loadDocuments() {
   const list = $("#doc-list");
-  const response = await fetch("/documents");
+  const response = await api("/documents");
   if (response.status === 503) {
     list.replaceChildren();
     $("#docs-count").textContent = "(0)";
@@ -330,15 +348,23 @@ function documentItem(doc) {
     "aria-label": `Delete ${doc.id}`,
     onclick: () => deleteDocument(doc.id, remove),
   }, "Delete");
+  const details = [doc.id, plural(doc.sentences, "sentence")];
+  if (doc.uploaded) details.push("uploaded");
+  if (doc.added_by) details.push(`added by ${doc.added_by}${doc.added_at ? ` ${doc.added_at.slice(0, 10)}` : ""}`);
+  const warning = doc.flagged_sentences ? el("small", {
+    class: "flag",
+    title: "Sentences that give orders to the reader or to an AI are never cited",
+  }, `⚠ ${plural(doc.flagged_sentences, "instruction-like sentence")}, never cited`) : null;
   return el("li", { "data-id": doc.id },
     el("button", {
       class: "open",
       type: "button",
-      title: doc.id,
+      title: doc.added_at ? `${doc.id}, added ${doc.added_at}` : doc.id,
       onclick: () => openDocument(doc.id),
     },
     el("span", {}, doc.title || doc.id),
-    el("small", {}, `${doc.id} · ${plural(doc.sentences, "sentence")}${doc.uploaded ? " · uploaded" : ""}`)),
+    el("small", {}, details.join(" · ")),
+    warning),
     remove);
 }
 
@@ -355,7 +381,7 @@ async function deleteDocument(docId, button) {
   }
   button.disabled = true;
   setStatus(`Deleting ${docId}…`);
-  const response = await fetch(documentUrl(docId), { method: "DELETE" });
+  const response = await api(documentUrl(docId), { method: "DELETE" });
   button.disabled = false;
   if (!response.ok) {
     setStatus(await errorText(response), true);
@@ -370,7 +396,7 @@ async function upload(file) {
   setStatus(`Adding ${file.name}…`);
   const form = new FormData();
   form.append("file", file);
-  const response = await fetch("/documents", { method: "POST", body: form });
+  const response = await api("/documents", { method: "POST", body: form });
   if (!response.ok) {
     setStatus(`${file.name} was not added: ${await errorText(response)}`, true);
     return;
@@ -380,6 +406,34 @@ async function upload(file) {
   const verb = added.replaced ? "Replaced" : "Added";
   setStatus(`${verb} ${added.doc_id} (${plural(added.sentences, "sentence")}).`);
   await loadDocuments();
+}
+
+// ---- the API key (when the server asks for one) ------------------------------------------
+
+function showKeyForm() {
+  const form = $("#key-form");
+  if (!form.hidden) return;
+  form.hidden = false;
+  $("#forget-key").hidden = !sessionStorage.getItem(KEY_STORE);
+  toggleDocs(true);
+}
+
+function wireKeyForm() {
+  $("#key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("#api-key").value.trim();
+    if (!key) return;
+    sessionStorage.setItem(KEY_STORE, key);
+    $("#api-key").value = "";
+    $("#key-form").hidden = true;
+    setStatus("Key saved for this tab: try again.");
+    loadDocuments();
+  });
+  $("#forget-key").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORE);
+    $("#forget-key").hidden = true;
+    setStatus("Key forgotten.");
+  });
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
@@ -454,6 +508,7 @@ function wire() {
     for (const file of event.dataTransfer.files) await upload(file);
   });
 
+  wireKeyForm();
   loadDocuments();
   $("#question").focus();
 }
