@@ -50,6 +50,8 @@ def test_fine_tuning_stops_resumes_and_writes_a_model_that_loads(small_squad, tm
     assert made["held_out_articles"] == []
     looks = [json.loads(line) for line in (out / "look_alikes.jsonl").open(encoding="utf-8")]
     assert looks and all(r["look_alike"] != r["original"] for r in looks)
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "Fine-tuned to tell answers from look-alikes" in card and str(made["pairs"]) in card
     reader = CrossReader(out)
     [read] = reader.read("How many people died?", ["The quake killed 69,197 people."])
     assert isinstance(read.relevance, float)

@@ -27,7 +27,6 @@ import argparse
 import gzip
 import json
 import random
-import shutil
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -41,6 +40,7 @@ from index.split import split_sentences
 from qa.cross import WEIGHTS, build_model, pad, similar_lengths
 from qa.errors import QAError
 from train.cross_data import Pair, encode
+from train.model_card import write_card
 from train.negatives import negatives
 
 CHECKPOINT = "checkpoint.pt"
@@ -359,9 +359,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "total_minutes": round((time.monotonic() - began) / 60, 1),
     }
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    for extra in ("README.md",):
-        if (args.start / extra).is_file() and not (args.out / extra).exists():
-            shutil.copy(args.start / extra, args.out / extra)
+    write_card(args.out, meta)
     print(f"wrote {args.out} in {meta['answerability']['total_minutes']} min")
 
 

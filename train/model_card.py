@@ -56,6 +56,32 @@ lower.
 """
 
 
+ANSWERABILITY = """
+## Fine-tuned to tell answers from look-alikes
+Then fine-tuned by `python -m train.answerability` (from `{started_from}`): {trained_on}
+({held_out} articles held out: those of the SQuAD 2.0 file its refusals are measured on),
+{pairs} pairs: each question's evidence sentence (its span to find), the paragraph's
+sentence most like the question without the answer, the like from a sibling paragraph, and
+look-alike questions made unanswerable by checked edits read with the evidence sentence
+({kinds}). The span head learned "no answer" from every negative; the relevance head was
+held to its scores above on the real pairs and taught to rank each look-alike at least
+{margin} below its original. {epochs} epoch, batch {batch}, AdamW lr {lr}, {steps} steps in
+{minutes} minutes, seed {seed}. The held-out figures above are those of the model before
+this step; the top-level README has the end-to-end figures of this one.
+"""
+
+
+def answerability_section(meta: dict) -> str:
+    a = meta["answerability"]
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(a["look_alikes"].items()))
+    return ANSWERABILITY.format(
+        held_out=len(a["held_out_articles"]),
+        kinds=kinds,
+        **{k: a[k] for k in ("started_from", "trained_on", "pairs", "margin", "epochs",
+                             "batch", "lr", "steps", "minutes", "seed")},
+    )  # fmt: skip
+
+
 def write_card(out: Path, meta: dict) -> None:
     held, tr, trained = meta["heldout"], meta["training"], meta["trained_on"]
     text = CARD.format(
@@ -100,4 +126,6 @@ def write_card(out: Path, meta: dict) -> None:
         f1_pattern=held["reader_f1_given_evidence_pattern"],
         f1_trained=held["reader_f1_given_evidence_trained"],
     )
+    if "answerability" in meta:
+        text += answerability_section(meta)
     (out / "README.md").write_text(text, encoding="utf-8")
