@@ -10,7 +10,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
-from index.errors import IndexNotFound
+from index.errors import IndexError_, IndexNotFound
+from index.lock import stamp, try_writing
 from index.store import StoredIndex, load_index
 from qa.answer import Answer, Answerer
 from qa.answerers import Backend
@@ -40,26 +41,57 @@ class Engine:
         self.embedder = embedder or load_embedder(settings.model)
         self.backend = backend or Backend(settings)
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self.index: StoredIndex | None = None
         self.answerer: Answerer | None = None
         self.load_error: str | None = None
+        self.stamp: tuple | None = None  # of the manifest the index in memory was read from
+        with try_writing(settings.index_dir):  # removes what a writer that died left behind
+            pass
         self.reload()
 
     def reload(self) -> None:
-        """(Re)read the index from disk; without one the engine stays up and says so."""
-        try:
-            index = load_index(self.settings.index_dir, expect_model=self.embedder.name)
-        except IndexNotFound as exc:
-            self.index, self.answerer, self.load_error = None, None, str(exc)
-            log.info("%s", exc)
-            return
-        self.use(index)
+        """(Re)read the index from disk; without one the engine stays up and says so. A
+        writer may swap in a new index while it is read: then it is read again."""
+        for attempt in range(5):
+            before = stamp(self.settings.index_dir)
+            try:
+                index = load_index(self.settings.index_dir, expect_model=self.embedder.name)
+            except IndexNotFound as exc:
+                self.index, self.answerer, self.load_error = None, None, str(exc)
+                self.stamp = before
+                log.info("%s", exc)
+                return
+            except (OSError, ValueError, IndexError_):
+                if stamp(self.settings.index_dir) != before and attempt < 4:
+                    continue  # swapped under us
+                raise
+            if stamp(self.settings.index_dir) == before:
+                break
+        self.use(index, before)
 
-    def use(self, index: StoredIndex) -> None:
+    def changed(self) -> bool:
+        """Whether the index on disk is not the one in memory (one stat call)."""
+        return stamp(self.settings.index_dir) != self.stamp
+
+    def refresh(self) -> None:
+        """Reload when another process (``qa index``) has saved a newer index: one stat
+        call when nothing changed, so it is done before every request."""
+        if not self.changed():
+            return
+        with self._reload_lock:
+            if self.changed():
+                log.info("the index at %s changed on disk: reloading", self.settings.index_dir)
+                self.reload()
+
+    def use(self, index: StoredIndex, disk_stamp: tuple | None = None) -> None:
+        """Answer from ``index`` now; ``disk_stamp``: the manifest it was read from or saved
+        to (by default the one on disk now: call it under the writer lock)."""
         retriever = HybridRetriever(index, self.embedder)
         answerer = self.backend.answerer(retriever)
         with self._lock:
             self.index, self.answerer, self.load_error = index, answerer, None
+            self.stamp = disk_stamp or stamp(self.settings.index_dir)
 
     @property
     def ready(self) -> bool:

@@ -2,10 +2,13 @@
 the CLI to one line and a non-zero exit."""
 
 from index.errors import (
+    DiskFull,
+    IndexBusy,
     IndexError_,
     IndexMismatch,
     IndexNotFound,
     NoDocuments,
+    OverBudget,
     UnreadableDocument,
     UnsupportedType,
 )
@@ -37,13 +40,16 @@ class LastDocument(QAError):
 
 __all__ = [
     "BadQuestion",
+    "DiskFull",
     "DocumentNotFound",
     "DocumentTooLarge",
+    "IndexBusy",
     "IndexError_",
     "IndexMismatch",
     "IndexNotFound",
     "LastDocument",
     "NoDocuments",
+    "OverBudget",
     "QAError",
     "UnreadableDocument",
     "UnsupportedType",

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.budget import Budget
 from index.chunk import Chunking
 from qa.cross import MODEL_DIR
 
@@ -26,6 +27,27 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=1)
     max_upload_bytes: int = Field(
         10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"
+    )
+    max_body_bytes: int = Field(
+        100_000, ge=1024, description="largest request body of /ask (and any JSON request)"
+    )
+    max_inflight: int = Field(
+        4, ge=1, description="questions answered at once; more are refused at once with 503"
+    )
+    body_seconds: float = Field(
+        30.0, gt=0, description="time a client has to send a whole request body"
+    )
+    header_seconds: float = Field(
+        10.0, gt=0, description="time a client has to send a request's headers (qa serve)"
+    )
+    max_connections: int = Field(
+        256, ge=1, description="open connections at most (qa serve); more get 503"
+    )
+    extract_seconds: float = Field(
+        30.0, gt=0, description="time to read (extract and split) one uploaded document"
+    )
+    extract_memory_mb: int = Field(
+        1024, ge=64, description="memory to read one uploaded document, in MB"
     )
     abstain_below: float = Field(
         0.33,
@@ -68,6 +90,10 @@ class Settings(BaseSettings):
     remote_api_key: SecretStr | None = Field(None, description="sent as a Bearer token")
     remote_timeout: float = Field(60.0, gt=0, description="seconds to wait for the server")
     remote_retries: int = Field(2, ge=0, le=10, description="retries on 429, 5xx, no connection")
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.extract_seconds, self.extract_memory_mb)
 
     @property
     def chunking(self) -> Chunking:
