@@ -129,12 +129,11 @@ def serve(
     index_dir: IndexDir = None,
 ) -> None:
     """Serve the HTTP API and the chat page."""
-    import uvicorn
-
     from qa.api import create_app
+    from qa.server import serve as run_server
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    run_server(create_app(settings), settings)
 
 
 app.command("eval")(eval_cmd)
@@ -147,8 +146,19 @@ def run_cli(cli: Callable[[], object]) -> None:
     try:
         cli()
     except (QAError, IndexError_, OSError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a user sees one line, never a traceback
+        typer.echo(f"error: {type(exc).__name__}: {_one_line(exc)}", err=True)
+        sys.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines)[:500] if lines else type(exc).__name__
 
 
 def main() -> None:
