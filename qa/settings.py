@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         30.0, gt=0, description="time to read (extract and split) one uploaded document"
     )
     extract_memory_mb: int = Field(
-        1024, ge=64, description="memory to read one uploaded document, in MB"
+        1024, ge=32, description="memory to read one uploaded document, in MB"
     )
     abstain_below: float = Field(
         0.33,

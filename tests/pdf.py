@@ -33,25 +33,25 @@ def tiny_pdf(lines: list[str]) -> bytes:
     return bytes(out)
 
 
-def flooded_pdf(operators: int) -> bytes:
-    """A few kilobytes of PDF whose one page draws ``operators`` pieces of text: the content
-    stream is deflated, so the file stays tiny while the work to read it does not."""
+def flooded_pdf(operators: int, pages: int = 1) -> bytes:
+    """A few kilobytes of PDF whose every page draws ``operators`` pieces of text: content
+    streams are deflated, so the file stays tiny while the work to read it does not."""
     import zlib
 
     ops = b"BT /F1 12 Tf 72 720 Td " + b"(a) Tj " * operators + b"ET"
     stream = zlib.compress(ops, 9)
+    kids = b" ".join(b"%d 0 R" % (4 + p) for p in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>"
-        ),
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
-        + stream
-        + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> "
+        b">> >> >>"
+    )
+    objects += [page] * pages
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
