@@ -25,6 +25,7 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.documents import FORM_OVERHEAD, too_large
@@ -34,12 +35,14 @@ from qa.settings import Settings
 MAX_MESSAGE = 200
 
 
-class _Refused(Exception):
-    """Raised inside a request's receive() to end it with ``status`` and ``detail``."""
+class _Refused(HTTPException):
+    """Raised inside a request's receive() to end it with ``status`` and ``detail``; an
+    HTTPException, so that FastAPI's body parsing lets it through as it is (any other error
+    there becomes a 400)."""
 
     def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.detail = status, detail
+        super().__init__(status, detail, headers={"connection": "close"})
+        self.status = status
 
 
 class Admission:
