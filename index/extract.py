@@ -164,15 +164,21 @@ EXTRACTORS: dict[str, Extractor] = {
 SUFFIXES = tuple(EXTRACTORS)
 
 
-def extract_text(data: bytes, name: str) -> str:
-    """The text of the file called ``name`` holding ``data``; UnreadableDocument when
-    there is none to be had."""
+def extractor_for(name: str) -> Extractor:
+    """How a file called ``name`` is read; UnsupportedType when it is not indexed."""
     suffix = PurePath(name).suffix.lower()
     extractor = EXTRACTORS.get(suffix)
     if extractor is None:
         kind = f"{suffix} files are" if suffix else "files without a suffix are"
         raise UnsupportedType(f"{name}: {kind} not indexed; use one of {', '.join(SUFFIXES)}")
-    text = extractor(data, name)
+    return extractor
+
+
+def extract_text(data: bytes, name: str) -> str:
+    """The text of the file called ``name`` holding ``data``; UnreadableDocument when
+    there is none to be had."""
+    suffix = PurePath(name).suffix.lower()
+    text = extractor_for(name)(data, name)
     if not text.strip():
         hint = (
             " (a scanned PDF? only PDFs with a text layer can be read)" if suffix == ".pdf" else ""

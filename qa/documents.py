@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from index.budget import prepare
 from index.build import build, with_documents
-from index.extract import SUFFIXES
+from index.extract import SUFFIXES, extractor_for
 from index.lock import writing
 from index.read import Document
 from index.store import IndexedDocument, StoredIndex, read_generation, save_index
@@ -96,6 +96,7 @@ def add_document(engine: Engine, lock: threading.Lock, name: str, data: bytes) -
     """Index one file, replacing a document of the same name; an unreadable file raises
     before the index is touched."""
     settings = engine.settings
+    extractor_for(name)  # a type that is not indexed is refused before a worker starts
     prepared = prepare(data, name, settings.budget)
     document = Document(name, prepared.text, uploaded=True)
     split = {name: prepared.spans}
