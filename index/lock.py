@@ -55,8 +55,12 @@ def writing(index_dir: Path, timeout: float = -1) -> Iterator[None]:
 
 @contextmanager
 def try_writing(index_dir: Path) -> Iterator[bool]:
-    """The writer lock if it is free now (True), else nothing (False)."""
-    lock = _acquire(index_dir, 0)
+    """The writer lock if it is free now (True), else nothing (False; also where the lock
+    cannot be created, e.g. an index on a read-only disk, which no one writes)."""
+    try:
+        lock = _acquire(index_dir, 0)
+    except OSError:
+        lock = None
     if lock is None:
         yield False
         return

@@ -42,6 +42,9 @@ class Engine:
         self.backend = backend or Backend(settings)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        # Answering is CPU-bound: more at once than there are cores only makes each slower
+        # (and starves the event loop of the GIL); the others admitted wait their turn.
+        self._answering = threading.BoundedSemaphore(settings.answer_workers)
         self.index: StoredIndex | None = None
         self.answerer: Answerer | None = None
         self.load_error: str | None = None
@@ -113,8 +116,9 @@ class Engine:
         answerer = self.answerer
         if answerer is None:
             raise IndexNotFound(str(self.settings.index_dir))
-        t0 = time.perf_counter()
-        result = answerer.answer(question, top_k)
+        with self._answering:
+            t0 = time.perf_counter()
+            result = answerer.answer(question, top_k)
         return _timed(result, t0)
 
     def stream(
@@ -128,9 +132,10 @@ class Engine:
             raise IndexNotFound(str(self.settings.index_dir))
 
         def events() -> Generator[str | Answer, None, None]:
-            t0 = time.perf_counter()
-            for event in answerer.stream(question, top_k):
-                yield _timed(event, t0) if isinstance(event, Answer) else event
+            with self._answering:
+                t0 = time.perf_counter()
+                for event in answerer.stream(question, top_k):
+                    yield _timed(event, t0) if isinstance(event, Answer) else event
 
         return events()
 
