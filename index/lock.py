@@ -57,8 +57,8 @@ def writing(index_dir: Path, timeout: float = -1) -> Iterator[None]:
 def try_writing(index_dir: Path) -> Iterator[bool]:
     """The writer lock if it is free now (True), else nothing (False; also where the lock
     cannot be created, e.g. an index on a read-only disk, which no one writes)."""
-    try:
-        lock = _acquire(index_dir, 0)
+    try:  # nothing is created for it: no folder, nothing to clean
+        lock = _acquire(index_dir, 0) if lock_path(index_dir).parent.is_dir() else None
     except OSError:
         lock = None
     if lock is None:
