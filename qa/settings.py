@@ -32,7 +32,7 @@ class Settings(BaseSettings):
         100_000, ge=1024, description="largest request body of /ask (and any JSON request)"
     )
     max_inflight: int = Field(
-        4, ge=1, description="questions admitted at once; more are refused at once with 503"
+        2, ge=1, description="questions admitted at once; more are refused at once with 503"
     )
     answer_workers: int = Field(
         2, ge=1, description="questions computed at the same time; the others admitted wait"
