@@ -12,6 +12,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from index.budget import Budget
 from index.chunk import Chunking, group_passages
 from index.embed import Embedder
 from index.errors import IndexError_, IndexNotFound, NoDocuments
@@ -215,11 +216,13 @@ def index_paths(
     chunking: Chunking,
     progress: Progress | None = None,
     keep_uploads: bool = True,
+    budget: Budget | None = None,
 ) -> tuple[StoredIndex, list[str]]:
     """Index the documents under ``paths`` into ``index_dir``, and (``keep_uploads``)
     the documents uploaded into the index before, which exist nowhere else: a file of
-    the same name under ``paths`` replaces one. Returns the index and the uploads kept."""
-    documents = read_documents(paths)
+    the same name under ``paths`` replaces one (``budget``: see ``read_documents``).
+    Returns the index and the uploads kept."""
+    documents = read_documents(paths, budget)
     read = {d.doc_id for d in documents}
 
     def uploads(previous: StoredIndex | None) -> list[Document]:

@@ -11,10 +11,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.budget import Budget, prepare
 from index.errors import UnreadableDocument
 from index.extract import SUFFIXES, extract_text
 
 log = logging.getLogger(__name__)
+
+_PARSED = {".html", ".htm", ".pdf"}
 
 __all__ = ["SUFFIXES", "Document", "content_hash", "decode", "iter_files", "read_documents"]
 
@@ -74,11 +77,17 @@ def _folder_files(root: Path) -> Iterator[tuple[Path, str]]:
         yield file, file.relative_to(root).as_posix()
 
 
-def read_documents(paths: Iterable[Path]) -> list[Document]:
+def read_documents(paths: Iterable[Path], budget: Budget | None = None) -> list[Document]:
+    """The documents under ``paths``; with a ``budget``, HTML and PDF files (whose parsers'
+    time and memory an odd file can blow up) are read in a worker process within it."""
     docs: dict[str, Document] = {}
     for file, doc_id in iter_files(paths):
         try:
-            text = extract_text(file.read_bytes(), str(file))
+            data = file.read_bytes()
+            if budget is not None and file.suffix.lower() in _PARSED:
+                text = prepare(data, str(file), budget).text
+            else:
+                text = extract_text(data, str(file))
         except UnreadableDocument as exc:
             log.warning("skipped %s", exc)
             continue

@@ -63,7 +63,13 @@ def index_cmd(
         return tqdm(batches, unit="batch", desc="embedding", disable=None)
 
     index, kept = index_paths(
-        paths, settings.index_dir, embedder, settings.chunking, progress, not drop_uploads
+        paths,
+        settings.index_dir,
+        embedder,
+        settings.chunking,
+        progress,
+        not drop_uploads,
+        settings.budget,
     )
     counts = index.manifest()["counts"]
     typer.echo(

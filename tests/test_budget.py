@@ -9,6 +9,7 @@ import pytest
 from index.budget import Budget, prepare
 from index.errors import OverBudget
 from index.extract import MAX_PDF_PAGE_TOKENS, extract_text
+from index.read import read_documents
 from index.split import MAX_PIECE_CHARS, MAX_PIECE_ENDS, _blocks, _pieces, split_sentences
 from tests.conftest import SEED_FILE
 from tests.pdf import flooded_pdf, tiny_pdf
@@ -97,3 +98,15 @@ def test_real_paragraphs_are_split_as_pysbd_splits_them_whole():
         p.sent.strip() for b in _blocks(text) for p in _segmenter().segment(text[b.start : b.end])
     ]
     assert [text[s.start : s.end] for s in split_sentences(text)] == [w for w in whole if w]
+
+
+def test_qa_index_reads_html_and_pdf_within_the_budget_and_skips_what_is_over(tmp_path, caplog):
+    (tmp_path / "slow.pdf").write_bytes(flooded_pdf(45_000, pages=12))  # about 8 s
+    (tmp_path / "flood.pdf").write_bytes(flooded_pdf(500_000))
+    (tmp_path / "deep.html").write_bytes(b"<div>" * 16_000 + b"Deep inside." + b"</div>" * 16_000)
+    (tmp_path / "leaflet.pdf").write_bytes(tiny_pdf(["The ferry leaves at 6:40."]))
+    with caplog.at_level("WARNING"):
+        docs = {d.doc_id: d.text for d in read_documents([tmp_path], Budget(seconds=3))}
+    assert docs == {"deep.html": "Deep inside.", "leaflet.pdf": "The ferry leaves at 6:40."}
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "slow.pdf takes more than 3 s" in warned and "flood.pdf has a page" in warned
