@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
+from index.budget import Budget
 from index.chunk import Chunking, group_passages
 from index.embed import Embedder
 from index.errors import IndexError_, IndexNotFound, NoDocuments
 from index.injection import flag_sentences
+from index.lock import writing
 from index.read import Document, read_documents
 from index.split import Span, split_sentences
 from index.store import (
@@ -25,6 +27,7 @@ from index.store import (
     as_indexed,
     flat_index,
     load_index,
+    read_generation,
     save_index,
     vectors_of,
 )
@@ -63,16 +66,22 @@ def build(
     documents: Sequence[Document],
     embedder: Embedder,
     chunking: Chunking,
-    previous: StoredIndex | None = None,
+    previous: StoredIndex | Sequence[StoredIndex] | None = None,
     progress: Progress | None = None,
     batch_size: int = 256,
+    split: Mapping[str, Sequence[Span]] | None = None,
 ) -> StoredIndex:
     """Split and group every document, then embed what is new in large batches (one
-    encode call per document would be dominated by per-call overhead)."""
+    encode call per document would be dominated by per-call overhead). A document that
+    ``previous`` holds unchanged keeps its sentences, title and vectors (nothing of it is
+    split or embedded again); ``split`` gives the sentences of others, split elsewhere."""
     if not documents:
         raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
-    reuse = _reusable(previous, embedder, chunking)
-    known_flags = _flags_by_document(previous)
+    reuse: dict[tuple[str, str], _Reused] = {}
+    known_flags: dict[tuple[str, str], np.ndarray] = {}
+    for old_index in [previous] if isinstance(previous, StoredIndex) else previous or []:
+        reuse.update(_reusable(old_index, embedder, chunking))
+        known_flags.update(_flags_by_document(old_index))
 
     docs: list[IndexedDocument] = []
     sentence_rows: list[tuple[int, int, int]] = []
@@ -81,8 +90,13 @@ def build(
     sentence_parts: list[np.ndarray | list[str]] = []
     passage_parts: list[np.ndarray | list[str]] = []
     for d, document in enumerate(documents):
-        spans = split_sentences(document.text)
-        title = guess_title(document.doc_id, document.text, spans[0] if spans else None)
+        old = reuse.get((document.doc_id, document.sha256))
+        if old is not None:
+            spans, title = old.spans, old.title
+        else:
+            given = (split or {}).get(document.doc_id)
+            spans = list(given) if given is not None else split_sentences(document.text)
+            title = guess_title(document.doc_id, document.text, spans[0] if spans else None)
         docs.append(as_indexed(document, title))
         base = len(sentence_rows)
         ranges = group_passages(len(spans), chunking)
@@ -90,10 +104,9 @@ def build(
         known = known_flags.get((document.doc_id, document.sha256))
         flags.append(known if known is not None else flag_sentences(document.text, spans))
         passage_rows += [(d, base + a, base + b) for a, b in ranges]
-        old = reuse.get((document.doc_id, document.sha256))
         if old is not None:
-            sentence_parts.append(old[0])
-            passage_parts.append(old[1])
+            sentence_parts.append(old.sentence_vectors)
+            passage_parts.append(old.passage_vectors)
         else:
             sentence_parts.append([document.text[s.start : s.end] for s in spans])
             passage_parts.append(
@@ -173,19 +186,35 @@ def _flags_by_document(previous: StoredIndex | None) -> dict[tuple[str, str], np
     }
 
 
+@dataclass(frozen=True)
+class _Reused:
+    spans: list[Span]
+    title: str
+    sentence_vectors: np.ndarray
+    passage_vectors: np.ndarray
+
+
 def _reusable(
     previous: StoredIndex | None, embedder: Embedder, chunking: Chunking
-) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-    """Vectors of the previous index by (doc_id, sha256), when they are still valid."""
+) -> dict[tuple[str, str], _Reused]:
+    """What the previous index holds of each document, by (doc_id, sha256), when its
+    vectors are still valid. Linear in the index's size (rows grouped by one sort)."""
     if previous is None or previous.model != embedder.name or previous.chunking != chunking:
         return {}
     s_all = vectors_of(previous.sentence_vectors)
     p_all = vectors_of(previous.passage_vectors)
+    n = len(previous.documents)
+    s_bounds = np.searchsorted(previous.sentences[:, 0], np.arange(n + 1))
+    p_bounds = np.searchsorted(previous.passages[:, 0], np.arange(n + 1))
     out = {}
     for d, doc in enumerate(previous.documents):
-        s_rows = previous.sentences[:, 0] == d
-        p_rows = previous.passages[:, 0] == d
-        out[(doc.doc_id, doc.sha256)] = (s_all[s_rows], p_all[p_rows])
+        rows = previous.sentences[s_bounds[d] : s_bounds[d + 1]]
+        out[(doc.doc_id, doc.sha256)] = _Reused(
+            [Span(int(start), int(end)) for _, start, end in rows],
+            doc.title,
+            s_all[s_bounds[d] : s_bounds[d + 1]],
+            p_all[p_bounds[d] : p_bounds[d + 1]],
+        )
     return out
 
 
@@ -207,20 +236,36 @@ def index_paths(
     chunking: Chunking,
     progress: Progress | None = None,
     keep_uploads: bool = True,
+    budget: Budget | None = None,
 ) -> tuple[StoredIndex, list[str]]:
     """Index the documents under ``paths`` into ``index_dir``, and (``keep_uploads``)
     the documents uploaded into the index before, which exist nowhere else: a file of
-    the same name under ``paths`` replaces one. Returns the index and the uploads kept."""
+    the same name under ``paths`` replaces one (``budget``: see ``read_documents``).
+    Returns the index and the uploads kept."""
+    # built without the lock (it takes minutes), on the index there was at the start ...
     previous = load_previous(index_dir, embedder)
-    documents = with_provenance(read_documents(paths), previous, "cli")
+    documents = with_provenance(read_documents(paths, budget), previous, "cli")
     read = {d.doc_id for d in documents}
-    kept = [
-        d.source()
-        for d in (previous.documents if previous is not None and keep_uploads else [])
-        if d.uploaded and d.doc_id not in read
-    ]
+
+    def uploads(previous: StoredIndex | None) -> list[Document]:
+        return [
+            d.source()
+            for d in (previous.documents if previous is not None and keep_uploads else [])
+            if d.uploaded and d.doc_id not in read
+        ]
+
+    kept = uploads(previous)
     index = build(documents + kept, embedder, chunking, previous, progress)
-    save_index(index, index_dir)
+    with writing(index_dir):
+        # ... and rebuilt on a newer one if a server saved one meanwhile: its uploads are
+        # kept too (only they are embedded now), never lost under an index built before them
+        generation = read_generation(index_dir)
+        if generation != (previous.generation if previous is not None else None):
+            latest = load_previous(index_dir, embedder)
+            kept = uploads(latest)
+            index = build(documents + kept, embedder, chunking, [index, latest], progress)
+        index.generation = (generation or 0) + 1
+        save_index(index, index_dir)
     return index, [d.doc_id for d in kept]
 
 
@@ -229,12 +274,15 @@ def with_documents(
     embedder: Embedder,
     add: Sequence[Document] = (),
     remove: Sequence[str] = (),
+    split: Mapping[str, Sequence[Span]] | None = None,
+    also: Sequence[StoredIndex] = (),
 ) -> StoredIndex:
     """A new index with documents added (or replaced) and removed; the others keep
-    their vectors, so only what changed is embedded."""
+    their sentences and vectors, so only what changed is split and embedded (``split``:
+    the added documents' sentences, when known; ``also``: more indexes to reuse from)."""
     replaced = {d.doc_id for d in add} | set(remove)
     kept = [d.source() for d in index.documents if d.doc_id not in replaced]
-    return build(kept + list(add), embedder, index.chunking, previous=index)
+    return build(kept + list(add), embedder, index.chunking, [index, *also], split=split)
 
 
 def now() -> str:

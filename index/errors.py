@@ -27,3 +27,15 @@ class UnreadableDocument(Exception):
 
 class UnsupportedType(UnreadableDocument):
     """A file of a kind that is not indexed (judged by its name's suffix)."""
+
+
+class OverBudget(UnreadableDocument):
+    """A file that would take more time or memory to read than a document is allowed."""
+
+
+class DiskFull(IndexError_):
+    """The disk (or the user's quota) is full: the index could not be saved."""
+
+
+class IndexBusy(IndexError_):
+    """Another process is writing the index."""

@@ -11,9 +11,10 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import PurePath
 
-from index.errors import UnreadableDocument, UnsupportedType
+from index.errors import OverBudget, UnreadableDocument, UnsupportedType
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,15 @@ _BLOCKS = [
     "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
     "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 ]  # fmt: skip
+_BLOCK_SET = frozenset(_BLOCKS)
 _PARAGRAPH_GAP = re.compile(r"\n\s*\n")
 # A .docx is a zip archive: refuse one that would inflate past this before parsing it (a
 # 10 MB upload can hold gigabytes of XML).
 _MAX_DOCX_INFLATED = 256 * 1024 * 1024
+# Past these a PDF is refused before its text is extracted (see _check_pdf_size).
+MAX_PDF_PAGES = 2000
+MAX_PDF_PAGE_TOKENS = 100_000
+MAX_PDF_TOKENS = 2_000_000
 
 
 def utf8_text(data: bytes, name: str) -> str:
@@ -42,23 +48,94 @@ def utf8_text(data: bytes, name: str) -> str:
         ) from exc
 
 
+class _VisibleText(HTMLParser):
+    """One pass over the markup, keeping counters instead of a tree: linear in the size of
+    the page however deeply it nests (a tree walk per element is quadratic)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] | None = None  # the first <title>'s text, once it opens
+        self.in_title = False
+        self.hidden = dict.fromkeys(_HIDDEN, 0)  # open hidden elements, by name
+        self.depth = 0  # how many of them are open
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "body" and self.hidden["head"]:  # a <head> never closed ends here
+            self.depth -= self.hidden["head"]
+            self.hidden["head"] = 0
+        if tag in self.hidden:
+            self.hidden[tag] += 1
+            self.depth += 1
+        elif tag == "title" and self.title is None:
+            self.title, self.in_title = [], True
+        if tag in _BLOCK_SET:
+            self.parts.append("\n\n")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if tag in _BLOCK_SET:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.hidden.get(tag):
+            self.hidden[tag] -= 1
+            self.depth -= 1
+        elif tag == "title":
+            self.in_title = False
+        if tag in _BLOCK_SET:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title and self.title is not None:
+            self.title.append(data)
+        if not self.depth:
+            self.parts.append(data)
+
+
 def html_text(data: bytes, name: str) -> str:
     """The visible text of an HTML page: scripts and styles dropped, one paragraph per
     block element, whitespace inside a paragraph collapsed."""
-    from bs4 import BeautifulSoup
+    from bs4.dammit import UnicodeDammit
 
-    soup = BeautifulSoup(data, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup.find_all(_HIDDEN):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    paragraphs = [" ".join(p.split()) for p in _PARAGRAPH_GAP.split(soup.get_text())]
+    markup = UnicodeDammit(data, is_html=True).unicode_markup
+    if markup is None:
+        raise UnreadableDocument(f"{name}: its character encoding cannot be told")
+    parser = _VisibleText()
+    parser.feed(markup)
+    parser.close()
+    title = " ".join("".join(parser.title or []).split())
+    paragraphs = [" ".join(p.split()) for p in _PARAGRAPH_GAP.split("".join(parser.parts))]
     paragraphs = [p for p in paragraphs if p]
     if title and (not paragraphs or paragraphs[0] != title):
         paragraphs.insert(0, title)
     return "\n\n".join(paragraphs)
+
+
+def _check_pdf_size(reader, name: str) -> None:
+    """Refuse a PDF whose pages or content streams are beyond what a document needs:
+    pypdf's time and memory grow with the operators it interprets (500,000 of them
+    compress into 11 KB and take a minute and 800 MB)."""
+    pages = len(reader.pages)
+    if pages > MAX_PDF_PAGES:
+        raise OverBudget(f"{name} has {pages:,} pages; at most {MAX_PDF_PAGES:,} are read")
+    tokens = 0
+    for page in reader.pages:
+        contents = page.get_contents()
+        if contents is None:
+            continue
+        # operators and their operands; a page of text holds a few thousand
+        count = len(contents.get_data().split())
+        if count > MAX_PDF_PAGE_TOKENS:
+            raise OverBudget(
+                f"{name} has a page of {count:,} content operators and operands; at most "
+                f"{MAX_PDF_PAGE_TOKENS:,} a page are read"
+            )
+        tokens += count
+        if tokens > MAX_PDF_TOKENS:
+            raise OverBudget(
+                f"{name} holds more than {MAX_PDF_TOKENS:,} content operators and operands; "
+                "split it into smaller files"
+            )
 
 
 def pdf_text(data: bytes, name: str) -> str:
@@ -70,6 +147,7 @@ def pdf_text(data: bytes, name: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableDocument(f"{name} is an encrypted PDF: save an unprotected copy")
+        _check_pdf_size(reader, name)
         pages = [page.extract_text() or "" for page in reader.pages]
     # pypdf reports a damaged file through its own errors and, deeper in the parser,
     # through these builtins; any of them means the same thing to the caller.
@@ -148,15 +226,21 @@ EXTRACTORS: dict[str, Extractor] = {
 SUFFIXES = tuple(EXTRACTORS)
 
 
-def extract_text(data: bytes, name: str) -> str:
-    """The text of the file called ``name`` holding ``data``; UnreadableDocument when
-    there is none to be had."""
+def extractor_for(name: str) -> Extractor:
+    """How a file called ``name`` is read; UnsupportedType when it is not indexed."""
     suffix = PurePath(name).suffix.lower()
     extractor = EXTRACTORS.get(suffix)
     if extractor is None:
         kind = f"{suffix} files are" if suffix else "files without a suffix are"
         raise UnsupportedType(f"{name}: {kind} not indexed; use one of {', '.join(SUFFIXES)}")
-    text = extractor(data, name)
+    return extractor
+
+
+def extract_text(data: bytes, name: str) -> str:
+    """The text of the file called ``name`` holding ``data``; UnreadableDocument when
+    there is none to be had."""
+    suffix = PurePath(name).suffix.lower()
+    text = extractor_for(name)(data, name)
     if not text.strip():
         hint = (
             " (a scanned PDF? only PDFs with a text layer can be read)" if suffix == ".pdf" else ""

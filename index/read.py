@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.budget import Budget, prepare
 from index.errors import UnreadableDocument
 from index.extract import SUFFIXES, extract_text
 
 log = logging.getLogger(__name__)
+
+_PARSED = {".html", ".htm", ".pdf"}
 
 __all__ = ["SUFFIXES", "Document", "content_hash", "decode", "iter_files", "read_documents"]
 
@@ -46,25 +50,46 @@ def decode(data: bytes, name: str) -> str | None:
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
-    """Yield (file, doc_id) for every supported file under the given files or folders."""
+    """Yield (file, doc_id) for every supported file under the given files or folders. A
+    symbolic link inside a folder that leads out of it is skipped with a warning (a link in
+    a shared folder must not index /etc/hosts); links to folders are not followed."""
     for root in paths:
         if root.is_file():
             yield root, root.name
         elif root.is_dir():
-            for file in sorted(root.rglob("*")):
-                if file.is_file() and file.suffix.lower() in SUFFIXES:
-                    if any(part.startswith(".") for part in file.relative_to(root).parts):
-                        continue
-                    yield file, file.relative_to(root).as_posix()
+            yield from _folder_files(root)
         else:
             raise FileNotFoundError(f"no such file or folder: {root}")
 
 
-def read_documents(paths: Iterable[Path]) -> list[Document]:
+def _folder_files(root: Path) -> Iterator[tuple[Path, str]]:
+    inside = root.resolve()
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in [*files, *dirs]:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                log.warning("skipped %s: a link to %s, outside %s", path, path.resolve(), root)
+                continue
+            wanted = name in files and not name.startswith(".")
+            if wanted and path.suffix.lower() in SUFFIXES and path.is_file():
+                found.append(path)
+    for file in sorted(found):
+        yield file, file.relative_to(root).as_posix()
+
+
+def read_documents(paths: Iterable[Path], budget: Budget | None = None) -> list[Document]:
+    """The documents under ``paths``; with a ``budget``, HTML and PDF files (whose parsers'
+    time and memory an odd file can blow up) are read in a worker process within it."""
     docs: dict[str, Document] = {}
     for file, doc_id in iter_files(paths):
         try:
-            text = extract_text(file.read_bytes(), str(file))
+            data = file.read_bytes()
+            if budget is not None and file.suffix.lower() in _PARSED:
+                text = prepare(data, str(file), budget).text
+            else:
+                text = extract_text(data, str(file))
         except UnreadableDocument as exc:
             log.warning("skipped %s", exc)
             continue

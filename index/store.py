@@ -3,7 +3,7 @@ passages), BM25 indexes over the same units, the documents' text and a manifest.
 
 Layout of ``index_dir``::
 
-    manifest.json        format version, model, chunking, per-document content hash
+    manifest.json        format version, generation, model, chunking, per-document hash
     documents.jsonl      {"doc_id", "title", "text"[, "uploaded", "added_by", "added_at"]}
                          per document, in index order
     units.npz            sentences [doc, start, end], passages [doc, first, last) and
@@ -13,10 +13,12 @@ Layout of ``index_dir``::
     bm25_sentences/      bm25_passages/     (bm25s)
 
 A write goes to a sibling temporary directory that is renamed into place, so a crash
-leaves either the old index or the new one, never half of one."""
+leaves either the old index or the new one, never half of one. Writers hold the lock of
+``index.lock`` and number each index they save one more than the generation on disk."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -30,9 +32,10 @@ import faiss
 import numpy as np
 
 from index.chunk import Chunking
-from index.errors import IndexMismatch, IndexNotFound
+from index.errors import DiskFull, IndexMismatch, IndexNotFound
 from index.injection import VERSION as FLAGS_VERSION
 from index.injection import flag_sentences
+from index.lock import try_writing
 from index.read import Document
 from index.split import Span
 
@@ -74,6 +77,7 @@ class StoredIndex:
     # per sentence: instruction-like (index.injection), so never cited nor shown to a model;
     # found from the text when not given (an index written before flags were stored)
     flagged: np.ndarray | None = None
+    generation: int = 0  # one more at every save; see index.lock
 
     def __post_init__(self) -> None:
         if self.flagged is None:
@@ -108,6 +112,7 @@ class StoredIndex:
         passages = np.bincount(self.passages[:, 0], minlength=len(self.documents))
         return {
             "format_version": FORMAT_VERSION,
+            "generation": self.generation,
             "model": {"name": self.model, "dim": self.dim},
             "chunking": {"sentences": self.chunking.sentences, "overlap": self.chunking.overlap},
             "counts": {
@@ -194,14 +199,27 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
         sentence_bm25=bm25s.BM25.load(str(index_dir / "bm25_sentences")),
         passage_bm25=bm25s.BM25.load(str(index_dir / "bm25_passages")),
         flagged=_stored_flags(units),
+        generation=manifest.get("generation", 0),
     )
+
+
+def read_generation(index_dir: Path) -> int | None:
+    """The generation of the index on disk; None when there is none (or it is unreadable)."""
+    try:
+        return read_manifest(index_dir).get("generation", 0)
+    except (IndexNotFound, IndexMismatch, OSError):
+        return None
 
 
 def save_index(index: StoredIndex, index_dir: Path) -> None:
     """Write ``index`` to ``index_dir`` atomically (temporary directory, then rename)."""
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    except OSError as exc:
+        _raise_disk_full(exc, index_dir)
+        raise
     try:
         with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
             for d in index.documents:
@@ -220,14 +238,20 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
             flagged=index.flagged,
             flags_version=np.int64(FLAGS_VERSION),
         )
-        faiss.write_index(index.sentence_vectors, str(tmp / "sentences.faiss"))
-        faiss.write_index(index.passage_vectors, str(tmp / "passages.faiss"))
+        # serialised here and written by Python, so a full disk is an OSError with its errno
+        # (faiss's own writer reports it as a RuntimeError of many lines)
+        (tmp / "sentences.faiss").write_bytes(faiss.serialize_index(index.sentence_vectors))
+        (tmp / "passages.faiss").write_bytes(faiss.serialize_index(index.passage_vectors))
         index.sentence_bm25.save(str(tmp / "bm25_sentences"))
         index.passage_bm25.save(str(tmp / "bm25_passages"))
         # the manifest last: a directory without one is never taken for an index
         (tmp / "manifest.json").write_text(json.dumps(index.manifest(), indent=1), "utf-8")
         _fsync_dir(tmp)
         _swap(tmp, index_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _raise_disk_full(exc, index_dir)
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -238,6 +262,14 @@ def _stored_flags(units) -> np.ndarray | None:
     if "flags_version" not in units.files or int(units["flags_version"]) != FLAGS_VERSION:
         return None
     return units["flagged"].astype(bool)
+
+
+def _raise_disk_full(exc: OSError, index_dir: Path) -> None:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise DiskFull(
+            f"no space left on the disk of {index_dir.parent} to save the index "
+            f"({os.strerror(exc.errno)}); nothing was changed: free some space and try again"
+        ) from exc
 
 
 def _old(index_dir: Path) -> Path:
@@ -256,9 +288,12 @@ def _swap(new: Path, index_dir: Path) -> None:
 def _recover(index_dir: Path) -> None:
     """A crash between the two renames of a swap leaves only the old index: put it back."""
     old = _old(index_dir)
-    if not index_dir.exists() and (old / "manifest.json").is_file():
-        log.warning("restoring the previous index from %s", old)
-        os.rename(old, index_dir)
+    if index_dir.exists() or not (old / "manifest.json").is_file():
+        return
+    with try_writing(index_dir) as mine:  # else a writer is between its two renames now
+        if mine and not index_dir.exists():
+            log.warning("restoring the previous index from %s", old)
+            os.rename(old, index_dir)
 
 
 def _fsync_dir(path: Path) -> None:

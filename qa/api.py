@@ -9,15 +9,24 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from index.embed import Embedder
+from qa.admission import install_admission
 from qa.answer import Answer
 from qa.answerers.errors import UpstreamError
-from qa.documents import include_documents
+from qa.documents import get_engine, include_documents
 from qa.engine import Engine
-from qa.errors import BadQuestion, DocumentNotFound, IndexError_, IndexNotFound, QAError
+from qa.errors import (
+    BadQuestion,
+    DiskFull,
+    DocumentNotFound,
+    IndexBusy,
+    IndexError_,
+    IndexNotFound,
+    QAError,
+)
 from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
 from qa.metrics import include_metrics
@@ -46,6 +55,21 @@ class AskRequest(BaseModel):
         if not v.strip():
             raise ValueError("question is empty")
         return v
+
+    @model_validator(mode="after")
+    def valid_unicode(self) -> AskRequest:
+        # JSON may carry lone surrogates ("\ud800"), which no UTF-8 text can hold
+        texts = [("question", self.question)]
+        texts += [(f"history[{i}]", t.question) for i, t in enumerate(self.history)]
+        texts += [(f"history[{i}]", t.answer or "") for i, t in enumerate(self.history)]
+        for where, text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"{where} is not valid Unicode: a lone surrogate at character {exc.start}"
+                ) from None
+        return self
 
 
 class CitationOut(BaseModel):
@@ -95,10 +119,6 @@ class DocumentOut(BaseModel):
     flagged_sentences: int  # instruction-like sentences, never cited
 
 
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
-
-
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
@@ -112,13 +132,23 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     include_documents(app)
     include_page(app)
     include_openai(app)
+    # middleware added later runs first: the access rules before any body is read, and the
+    # metrics outermost, so that refused requests (401, 403, 413, 429, 503) are counted too
+    install_admission(app, settings)
     include_security(app, settings)
-    # last, so outermost: refused requests (401, 403, 429) are counted too
     include_metrics(app)
 
     @app.exception_handler(IndexError_)
     async def index_unavailable(request: Request, exc: IndexError_) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(IndexBusy)
+    async def index_busy(request: Request, exc: IndexBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"retry-after": "5"})
+
+    @app.exception_handler(DiskFull)
+    async def disk_full(request: Request, exc: DiskFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)
 
     @app.exception_handler(BadQuestion)
     async def bad_question(request: Request, exc: BadQuestion) -> JSONResponse:
@@ -141,7 +171,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         response_model=AskResponse,
         responses={200: {"content": {"text/event-stream": {}}}},
     )
-    async def ask(body: AskRequest, engine: EngineDep):
+    async def ask(body: AskRequest, engine: EngineDep, request: Request):
+        if await request.is_disconnected():  # the client left while its request waited
+            return Response(status_code=499)
         question = resolve_followup(body.question, body.history)
         if body.stream:
 

@@ -63,7 +63,13 @@ def index_cmd(
         return tqdm(batches, unit="batch", desc="embedding", disable=None)
 
     index, kept = index_paths(
-        paths, settings.index_dir, embedder, settings.chunking, progress, not drop_uploads
+        paths,
+        settings.index_dir,
+        embedder,
+        settings.chunking,
+        progress,
+        not drop_uploads,
+        settings.budget,
     )
     counts = index.manifest()["counts"]
     typer.echo(
@@ -139,14 +145,13 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API and the chat page."""
-    import uvicorn
-
     from qa.api import create_app
     from qa.security import refuse_open_server
+    from qa.server import serve as run_server
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
     refuse_open_server(settings, insecure)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    run_server(create_app(settings), settings)
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP API (QA_API_KEYS).")
@@ -183,8 +188,19 @@ def run_cli(cli: Callable[[], object]) -> None:
     try:
         cli()
     except (QAError, IndexError_, OSError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a user sees one line, never a traceback
+        typer.echo(f"error: {type(exc).__name__}: {_one_line(exc)}", err=True)
+        sys.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines)[:500] if lines else type(exc).__name__
 
 
 def main() -> None:

@@ -1,8 +1,11 @@
 """Document management over HTTP: upload, read and delete one document at a time.
 
-Every change updates the index incrementally (only the added document is embedded), saves
-it atomically and swaps it into the engine; changes are serialised by one lock per app, and
-run in the threadpool so questions keep being answered meanwhile."""
+Every change updates the index incrementally (only the added document is read, split and
+embedded: in a worker process within a time and memory budget, then here, all before any
+lock is taken), saves it atomically and swaps it into the engine. Changes are serialised by
+one lock per app and by the index's writer lock (``index.lock``), under which the index is
+first reloaded if another process saved a newer one; they run in the threadpool so
+questions keep being answered meanwhile."""
 
 from __future__ import annotations
 
@@ -16,14 +19,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from index.budget import prepare
 from index.build import build, now, with_documents
-from index.extract import SUFFIXES, extract_text
+from index.extract import SUFFIXES, extractor_for
+from index.lock import writing
 from index.read import Document
-from index.store import IndexedDocument, StoredIndex, save_index
+from index.store import IndexedDocument, StoredIndex, read_generation, save_index
 from qa.engine import Engine
 from qa.errors import (
     DocumentNotFound,
     DocumentTooLarge,
+    IndexBusy,
     IndexNotFound,
     LastDocument,
     UnreadableDocument,
@@ -32,7 +38,9 @@ from qa.errors import (
 from qa.security import principal
 
 # Room for the multipart boundaries and headers around the file itself.
-_FORM_OVERHEAD = 16 * 1024
+FORM_OVERHEAD = 16 * 1024
+# How long a change waits for another process (`qa index`) to finish writing the index.
+WRITE_WAIT_SECONDS = 30.0
 
 
 class DocumentText(BaseModel):
@@ -97,17 +105,22 @@ def add_document(
 ) -> dict:
     """Index one file, replacing a document of the same name; an unreadable file raises
     before the index is touched. ``added_by``: who sent it (an API key's name, or "http")."""
-    text = extract_text(data, name)
-    document = Document(name, text, uploaded=True, added_by=added_by, added_at=now())
-    with lock:
-        current = engine.index
+    settings = engine.settings
+    extractor_for(name)  # a type that is not indexed is refused before a worker starts
+    prepared = prepare(data, name, settings.budget)
+    document = Document(name, prepared.text, uploaded=True, added_by=added_by, added_at=now())
+    split = {name: prepared.spans}
+    chunking = engine.index.chunking if engine.index is not None else settings.chunking
+    # embedded before the locks are taken; the index built under them reuses these vectors
+    alone = build([document], engine.embedder, chunking, split=split)
+    with lock, writing(settings.index_dir, WRITE_WAIT_SECONDS):
+        current = _latest(engine)
         replaced = current is not None and name in current.doc_ids
         if current is None:
-            new = build([document], engine.embedder, engine.settings.chunking)
+            new = alone
         else:
-            new = with_documents(current, engine.embedder, add=[document])
-        save_index(new, engine.settings.index_dir)
-        engine.use(new)
+            new = with_documents(current, engine.embedder, [document], split=split, also=[alone])
+        _save(engine, new, current)
     d = find(new, name)
     indexed: IndexedDocument = new.documents[d]
     return {
@@ -120,8 +133,8 @@ def add_document(
 
 
 def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
-    with lock:
-        current = engine.index
+    with lock, writing(engine.settings.index_dir, WRITE_WAIT_SECONDS):
+        current = _latest(engine)
         if current is None:
             raise IndexNotFound(str(engine.settings.index_dir))
         find(current, doc_id)
@@ -131,13 +144,35 @@ def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
                 "upload another document first, then delete this one"
             )
         new = with_documents(current, engine.embedder, remove=[doc_id])
-        save_index(new, engine.settings.index_dir)
-        engine.use(new)
+        _save(engine, new, current)
     return {"doc_id": doc_id, "documents": len(new.documents)}
 
 
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+def _latest(engine: Engine) -> StoredIndex | None:
+    """The index a change builds on: the newest on disk (called under the writer lock)."""
+    engine.refresh()
+    return engine.index
+
+
+def _save(engine: Engine, new: StoredIndex, base: StoredIndex | None) -> None:
+    """Save ``new`` as the generation after the one on disk, which ``base`` must be."""
+    on_disk = read_generation(engine.settings.index_dir)
+    expected = base.generation if base is not None else None
+    if on_disk != expected:  # cannot happen under the lock, unless the disk was edited
+        raise IndexBusy(
+            "the index on disk changed while this change was made; nothing was saved: try again"
+        )
+    new.generation = (on_disk or 0) + 1
+    save_index(new, engine.settings.index_dir)
+    engine.use(new)
+
+
+async def get_engine(request: Request) -> Engine:
+    """The app's engine, reloaded first if another process saved a newer index."""
+    engine: Engine = request.app.state.engine
+    if engine.changed():
+        await run_in_threadpool(engine.refresh)
+    return engine
 
 
 def get_lock(request: Request) -> threading.Lock:
@@ -177,7 +212,7 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
     limit = engine.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     # Refuse before reading the body when its declared length already says too much.
-    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
+    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise DocumentTooLarge(too_large("the upload", int(declared), limit))
     async with request.form(max_files=1, max_fields=8) as form:
         file = form.get("file")
@@ -202,9 +237,9 @@ async def delete(doc_id: str, engine: EngineDep, lock: LockDep) -> dict:
     return await run_in_threadpool(remove_document, engine, lock, doc_id)
 
 
-def too_large(name: str, size: int, limit: int) -> str:
+def too_large(name: str, size: int, limit: int, verb: str = "is") -> str:
     return (
-        f"{name} is {size:,} bytes; uploads are limited to {limit:,} bytes "
+        f"{name} {verb} {size:,} bytes; uploads are limited to {limit:,} bytes "
         "(the QA_MAX_UPLOAD_BYTES setting)"
     )
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
-from index.errors import IndexNotFound
+from index.errors import IndexError_, IndexNotFound
+from index.lock import stamp, try_writing
 from index.store import StoredIndex, load_index
 from qa.answer import Answer, Answerer
 from qa.answerers import Backend
@@ -44,30 +45,64 @@ class Engine:
         self.embedder = embedder or load_embedder(settings.model)
         self.backend = backend or Backend(settings)
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        # Answering is CPU-bound: more at once than there are cores only makes each slower
+        # (and starves the event loop of the GIL); the others admitted wait their turn.
+        self._answering = threading.BoundedSemaphore(settings.answer_workers)
         self.index: StoredIndex | None = None
         self.answerer: Answerer | None = None
         self.load_error: str | None = None
         # called with every answer given (the metrics count answers and refusals)
         self.observers: list[Callable[[Answer], None]] = []
+        self.stamp: tuple | None = None  # of the manifest the index in memory was read from
+        with try_writing(settings.index_dir):  # removes what a writer that died left behind
+            pass
         self.reload()
         # seconds to load the models and the index (reported by GET /metrics)
         self.load_seconds = time.perf_counter() - started
 
     def reload(self) -> None:
-        """(Re)read the index from disk; without one the engine stays up and says so."""
-        try:
-            index = load_index(self.settings.index_dir, expect_model=self.embedder.name)
-        except IndexNotFound as exc:
-            self.index, self.answerer, self.load_error = None, None, str(exc)
-            log.info("%s", exc)
-            return
-        self.use(index)
+        """(Re)read the index from disk; without one the engine stays up and says so. A
+        writer may swap in a new index while it is read: then it is read again."""
+        for attempt in range(5):
+            before = stamp(self.settings.index_dir)
+            try:
+                index = load_index(self.settings.index_dir, expect_model=self.embedder.name)
+            except IndexNotFound as exc:
+                self.index, self.answerer, self.load_error = None, None, str(exc)
+                self.stamp = before
+                log.info("%s", exc)
+                return
+            except (OSError, ValueError, IndexError_):
+                if stamp(self.settings.index_dir) != before and attempt < 4:
+                    continue  # swapped under us
+                raise
+            if stamp(self.settings.index_dir) == before:
+                break
+        self.use(index, before)
 
-    def use(self, index: StoredIndex) -> None:
+    def changed(self) -> bool:
+        """Whether the index on disk is not the one in memory (one stat call)."""
+        return stamp(self.settings.index_dir) != self.stamp
+
+    def refresh(self) -> None:
+        """Reload when another process (``qa index``) has saved a newer index: one stat
+        call when nothing changed, so it is done before every request."""
+        if not self.changed():
+            return
+        with self._reload_lock:
+            if self.changed():
+                log.info("the index at %s changed on disk: reloading", self.settings.index_dir)
+                self.reload()
+
+    def use(self, index: StoredIndex, disk_stamp: tuple | None = None) -> None:
+        """Answer from ``index`` now; ``disk_stamp``: the manifest it was read from or saved
+        to (by default the one on disk now: call it under the writer lock)."""
         retriever = HybridRetriever(index, self.embedder)
         answerer = self.backend.answerer(retriever)
         with self._lock:
             self.index, self.answerer, self.load_error = index, answerer, None
+            self.stamp = disk_stamp or stamp(self.settings.index_dir)
 
     @property
     def ready(self) -> bool:
@@ -89,8 +124,9 @@ class Engine:
         answerer = self.answerer
         if answerer is None:
             raise IndexNotFound(str(self.settings.index_dir))
-        t0 = time.perf_counter()
-        result = answerer.answer(question, top_k)
+        with self._answering:
+            t0 = time.perf_counter()
+            result = answerer.answer(question, top_k)
         return self._observed(_timed(result, t0))
 
     def stream(
@@ -104,9 +140,10 @@ class Engine:
             raise IndexNotFound(str(self.settings.index_dir))
 
         def events() -> Generator[str | Answer, None, None]:
-            t0 = time.perf_counter()
-            for event in answerer.stream(question, top_k):
-                yield self._observed(_timed(event, t0)) if isinstance(event, Answer) else event
+            with self._answering:
+                t0 = time.perf_counter()
+                for event in answerer.stream(question, top_k):
+                    yield self._observed(_timed(event, t0)) if isinstance(event, Answer) else event
 
         return events()
 

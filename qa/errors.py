@@ -6,10 +6,13 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from index.errors import (
+    DiskFull,
+    IndexBusy,
     IndexError_,
     IndexMismatch,
     IndexNotFound,
     NoDocuments,
+    OverBudget,
     UnreadableDocument,
     UnsupportedType,
 )
@@ -88,8 +91,10 @@ __all__ = [
     "BadHost",
     "BadQuestion",
     "CrossOrigin",
+    "DiskFull",
     "DocumentNotFound",
     "DocumentTooLarge",
+    "IndexBusy",
     "IndexError_",
     "IndexMismatch",
     "IndexNotFound",
@@ -97,6 +102,7 @@ __all__ = [
     "LastDocument",
     "NoDocuments",
     "NoKey",
+    "OverBudget",
     "QAError",
     "RateLimited",
     "TooLong",

@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.budget import Budget
 from index.chunk import Chunking
 from qa.cross import MODEL_DIR
 
@@ -33,6 +34,30 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(
         10_000_000, ge=1, description="largest document accepted by POST /documents, in bytes"
+    )
+    max_body_bytes: int = Field(
+        100_000, ge=1024, description="largest request body of /ask (and any JSON request)"
+    )
+    max_inflight: int = Field(
+        2, ge=1, description="questions admitted at once; more are refused at once with 503"
+    )
+    answer_workers: int = Field(
+        2, ge=1, description="questions computed at the same time; the others admitted wait"
+    )
+    body_seconds: float = Field(
+        30.0, gt=0, description="time a client has to send a whole request body"
+    )
+    header_seconds: float = Field(
+        10.0, gt=0, description="time a client has to send a request's headers (qa serve)"
+    )
+    max_connections: int = Field(
+        256, ge=1, description="open connections at most (qa serve); more get 503"
+    )
+    extract_seconds: float = Field(
+        30.0, gt=0, description="time to read (extract and split) one uploaded document"
+    )
+    extract_memory_mb: int = Field(
+        1024, ge=32, description="memory to read one uploaded document, in MB"
     )
     abstain_below: float = Field(
         0.33,
@@ -106,6 +131,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.extract_seconds, self.extract_memory_mb)
 
     @property
     def chunking(self) -> Chunking:

@@ -19,6 +19,7 @@ from index.build import index_paths
 from index.chunk import Chunking
 from index.embed import MiniLMEmbedder
 from qa.api import create_app
+from qa.server import server_config
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +54,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
+def running(app, settings: Settings | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL. With
+    ``settings``, as `qa serve` runs it (its connection limits and timeouts)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    if settings is None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    else:
+        config = server_config(app, settings.model_copy(update={"port": port}))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -92,12 +92,18 @@ async function fetchAnswer(body, card) {
   return readAnswer(await postAsk(body), card);
 }
 
-function postAsk(body) {
-  return api("/ask", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream, application/json" },
-    body: JSON.stringify(body),
-  });
+// A busy server refuses with 503 and Retry-After: wait about that long and ask again.
+async function postAsk(body) {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await api("/ask", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream, application/json" },
+      body: JSON.stringify(body),
+    });
+    const wait = Number(response.headers.get("retry-after"));
+    if (response.status !== 503 || !wait || attempt >= 5) return response;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000 * (0.5 + Math.random())));
+  }
 }
 
 async function readAnswer(response, card) {

@@ -1,0 +1,108 @@
+"""Reading one untrusted file within a time and memory budget.
+
+Extraction (pypdf, the HTML parser) and sentence splitting run in a worker process of their
+own: it is killed when it runs past ``Budget.seconds``, and its address space is limited to
+``Budget.memory_mb``, so a file that would need more fails there with a MemoryError instead
+of swelling the server. A fresh interpreter (about 0.25 s to start) rather than a fork: the
+server's threads may hold locks a forked child would inherit held. Workers run one at a
+time, since the same cores answer questions.
+
+Run as ``python -m index.budget MEMORY_MB``: reads ``(data, name)`` pickled on stdin, writes
+``(kind, payload)`` pickled on stdout."""
+
+from __future__ import annotations
+
+import pickle
+import resource
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+
+from index.errors import OverBudget, UnreadableDocument, UnsupportedType
+from index.split import Span
+
+_ERRORS = {e.__name__: e for e in (OverBudget, UnreadableDocument, UnsupportedType)}
+_one_at_a_time = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Budget:
+    seconds: float = 30.0
+    memory_mb: int = 1024
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file's extracted text and its sentences."""
+
+    text: str
+    spans: list[Span]
+
+
+def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
+    """``extract_text`` and ``split_sentences`` of the file ``name`` holding ``data``, in a
+    worker process; OverBudget when it needs more time or memory than ``budget``."""
+    command = [sys.executable, "-m", "index.budget", str(budget.memory_mb)]
+    with _one_at_a_time:
+        worker = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        try:
+            out, _ = worker.communicate(pickle.dumps((data, name)), timeout=budget.seconds)
+        except subprocess.TimeoutExpired:
+            raise OverBudget(
+                f"{name} takes more than {budget.seconds:g} s to read "
+                "(the QA_EXTRACT_SECONDS setting)"
+            ) from None
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    try:
+        kind, payload = pickle.loads(out)
+    except (pickle.UnpicklingError, EOFError, ValueError):  # it died without an answer
+        kind, payload = "memory", None
+    if kind == "ok":
+        text, spans = payload
+        return Prepared(text, [Span(a, b) for a, b in spans])
+    if kind == "memory":
+        raise OverBudget(
+            f"{name} needs more than {budget.memory_mb:,} MB to read "
+            "(the QA_EXTRACT_MEMORY_MB setting)"
+        )
+    if kind in _ERRORS:
+        raise _ERRORS[kind](payload)
+    raise UnreadableDocument(f"{name} could not be read ({payload})")
+
+
+def _work(data: bytes, name: str) -> tuple[str, object]:
+    from index.extract import extract_text
+    from index.split import split_sentences
+
+    try:
+        text = extract_text(data, name)
+        return "ok", (text, [(s.start, s.end) for s in split_sentences(text)])
+    except MemoryError:
+        return "memory", None
+    except UnreadableDocument as exc:
+        return type(exc).__name__, str(exc)
+    except Exception as exc:  # noqa: BLE001 - any other failure of a parser is the file's
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def main() -> None:
+    limit = int(sys.argv[1]) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        data, name = pickle.load(sys.stdin.buffer)
+        message = _work(data, name)
+        out = pickle.dumps(message)
+    except MemoryError:
+        out = pickle.dumps(("memory", None))
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    main()
