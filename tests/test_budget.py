@@ -40,7 +40,9 @@ def test_a_reader_past_its_memory_fails_in_its_own_process():
 def test_the_worker_reports_unreadable_files_as_before():
     from index.errors import UnreadableDocument, UnsupportedType
 
-    with pytest.raises(UnsupportedType, match=".docx files are not indexed"):
+    with pytest.raises(UnsupportedType, match=".pptx files are not indexed"):
+        prepare(b"PK", "a.pptx", Budget())
+    with pytest.raises(UnreadableDocument, match="not a readable Word document"):
         prepare(b"PK", "a.docx", Budget())
     with pytest.raises(UnreadableDocument, match="not valid UTF-8"):
         prepare(b"\xff\xfe", "a.txt", Budget())
