@@ -7,8 +7,7 @@ from pathlib import Path
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
 What `qa` uses by default to rank the retrieved sentences and to read the short answer
-from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (top-level
-README, "Train the reranker and reader").
+from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (docs/training.md).
 
 - **Base**: {base}. Apache-2.0.
 - **Heads**: relevance (a logit from [CLS], added to the untrained pipeline's logit for the
@@ -47,7 +46,7 @@ epoch: {losses}.
 | evidence hit@3 | {hit3_before} | {hit3_after} |
 | short-answer F1 given the evidence sentence | {f1_heuristic} (fitted heuristic reader), {f1_pattern} (pattern heuristic) | {f1_trained} |
 
-End-to-end figures (full pipeline, with abstention) are in the top-level README.
+End-to-end figures (full pipeline, with abstention) are in docs/figures.md.
 
 ## Limits
 English only; one sentence at a time, so an answer that spans two sentences is cut at the
@@ -67,7 +66,7 @@ look-alike questions made unanswerable by checked edits read with the evidence s
 held to its scores above on the real pairs and taught to rank each look-alike at least
 {margin} below its original. {epochs} epoch, batch {batch}, AdamW lr {lr}, {steps} steps in
 {minutes} minutes, seed {seed}. The held-out figures above are those of the model before
-this step; the top-level README has the end-to-end figures of this one.
+this step; docs/figures.md has the end-to-end figures.
 """
 
 
