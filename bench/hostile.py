@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from bench.latency import server
+    from bench.load import index_seeds
     from tests.pdf import flooded_pdf
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,19 +43,7 @@ def main() -> None:
         if args.index_dir:
             shutil.copytree(args.index_dir, index_dir)
         else:
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "qa",
-                    "index",
-                    str(ROOT / "seeds"),
-                    "--index-dir",
-                    str(index_dir),
-                ],
-                check=True,
-                capture_output=True,
-            )
+            index_seeds(index_dir)
         with server(index_dir, 1) as url, httpx.Client(base_url=url, timeout=600) as client:
             documents = len(client.get("/documents").json())
             print(f"index of {documents} documents ({args.index_dir or 'seeds/'})")

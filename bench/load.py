@@ -80,6 +80,12 @@ def summary(values: list[float]) -> str:
     )
 
 
+def index_seeds(index_dir: Path) -> None:
+    """``qa index seeds/`` into ``index_dir``, as a user runs it."""
+    command = [sys.executable, "-m", "qa", "index", str(ROOT / "seeds"), "--index-dir"]
+    subprocess.run([*command, str(index_dir)], check=True, capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=64)
@@ -90,19 +96,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "qa",
-                "index",
-                str(ROOT / "seeds"),
-                "--index-dir",
-                str(index_dir),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        index_seeds(index_dir)
         extra = {"QA_MAX_INFLIGHT": str(args.inflight)} if args.inflight else {}
         with server(index_dir, 1, extra=extra) as url:
             alone = baseline(url, args.repeat)
