@@ -7,11 +7,11 @@ import json
 import pytest
 
 from qa.cross import MODEL_DIR, CrossReader
-from tests.conftest import ROOT
+from tests.conftest import SHARED
 from train import answerability
 
-SQUAD11 = ROOT.parent / "shared/data/squad11-train/squad11_train_paragraphs.jsonl.gz"
-SQUAD20 = ROOT.parent / "shared/data/squad20-train-first10/train-v2.0-first10articles.json"
+SQUAD11 = SHARED / "data/squad11-train/squad11_train_paragraphs.jsonl.gz"
+SQUAD20 = SHARED / "data/squad20-train-first10/train-v2.0-first10articles.json"
 
 
 @pytest.fixture()

@@ -10,9 +10,9 @@ from sklearn.metrics import roc_auc_score
 from eval.data import QAItem
 from eval.scoring import coverage_curve, refusal_auc, score, summarize
 from eval.squad2 import write_collection
-from tests.conftest import ROOT
+from tests.conftest import SHARED
 
-SQUAD20 = ROOT.parent / "shared/data/squad20-train-first10/train-v2.0-first10articles.json"
+SQUAD20 = SHARED / "data/squad20-train-first10/train-v2.0-first10articles.json"
 
 
 def scored(qid, answers, prediction, evidence_score, threshold=0.3):
