@@ -4,29 +4,18 @@ once, in the lifespan, and kept on ``app.state``."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from index.embed import Embedder
 from qa.admission import install_admission
 from qa.answer import Answer
-from qa.answerers.errors import UpstreamError
 from qa.documents import get_engine, include_documents
 from qa.engine import Engine
-from qa.errors import (
-    BadQuestion,
-    DiskFull,
-    DocumentNotFound,
-    IndexBusy,
-    IndexError_,
-    IndexNotFound,
-    QAError,
-)
 from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
 from qa.metrics import include_metrics
@@ -34,6 +23,7 @@ from qa.openai_api import include_openai
 from qa.page import include_page
 from qa.security import include_security
 from qa.settings import Settings
+from qa.statuses import include_statuses
 from qa.stream import stream_response
 
 
@@ -108,17 +98,6 @@ class AskResponse(BaseModel):
     )
 
 
-class DocumentOut(BaseModel):
-    id: str
-    title: str
-    characters: int
-    sentences: int
-    uploaded: bool  # added over HTTP (not from a folder given to `qa index`)
-    added_by: str | None  # an API key's name, "http" (no keys configured) or "cli"
-    added_at: str | None  # ISO 8601 UTC
-    flagged_sentences: int  # instruction-like sentences, never cited
-
-
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
@@ -129,6 +108,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         yield
 
     app = FastAPI(title="qa", summary="Cited answers from your documents", lifespan=lifespan)
+    include_statuses(app)
     include_documents(app)
     include_page(app)
     include_openai(app)
@@ -137,34 +117,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     install_admission(app, settings)
     include_security(app, settings)
     include_metrics(app)
-
-    @app.exception_handler(IndexError_)
-    async def index_unavailable(request: Request, exc: IndexError_) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.exception_handler(IndexBusy)
-    async def index_busy(request: Request, exc: IndexBusy) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"retry-after": "5"})
-
-    @app.exception_handler(DiskFull)
-    async def disk_full(request: Request, exc: DiskFull) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=507)
-
-    @app.exception_handler(BadQuestion)
-    async def bad_question(request: Request, exc: BadQuestion) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.exception_handler(DocumentNotFound)
-    async def no_document(request: Request, exc: DocumentNotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(UpstreamError)
-    async def upstream_failed(request: Request, exc: UpstreamError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=502)
-
-    @app.exception_handler(QAError)
-    async def qa_error(request: Request, exc: QAError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.post(
         "/ask",
@@ -199,11 +151,5 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "passages": len(index.passages) if index else 0,
             "error": engine.load_error,
         }
-
-    @app.get("/documents", response_model=list[DocumentOut])
-    async def documents(engine: EngineDep) -> list[dict]:
-        if not engine.ready:
-            raise IndexNotFound(str(settings.index_dir))
-        return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
 
     return app

@@ -10,12 +10,12 @@ questions keep being answered meanwhile."""
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
@@ -30,10 +30,8 @@ from qa.errors import (
     DocumentNotFound,
     DocumentTooLarge,
     IndexBusy,
-    IndexNotFound,
     LastDocument,
     UnreadableDocument,
-    UnsupportedType,
 )
 from qa.security import principal
 
@@ -41,6 +39,17 @@ from qa.security import principal
 FORM_OVERHEAD = 16 * 1024
 # How long a change waits for another process (`qa index`) to finish writing the index.
 WRITE_WAIT_SECONDS = 30.0
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    characters: int
+    sentences: int
+    uploaded: bool  # added over HTTP (not from a folder given to `qa index`)
+    added_by: str | None  # an API key's name, "http" (no keys configured) or "cli"
+    added_at: str | None  # ISO 8601 UTC
+    flagged_sentences: int  # instruction-like sentences, never cited
 
 
 class DocumentText(BaseModel):
@@ -82,9 +91,7 @@ def find(index: StoredIndex, doc_id: str) -> int:
 
 
 def document_text(engine: Engine, doc_id: str) -> dict:
-    index = engine.index
-    if index is None:
-        raise IndexNotFound(str(engine.settings.index_dir))
+    index = engine.require_index()
     d = find(index, doc_id)
     document = index.documents[d]
     mine = index.sentences[:, 0] == d
@@ -134,9 +141,7 @@ def add_document(
 
 def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
     with lock, writing(engine.settings.index_dir, WRITE_WAIT_SECONDS):
-        current = _latest(engine)
-        if current is None:
-            raise IndexNotFound(str(engine.settings.index_dir))
+        current = _latest(engine) or engine.require_index()
         find(current, doc_id)
         if len(current.documents) == 1:
             raise LastDocument(
@@ -225,6 +230,13 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
     return await run_in_threadpool(add_document, engine, lock, name, data, principal(request))
 
 
+@router.get("", response_model=list[DocumentOut])
+async def listing(engine: EngineDep) -> list[dict]:
+    """Every indexed document: its size, who added it and when, flagged sentences."""
+    engine.require_index()
+    return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
+
+
 @router.get("/{doc_id:path}", response_model=DocumentText)
 async def read(doc_id: str, engine: EngineDep) -> dict:
     """A document's text and its sentences' [start, end) offsets into that text."""
@@ -245,17 +257,6 @@ def too_large(name: str, size: int, limit: int, verb: str = "is") -> str:
 
 
 def include_documents(app: FastAPI) -> None:
-    """Add the document routes to ``app``, with the status codes of their errors."""
+    """Add the document routes to ``app`` (their errors' statuses: qa/statuses.py)."""
     app.state.documents_lock = threading.Lock()
     app.include_router(router)
-
-    def status(code: int):
-        async def handler(request: Request, exc: Exception) -> JSONResponse:
-            return JSONResponse({"detail": str(exc)}, status_code=code)
-
-        return handler
-
-    app.add_exception_handler(DocumentTooLarge, status(413))
-    app.add_exception_handler(UnsupportedType, status(415))
-    app.add_exception_handler(UnreadableDocument, status(422))
-    app.add_exception_handler(LastDocument, status(409))

@@ -108,6 +108,19 @@ class Engine:
     def ready(self) -> bool:
         return self.answerer is not None
 
+    def require_index(self) -> StoredIndex:
+        """The index in memory, or IndexNotFound saying how to build one."""
+        index = self.index
+        if index is None:
+            raise IndexNotFound(str(self.settings.index_dir))
+        return index
+
+    def _require_answerer(self) -> Answerer:
+        answerer = self.answerer
+        if answerer is None:
+            raise IndexNotFound(str(self.settings.index_dir))
+        return answerer
+
     def check_question(self, question: str) -> str:
         question = question.strip()
         if not question:
@@ -121,9 +134,7 @@ class Engine:
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         question = self.check_question(question)
-        answerer = self.answerer
-        if answerer is None:
-            raise IndexNotFound(str(self.settings.index_dir))
+        answerer = self._require_answerer()
         with self._answering:
             t0 = time.perf_counter()
             result = answerer.answer(question, top_k)
@@ -135,9 +146,7 @@ class Engine:
         """Pieces of the answer text as they are produced, then the final ``Answer``. The
         question and the index are checked now, before the first piece is asked for."""
         question = self.check_question(question)
-        answerer = self.answerer
-        if answerer is None:
-            raise IndexNotFound(str(self.settings.index_dir))
+        answerer = self._require_answerer()
 
         def events() -> Generator[str | Answer, None, None]:
             with self._answering:
