@@ -16,7 +16,6 @@ import numpy as np
 
 from index.tokens import STOP_WORDS, terms, words
 from qa.abstain import (
-    WEIGHTS_FILE,
     abstention_features,
     answerable_probability,
     weights_for,
@@ -24,6 +23,7 @@ from qa.abstain import (
 from qa.answer import NO_ANSWER, Answer, Citation, PassageHit
 from qa.attribution import source_of
 from qa.cross import CrossReader
+from qa.errors import TrainedModelError
 from qa.evidence import ScoredSentence, score_sentences
 from qa.reader import NO_SPAN_SCORE, best_span, read_answer
 from qa.retrieve import HybridRetriever, Retrieval
@@ -52,15 +52,25 @@ class ExtractiveAnswerer:
         max_citations: int = 3,
         abstain_below: float = 0.33,
         cross: CrossReader | None = None,
+        reading_only: bool = False,
     ) -> None:
+        """``reading_only``: for fitting a refusal model (train.fit_abstain), which reads
+        and never answers, so the model in ``cross`` need not have one yet."""
         self.retriever = retriever
         self.top_k = top_k
         self.max_citations = max_citations
         self.abstain_below = abstain_below
         self.cross = cross
-        # the abstention model fitted with the trained model's scores, when there is one
-        fitted = weights_for(cross)
-        self.abstain_weights = fitted if fitted.is_file() else WEIGHTS_FILE
+        # the refusal model fitted on these scores: the heuristics' own, or the trained
+        # model's, never one fitted on other scores
+        self.abstain_weights = weights_for(cross)
+        if cross is not None and not reading_only and not self.abstain_weights.is_file():
+            raise TrainedModelError(
+                f"the trained model in {cross.directory} has no refusal model "
+                f"({self.abstain_weights.name}): fit one with `python -m train.fit_abstain "
+                f"--trained-model {cross.directory} --out {self.abstain_weights} ...`, or set "
+                "QA_TRAINED_MODEL=false"
+            )
 
     def read(self, question: str, top_k: int | None = None) -> Reading:
         """Retrieve, rank the sentences and read the best one; no decision yet."""

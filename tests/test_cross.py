@@ -123,3 +123,17 @@ def test_a_damaged_model_is_a_clear_error(tmp_path):
     (tmp_path / WEIGHTS).write_bytes(b"not a safetensors file")
     with pytest.raises(TrainedModelError, match="QA_TRAINED_MODEL=false"):
         Backend(Settings(trained_model_dir=tmp_path))
+
+
+def test_a_trained_model_without_its_refusal_model_is_a_clear_error(
+    tmp_path, seed_index_dir, embedder
+):
+    """Never the heuristics' refusal weights applied to the trained model's scores."""
+    from qa.errors import TrainedModelError
+
+    for path in MODEL_DIR.iterdir():
+        if path.name != "abstain.json":
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    settings = Settings(index_dir=seed_index_dir, trained_model_dir=tmp_path)
+    with pytest.raises(TrainedModelError, match="train.fit_abstain"):
+        Engine(settings, embedder)

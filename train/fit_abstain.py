@@ -27,11 +27,14 @@ from eval.collection import ensure_index, excluded_index_dir, load_documents
 from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
+from index.store import load_index
 from qa.abstain import FEATURES
-from qa.cross import MODEL_DIR
-from qa.engine import Engine
+from qa.cross import MODEL_DIR, load_reader
+from qa.extractive import ExtractiveAnswerer
 from qa.linear import write_weights
+from qa.retrieve import HybridRetriever
 from qa.settings import Settings
+from qa.threads import set_query_threads
 from train.negatives import look_alike_items
 
 
@@ -93,9 +96,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     embedder = load_embedder(settings.model)
     ensure_index(kept, settings.index_dir, embedder, settings.chunking, (args.index_dir,))
-    engine = Engine(settings, embedder)
-    answerer = engine.answerer
-    cross = engine.backend.cross
+    set_query_threads(settings.torch_threads)
+    cross = load_reader(args.trained_model) if settings.trained_model else None
+    index = load_index(settings.index_dir, expect_model=embedder.name)
+    # reading only: the model need not have a refusal model yet, this fits it
+    answerer = ExtractiveAnswerer(
+        HybridRetriever(index, embedder), top_k=settings.top_k, cross=cross, reading_only=True
+    )
     out = args.out
     print(
         f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
