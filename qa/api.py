@@ -15,7 +15,7 @@ from index.embed import Embedder
 from qa.admission import install_admission
 from qa.answer import Answer
 from qa.documents import get_engine, include_documents
-from qa.engine import Engine
+from qa.engine import Engine, lone_surrogate
 from qa.followup import Turn
 from qa.followup import resolve as resolve_followup
 from qa.metrics import include_metrics
@@ -53,12 +53,10 @@ class AskRequest(BaseModel):
         texts += [(f"history[{i}]", t.question) for i, t in enumerate(self.history)]
         texts += [(f"history[{i}]", t.answer or "") for i, t in enumerate(self.history)]
         for where, text in texts:
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError as exc:
+            if (at := lone_surrogate(text)) is not None:
                 raise ValueError(
-                    f"{where} is not valid Unicode: a lone surrogate at character {exc.start}"
-                ) from None
+                    f"{where} is not valid Unicode: a lone surrogate at character {at}"
+                )
         return self
 
 

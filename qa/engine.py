@@ -35,6 +35,16 @@ class DocumentInfo:
     flagged_sentences: int = 0  # instruction-like, never cited (index.injection)
 
 
+def lone_surrogate(text: str) -> int | None:
+    """Where ``text`` holds a lone surrogate ("\\ud800", which JSON may carry and no UTF-8
+    text can hold), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
 class Engine:
     def __init__(
         self, settings: Settings, embedder: Embedder | None = None, backend: Backend | None = None
@@ -125,6 +135,8 @@ class Engine:
         question = question.strip()
         if not question:
             raise BadQuestion("question is empty")
+        if (at := lone_surrogate(question)) is not None:
+            raise BadQuestion(f"question is not valid Unicode: a lone surrogate at character {at}")
         if len(question) > self.settings.max_question_chars:
             raise TooLong(
                 f"question is {len(question)} characters; at most "

@@ -252,6 +252,21 @@ def test_errors_on_v1_routes_are_in_openai_shape_and_ask_keeps_detail(seed_serve
     assert r.status_code == 422 and "at most 2000" in r.json()["detail"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_lone_surrogate_in_the_question_is_a_400_not_a_500(seed_server, stream):
+    """JSON may carry "\\ud800", which no UTF-8 text holds: refused before any answering."""
+    body = b'{"model": "qa", "messages": [{"role": "user", "content": "How many \\ud800 troops?"}]'
+    body += b', "stream": true}' if stream else b"}"
+    r = httpx.post(
+        f"{seed_server}/v1/chat/completions",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "invalid_question"
+    assert "lone surrogate at character 9" in r.json()["error"]["message"]
+
+
 def test_without_an_index_the_client_gets_a_503_saying_how_to_build_one(tmp_path, embedder):
     app = create_app(Settings(index_dir=tmp_path / "none"), embedder=embedder)
     with (
