@@ -36,9 +36,20 @@ def error_body(exc: Exception) -> tuple[int, dict]:
     raise exc
 
 
-def openai_error(status: int, message: str, type_: str, param=None, code=None) -> JSONResponse:
+# OpenAI's error types for the statuses the access rules answer with (qa/security.py)
+TYPES_BY_STATUS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+}
+
+
+def openai_error(
+    status: int, message: str, type_: str, param=None, code=None, headers=None
+) -> JSONResponse:
     body = {"message": message, "type": type_, "param": param, "code": code}
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 def invalid_request(exc: RequestValidationError) -> JSONResponse:

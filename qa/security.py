@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, WrongKey
 from qa.headers import with_security_headers
 from qa.keys import KeyRing
+from qa.openai_errors import TYPES_BY_STATUS, openai_error
 from qa.settings import Settings
 from qa.throttle import Throttle
 
@@ -82,19 +83,14 @@ def _name_and_port(netloc: str, default: int) -> tuple[str, int | None]:
 
 # what the documents hold, what is served and how much: open unless QA_KEYS_FOR_READS
 _READS = frozenset({"/documents", "/v1/models", "/metrics"})
-# OpenAI's error types for the refusals on its routes, where clients expect that shape
-_OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error",
-                 403: "permission_error", 429: "rate_limit_error"}  # fmt: skip
 
 
 def refusal(exc: AccessDenied, path: str) -> JSONResponse:
     """The response to a refused request: ``{"detail"}``, or OpenAI's error shape on /v1."""
     if path.startswith("/v1/"):
-        kind = _OPENAI_TYPES.get(exc.status, "invalid_request_error")
-        body = {"error": {"message": str(exc), "type": kind, "param": None, "code": None}}
-    else:
-        body = {"detail": str(exc)}
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+        kind = TYPES_BY_STATUS.get(exc.status, "invalid_request_error")
+        return openai_error(exc.status, str(exc), kind, headers=exc.headers)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
 
 
 def request_kind(method: str, path: str) -> str:
