@@ -78,10 +78,8 @@ def build(
     if not documents:
         raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
     reuse: dict[tuple[str, str], _Reused] = {}
-    known_flags: dict[tuple[str, str], np.ndarray] = {}
     for old_index in [previous] if isinstance(previous, StoredIndex) else previous or []:
         reuse.update(_reusable(old_index, embedder, chunking))
-        known_flags.update(_flags_by_document(old_index))
 
     docs: list[IndexedDocument] = []
     sentence_rows: list[tuple[int, int, int]] = []
@@ -101,8 +99,8 @@ def build(
         base = len(sentence_rows)
         ranges = group_passages(len(spans), chunking)
         sentence_rows += [(d, s.start, s.end) for s in spans]
-        known = known_flags.get((document.doc_id, document.sha256))
-        flags.append(known if known is not None else flag_sentences(document.text, spans))
+        # an unchanged document's sentences are the same, so are their flags
+        flags.append(old.flags if old is not None else flag_sentences(document.text, spans))
         passage_rows += [(d, base + a, base + b) for a, b in ranges]
         if old is not None:
             sentence_parts.append(old.sentence_vectors)
@@ -174,24 +172,13 @@ def _embed_new(
     return resolve(sentence_parts), resolve(passage_parts)
 
 
-def _flags_by_document(previous: StoredIndex | None) -> dict[tuple[str, str], np.ndarray]:
-    """The previous index's flags per (doc_id, sha256): the same text splits into the
-    same sentences, so an unchanged document's flags hold (an upload re-flags only it)."""
-    if previous is None:
-        return {}
-    docs = previous.sentences[:, 0]
-    return {
-        (doc.doc_id, doc.sha256): previous.flagged[docs == d]
-        for d, doc in enumerate(previous.documents)
-    }
-
-
 @dataclass(frozen=True)
 class _Reused:
     spans: list[Span]
     title: str
     sentence_vectors: np.ndarray
     passage_vectors: np.ndarray
+    flags: np.ndarray  # per sentence: instruction-like (index.injection)
 
 
 def _reusable(
@@ -214,6 +201,7 @@ def _reusable(
             doc.title,
             s_all[s_bounds[d] : s_bounds[d + 1]],
             p_all[p_bounds[d] : p_bounds[d + 1]],
+            previous.flagged[s_bounds[d] : s_bounds[d + 1]],
         )
     return out
 
