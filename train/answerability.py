@@ -41,7 +41,7 @@ from qa.cross import WEIGHTS, build_model, pad, similar_lengths
 from qa.errors import QAError
 from train.cross_data import Pair, encode
 from train.model_card import write_card
-from train.negatives import negatives
+from train.negatives import name_pool, negatives
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -110,12 +110,11 @@ def make_data(paragraphs: list[dict], n: int, seed: int, per_question: int):
     parsed = list(nlp.pipe([qa["question"] for _, qa in chosen], batch_size=256))
     # the names to swap in: those of every question of the article, by kind
     asked = [(p["title"], qa["question"]) for p in paragraphs for qa in p["qas"]]
-    pool: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     names = nlp.pipe((q for _, q in asked), batch_size=512, disable=["parser", "tagger"])
-    for (title, _), doc in tqdm(zip(asked, names), total=len(asked), desc="names", disable=None):
-        for ent in doc.ents:
-            pool[title][ent.label_].add(ent.text)
-    pool = {t: {label: sorted(v) for label, v in kinds.items()} for t, kinds in pool.items()}
+    pool = name_pool(
+        (title, [(e.text, e.label_) for e in doc.ents])
+        for (title, _), doc in tqdm(zip(asked, names), total=len(asked), desc="names", disable=None)
+    )
     pairs, kinds = [], defaultdict(int)
     for q, ((k, qa), doc) in enumerate(zip(chosen, parsed)):
         p = paragraphs[k]
@@ -141,10 +140,6 @@ def make_data(paragraphs: list[dict], n: int, seed: int, per_question: int):
             question, evidence, text, [(t.text, t.label_) for t in doc.ents],
             pool.get(p["title"], {}), rng,
         )  # fmt: skip
-        # negation applies to most questions: it comes last, as in SQuAD 2.0 (9% of its
-        # unanswerable questions, against a fifth each for swapped names and antonyms)
-        rng.shuffle(made)
-        made.sort(key=lambda neg: neg.kind == "negation")
         for neg in made[:per_question]:
             kinds[neg.kind] += 1
             # ranked=False marks a look-alike: "no answer", and below its original
