@@ -62,6 +62,20 @@ def build_model(config):
     return CrossEncoder()
 
 
+def load_network(directory: Path, attention: str | None = None):
+    """(the network with the fp32 weights in ``directory``, its config); ``attention``: an
+    attention implementation of transformers' to use instead of the default."""
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    config = BertConfig.from_json_file(str(directory / "config.json"))
+    if attention is not None:
+        config._attn_implementation = attention
+    model = build_model(config)
+    model.load_state_dict({k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()})
+    return model, config
+
+
 def best_spans(
     start: np.ndarray, end: np.ndarray, context: np.ndarray, max_tokens: int
 ) -> list[tuple[int, int, float]]:
@@ -96,15 +110,11 @@ class CrossReader:
 
     def __init__(self, directory: Path = MODEL_DIR, bf16: bool | None = None) -> None:
         import torch
-        from safetensors.torch import load_file
-        from transformers import BertConfig, BertTokenizerFast
+        from transformers import BertTokenizerFast
 
         self.directory = directory
         self.meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-        config = BertConfig.from_json_file(str(directory / "config.json"))
-        model = build_model(config)
-        state = {k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()}
-        model.load_state_dict(state)
+        model, _ = load_network(directory)
         model.eval()
         self.bf16 = bf16_native() if bf16 is None else bf16
         if self.bf16:

@@ -37,11 +37,12 @@ from tqdm import tqdm
 
 from index.precision import bf16_native
 from index.split import split_sentences
-from qa.cross import WEIGHTS, build_model, pad, similar_lengths
+from qa.cross import WEIGHTS, load_network, pad, similar_lengths
 from qa.errors import QAError
 from train.cross_data import Pair, encode
 from train.model_card import write_card
 from train.negatives import name_pool, negatives
+from train.train_cross import save
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -177,13 +178,9 @@ def batches(n: int, size: int, seed: int, epochs: int) -> list[list[int]]:
 
 def load_model(directory: Path):
     import torch
-    from safetensors.torch import load_file
-    from transformers import BertConfig
 
-    config = BertConfig.from_json_file(str(directory / "config.json"))
-    config._attn_implementation = "eager"
-    model = build_model(config)
-    model.load_state_dict({k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()})
+    # eager attention: on the CPU the fused attention's backward pass in bf16 is slow
+    model, config = load_network(directory, attention="eager")
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     return model, config, torch
 
@@ -337,12 +334,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     original = np.array([first.get(p.question, 0.0) for p in pairs], dtype=np.float32)
     figures = train(model, examples, teacher, original, args, args.out / CHECKPOINT)
 
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(args.out / WEIGHTS))
-    config.to_json_file(str(args.out / "config.json"))
-    tokenizer.save_pretrained(str(args.out))
     meta["answerability"] = {
         "started_from": str(args.start),
         "trained_on": f"{args.squad.name}: {args.questions} questions of {articles} articles",
@@ -353,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         **figures,
         "total_minutes": round((time.monotonic() - began) / 60, 1),
     }
-    (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    save(model, config, tokenizer, args.out, meta)
     write_card(args.out, meta)
     print(f"wrote {args.out} in {meta['answerability']['total_minutes']} min")
 
