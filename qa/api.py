@@ -16,7 +16,7 @@ from qa.admission import install_admission
 from qa.answer import Answer
 from qa.documents import get_engine, include_documents
 from qa.engine import Engine, lone_surrogate
-from qa.followup import Turn
+from qa.followup import HISTORY_LIMIT, Turn
 from qa.followup import resolve as resolve_followup
 from qa.metrics import include_metrics
 from qa.openai_api import include_openai
@@ -33,7 +33,7 @@ class AskRequest(BaseModel):
     question: str = Field(description="the question, at most QA_MAX_QUESTION_CHARS characters")
     top_k: int | None = Field(None, ge=1, le=50, description="passages to read")
     history: list[Turn] = Field(
-        default_factory=list, max_length=20, description="earlier turns, oldest first"
+        default_factory=list, max_length=HISTORY_LIMIT, description="earlier turns, oldest first"
     )
     stream: bool = Field(
         False, description="answer as Server-Sent Events: `delta` events, then one `answer`"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 # How many earlier turns are followed back, and how many terms are carried over.
 MAX_TURNS = 6
+# earlier turns a request may carry at most (/ask refuses more; /v1 keeps the last ones)
+HISTORY_LIMIT = 20
 MAX_TERMS = 10
 # A longer answer is a sentence, not a name or a number worth carrying.
 MAX_ANSWER_WORDS = 8

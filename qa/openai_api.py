@@ -27,7 +27,7 @@ from index.errors import IndexError_
 from qa.answer import Answer
 from qa.engine import Engine
 from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
-from qa.followup import Turn
+from qa.followup import HISTORY_LIMIT, Turn
 from qa.followup import resolve as resolve_followup
 from qa.openai_errors import OpenAIRoute, error_body, openai_error
 from qa.openai_schema import (
@@ -48,8 +48,6 @@ from qa.openai_schema import (
 from qa.settings import Settings
 from qa.stream import answer_events
 
-# As on /ask: the turns a follow-up is resolved against, at most.
-MAX_TURNS = 20
 SOURCES = "\n\nSources:\n"
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -79,7 +77,7 @@ def conversation(messages: list[Message], settings: Settings) -> tuple[str, list
         elif turns and turns[-1].answer is None:
             # the reply as qa gave it: its sources list is no part of the answer
             turns[-1] = Turn(turns[-1].question, m.text.split(SOURCES)[0].strip() or None)
-    return question.text, turns[-MAX_TURNS:]
+    return question.text, turns[-HISTORY_LIMIT:]
 
 
 def render(result: Answer, question: str, request: Request) -> tuple[dict, dict]:
