@@ -6,7 +6,7 @@ reads the environment itself."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,24 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
     index_dir: Path = Field(Path("data/index"), description="where the index lives")
+    # where the index is kept (README "Running on a Milvus cluster"): in index_dir, or in
+    # Milvus, shared by any number of `qa serve` replicas (pip install .[milvus])
+    store: Literal["faiss", "milvus"] = Field(
+        "faiss", description="faiss: the index folder QA_INDEX_DIR | milvus: QA_MILVUS_URI"
+    )
+    milvus_uri: str = Field(
+        "data/milvus.db",
+        description="a local path ending in .db (Milvus Lite in this process), or "
+        "http://host:19530 for a Milvus server or cluster",
+    )
+    milvus_token: SecretStr | None = Field(
+        None, description="Milvus credentials: user:password or an API key"
+    )
+    milvus_prefix: str = Field(
+        "qa",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
+        description="prefix of the Milvus collections' names (several indexes on one Milvus)",
+    )
     model: str = Field("all-MiniLM-L6-v2", description="embedding model")
     passage_sentences: int = Field(4, ge=1, description="sentences per passage")
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")

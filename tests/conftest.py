@@ -3,6 +3,7 @@ seed article, and a uvicorn server on loopback."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import socket
 import threading
@@ -94,3 +95,19 @@ def seed_server(seed_index_dir, embedder) -> Iterator[str]:
 def client(seed_server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=seed_server, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory) -> Iterator[str]:
+    """One real Milvus (milvus-lite server on loopback) for the whole session; tests keep
+    apart by their collections' prefix (``milvus_prefix``)."""
+    from tests.milvus import milvus_lite_server
+
+    with milvus_lite_server(tmp_path_factory.mktemp("milvus") / "data") as uri:
+        yield uri
+
+
+@pytest.fixture()
+def milvus_prefix(request) -> str:
+    """A collection prefix of this test's own."""
+    return "t" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
