@@ -1,0 +1,1 @@
+"""Stores of an index: the interface (``index.stores.interface``) and its implementations."""
