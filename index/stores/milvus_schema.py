@@ -6,11 +6,12 @@
 ``{prefix}_sentences``  doc key, seq, start, end, text, flagged, vector, BM25 terms
 ``{prefix}_passages``   doc key, first/last sentence seq, start, end, text with the title,
                         vector, BM25 terms
-``{prefix}_meta``       the manifest (model, dim, chunking) and the epoch, changed at every
-                        commit so replicas know when to read the heads again
+``{prefix}_meta``       the manifest (model, dim, chunking), the epoch (changed at every
+                        commit, so replicas know when to read the heads again) and the
+                        batches committed whose heads are not all marked live yet
 
 Every row of a document version carries its ``key`` (document hash + version); searches keep
-only the keys whose head says ``live`` (index.milvus_store). BM25 is Milvus's own
+only the keys of visible heads (index.stores.milvus). BM25 is Milvus's own
 (``FunctionType.BM25`` over ``terms``); ``terms`` holds index.tokens' stemmed terms, made
 single tokens for any analyzer, so Milvus counts the words bm25s counts."""
 
@@ -88,6 +89,7 @@ def create_collections(client, prefix: str, dim: int) -> None:
             s.add_field("part", DataType.INT64)
             s.add_field("parts", DataType.INT64)
             s.add_field("state", DataType.VARCHAR, max_length=16)
+            s.add_field("batch", DataType.VARCHAR, max_length=32)
             s.add_field("committed_at", DataType.INT64)
             s.add_field("title", DataType.VARCHAR, max_length=4096)
             s.add_field("sha256", DataType.VARCHAR, max_length=64)
@@ -97,6 +99,7 @@ def create_collections(client, prefix: str, dim: int) -> None:
             s.add_field("chars", DataType.INT64)
             s.add_field("sentences", DataType.INT64)
             s.add_field("passages", DataType.INT64)
+            s.add_field("flagged", DataType.INT64)
             s.add_field("text", DataType.VARCHAR, max_length=VARCHAR)
             placeholder_vector(s, params)
         elif kind == "meta":

@@ -1,0 +1,341 @@
+"""The index in Milvus (a cluster, a server, or Milvus Lite in this process): any number of
+`qa serve` replicas read and write the same collections and hold nothing of their own but a
+cache of the document heads, read again whenever the epoch in Milvus changes.
+
+Searches run in Milvus (dense: FLAT inner product; BM25: Milvus's own full-text search over
+the stemmed terms); every hit is checked against the visible heads, so rows of a version being
+written or retired are never returned (index.stores.milvus_rows says how writes stay whole)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.chunk import Chunking
+from index.errors import IndexError_, IndexMismatch, IndexNotFound
+from index.split import Span
+from index.stores.interface import (
+    Counts,
+    DocumentEntry,
+    DocumentText,
+    Hit,
+    Kind,
+    NewDocument,
+    StoredPassage,
+    StoredSentence,
+)
+from index.stores.milvus_rows import Head, MilvusRows, quoted, row_id
+from index.stores.milvus_schema import create_collections, encode_terms
+from index.tokens import terms
+
+log = logging.getLogger(__name__)
+# every query_iterator on Milvus Lite warns that it cannot read a server timestamp
+logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
+
+SLACK = 16  # extra hits asked for, in case some belong to a version not visible here
+# Milvus scores BM25 with Lucene's old (k1 + 1) factor, which bm25s leaves out; k1 is 1.5
+# (index.stores.milvus_schema), so this puts Milvus's scores on bm25s's scale
+BM25_SCALE = 1 / (1 + 1.5)
+UNIT_FIELDS = ["id", "key", "seq", "start", "end", "text", "vector"]
+
+
+def connect(uri: str, token: str | None = None):
+    """A client of the Milvus at ``uri`` (a path ending in .db: Milvus Lite in-process)."""
+    try:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+    except ImportError as exc:
+        raise IndexError_(
+            "QA_STORE=milvus needs the milvus extra: pip install 'qa[milvus]'"
+        ) from exc
+    try:
+        return MilvusClient(uri, token=token or "")
+    except MilvusException as exc:
+        raise IndexError_(f"cannot reach Milvus at {uri}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _View:
+    """What one epoch shows: per document its visible head, and the IDF statistics."""
+
+    epoch: str | None
+    heads: dict[str, Head]  # doc_id -> visible head
+    by_key: dict[str, Head]
+    hidden: frozenset[str]  # keys whose rows exist but are not visible
+    df: dict[str, Counter] = field(default_factory=dict)  # key -> its sentences' term counts
+    total: Counter = field(default_factory=Counter)
+    n_sentences: int = 0
+
+
+class MilvusStore:
+    def __init__(self, client, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.rows = MilvusRows(client, prefix)
+        manifest = self._manifest()
+        if manifest is None:
+            raise IndexNotFound(f"Milvus collections {prefix}_*")
+        self.model: str = manifest["model"]["name"]
+        self.dim: int = manifest["model"]["dim"]
+        self.chunking = Chunking(**manifest["chunking"])
+        self._lock = threading.Lock()
+        self._view = _View(None, {}, {}, frozenset())
+        self.refresh()
+
+    @classmethod
+    def create(cls, client, prefix: str, model: str, dim: int, chunking: Chunking) -> MilvusStore:
+        """The store under ``prefix``, its collections created if there are none."""
+        wanted = {
+            "model": {"name": model, "dim": dim},
+            "chunking": {"sentences": chunking.sentences, "overlap": chunking.overlap},
+        }
+        rows = MilvusRows(client, prefix)
+        found = _manifest_of(client, rows)
+        if found is None:
+            create_collections(client, prefix, dim)
+            rows.set_meta("manifest", json.dumps(wanted))
+        elif found != wanted:
+            raise IndexMismatch(
+                f"the Milvus collections {prefix}_* hold {found}, not {wanted}: use another "
+                "QA_MILVUS_PREFIX, or drop them (qa migrate --drop) and index again"
+            )
+        return cls(client, prefix)
+
+    def _manifest(self) -> dict | None:
+        return _manifest_of(self.client, self.rows)
+
+    def drop(self) -> None:
+        for name in self.rows.names.values():
+            if self.client.has_collection(name):
+                self.client.drop_collection(name)
+
+    # -- what is visible -----------------------------------------------------------------
+
+    def version(self) -> str:
+        return self.rows.meta("epoch") or ""
+
+    def refresh(self) -> bool:
+        epoch = self.version()
+        if epoch == self._view.epoch:
+            return False
+        with self._lock:
+            if epoch != self._view.epoch:
+                self._view = self._read_view(epoch, self._view)
+        return True
+
+    def _read_view(self, epoch: str, old: _View) -> _View:
+        committed = self.rows.batches()
+        heads = self.rows.heads()
+        best: dict[str, tuple[int, Head]] = {}
+        for h in heads:
+            at = h.committed_at if h.state == "live" else committed.get(h.batch)
+            if h.state == "gone" or at is None:
+                continue
+            if h.doc_id not in best or at > best[h.doc_id][0]:
+                best[h.doc_id] = (at, h)
+        visible = {h.doc_id: h for _, h in sorted(best.values(), key=lambda x: x[0])}
+        by_key = {h.key: h for h in visible.values()}
+        df = {k: c for k, c in old.df.items() if k in by_key}
+        total = Counter(old.total)
+        for k, c in old.df.items():
+            if k not in by_key:
+                total.subtract(c)
+        new = [k for k in by_key if k not in df]
+        for row in (
+            self.rows.query("sentences", f"key in {quoted(new)}", ["key", "text"]) if new else []
+        ):
+            ts = terms(row["text"])
+            held = set(ts) | {f"{a} {b}" for a, b in itertools.pairwise(ts)}
+            df.setdefault(row["key"], Counter()).update(held)
+        for k in new:
+            total.update(df.setdefault(k, Counter()))
+        return _View(
+            epoch,
+            visible,
+            by_key,
+            frozenset(h.key for h in heads) - by_key.keys(),
+            df,
+            +total,
+            sum(h.sentences for h in visible.values()),
+        )
+
+    def counts(self) -> Counts:
+        heads = self._view.heads.values()
+        return Counts(len(heads), sum(h.sentences for h in heads), sum(h.passages for h in heads))
+
+    # -- searching -----------------------------------------------------------------------
+
+    def _search(self, kind: Kind, data, field_: str, metric: str, k: int, ids=None) -> list[Hit]:
+        view = self._view
+        if k <= 0 or not view.by_key:
+            return []
+        conditions = []
+        if view.hidden:
+            conditions.append(f"key not in {quoted(sorted(view.hidden))}")
+        if ids is not None:
+            conditions.append(f"id in {quoted(int(i) for i in ids)}")
+        result = self.client.search(
+            self.rows.names[f"{kind}s"],
+            data=[data],
+            anns_field=field_,
+            limit=k + SLACK if ids is None else k,
+            filter=" and ".join(conditions),
+            output_fields=["key"],
+            search_params={"metric_type": metric},
+        )
+        hits = [
+            # Milvus Lite gives BM25 scores negated (smaller is nearer), a cluster as they are
+            Hit(
+                int(r["id"]),
+                abs(float(r["distance"])) if metric == "BM25" else float(r["distance"]),
+            )
+            for r in result[0]
+            if r["entity"]["key"] in view.by_key
+        ]
+        return hits[:k]
+
+    def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
+        return self._search(kind, np.asarray(vector, np.float32).tolist(), "vector", "IP", k)
+
+    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+        if not terms:
+            return []
+        return [
+            h
+            for h in self._search(kind, encode_terms(list(terms)), "sparse", "BM25", k)
+            if h.score > 0
+        ]
+
+    def bm25_scores(self, kind: Kind, terms: Sequence[str], ids: Sequence[int]) -> np.ndarray:
+        out = np.zeros(len(ids), dtype=np.float32)
+        if not terms or not len(ids):
+            return out
+        hits = self._search(kind, encode_terms(list(terms)), "sparse", "BM25", len(ids), ids=ids)
+        score = {h.id: h.score for h in hits}
+        return np.array([score.get(int(i), 0.0) for i in ids], dtype=np.float32)
+
+    # -- fetching ------------------------------------------------------------------------
+
+    def _get(self, kind: str, ids: Sequence[int], fields: list[str]) -> dict[int, dict]:
+        out: dict[int, dict] = {}
+        ids = [int(i) for i in ids]
+        for b in range(0, len(ids), 1000):
+            for r in self.client.get(
+                self.rows.names[kind], ids=ids[b : b + 1000], output_fields=fields
+            ):
+                out[int(r["id"])] = r
+        return out
+
+    def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
+        view = self._view
+        rows = self._get("passages", ids, [*UNIT_FIELDS, "first", "last"])
+        wanted = {
+            row_id(r["key"], "s", s): None
+            for r in rows.values()
+            for s in range(r["first"], r["last"])
+        }
+        sentences = self._get("sentences", list(wanted), [*UNIT_FIELDS, "flagged"])
+        out = []
+        for i in ids:
+            r = rows[int(i)]
+            head = view.by_key.get(r["key"]) or self._head(r["key"])
+            members = tuple(
+                _sentence(sentences[row_id(r["key"], "s", s)], head.doc_id)
+                for s in range(r["first"], r["last"])
+            )
+            out.append(
+                StoredPassage(
+                    int(i), head.doc_id, head.title, int(r["start"]), int(r["end"]), r["text"],
+                    np.asarray(r["vector"], np.float32), members,
+                )
+            )  # fmt: skip
+        return out
+
+    def _head(self, key: str) -> Head:
+        heads = self.rows.heads(f'id == "{key}:0"')
+        if not heads:
+            raise IndexError_(f"document version {key} is gone from Milvus: ask again")
+        return heads[0]
+
+    def passages_of_sentences(self, ids: Sequence[int]) -> list[list[int]]:
+        rows = self._get("sentences", ids, ["key", "seq"])
+        step = self.chunking.sentences - self.chunking.overlap
+        out = []
+        for i in ids:
+            r = rows[int(i)]
+            head = self._view.by_key.get(r["key"]) or self._head(r["key"])
+            seq, n = int(r["seq"]), head.passages
+            first = max(0, -(-(seq - self.chunking.sentences + 1) // step))
+            out.append(
+                [row_id(r["key"], "p", j) for j in range(first, min(seq // step, n - 1) + 1)]
+            )
+        return out
+
+    def document_frequencies(self, keys: Sequence[str]) -> tuple[list[int], int]:
+        view = self._view
+        return [view.total.get(k, 0) for k in keys], view.n_sentences
+
+    def documents(self) -> list[DocumentEntry]:
+        return [_entry(h) for h in self._view.heads.values()]
+
+    def document(self, doc_id: str) -> DocumentText | None:
+        head = self._view.heads.get(doc_id)
+        if head is None:
+            return None
+        parts = self.rows.query("documents", f'key == "{head.key}"', ["part", "text"])
+        text = "".join(p["text"] for p in sorted(parts, key=lambda p: p["part"]))
+        rows = sorted(
+            self.rows.query(
+                "sentences", f'key == "{head.key}"', ["seq", "start", "end", "flagged"]
+            ),
+            key=lambda r: r["seq"],
+        )
+        return DocumentText(
+            _entry(head),
+            text,
+            tuple(Span(int(r["start"]), int(r["end"])) for r in rows),
+            tuple(bool(r["flagged"]) for r in rows),
+        )
+
+    # -- writing -------------------------------------------------------------------------
+
+    def add(self, documents: Sequence[NewDocument]) -> None:
+        if documents:
+            self.rows.add(documents, self.model, self.chunking)
+            self.refresh()
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        self.rows.retire(doc_ids)
+        self.refresh()
+
+    def compact(self) -> None:
+        self.rows.compact()
+        self.refresh()
+
+
+def _manifest_of(client, rows: MilvusRows) -> dict | None:
+    if not client.has_collection(rows.names["meta"]):
+        return None
+    value = rows.meta("manifest")
+    return json.loads(value) if value else None
+
+
+def _sentence(r: dict, doc_id: str) -> StoredSentence:
+    return StoredSentence(
+        int(r["id"]), doc_id, int(r["start"]), int(r["end"]), r["text"],
+        np.asarray(r["vector"], np.float32), bool(r["flagged"]), int(r["seq"]) == 0,
+    )  # fmt: skip
+
+
+def _entry(h: Head) -> DocumentEntry:
+    return DocumentEntry(
+        h.doc_id, h.title, h.sha256, h.chars, h.sentences, h.passages, h.flagged,
+        h.uploaded, h.added_by or None, h.added_at or None,
+    )  # fmt: skip
