@@ -194,7 +194,9 @@ class MilvusStore:
             # Milvus Lite gives BM25 scores negated (smaller is nearer), a cluster as they are
             Hit(
                 int(r["id"]),
-                abs(float(r["distance"])) if metric == "BM25" else float(r["distance"]),
+                abs(float(r["distance"])) * BM25_SCALE
+                if metric == "BM25"
+                else float(r["distance"]),
             )
             for r in result[0]
             if r["entity"]["key"] in view.by_key
@@ -309,10 +311,12 @@ class MilvusStore:
     def add(self, documents: Sequence[NewDocument]) -> None:
         if documents:
             self.rows.add(documents, self.model, self.chunking)
+            self.rows.flush()
             self.refresh()
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         self.rows.retire(doc_ids)
+        self.rows.flush()
         self.refresh()
 
     def compact(self) -> None:

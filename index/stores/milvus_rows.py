@@ -169,6 +169,13 @@ class MilvusRows:
             for kind in ("sentences", "passages", "documents"):
                 self.client.delete(self.names[kind], filter=f"key in {batch}")
 
+    def flush(self) -> None:
+        """Seal what was written: Milvus then keeps each sealed segment's BM25 statistics
+        whatever a search filters (Milvus Lite scores its unsealed rows over the filtered
+        ones only)."""
+        for kind in ("sentences", "passages"):
+            self.client.flush(self.names[kind])
+
     def _upsert(self, kind: str, rows: list[dict]) -> None:
         for b in range(0, len(rows), BATCH_ROWS):
             self.client.upsert(self.names[kind], rows[b : b + BATCH_ROWS])
