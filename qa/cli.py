@@ -154,6 +154,57 @@ def serve(
     run_server(create_app(settings), settings)
 
 
+@app.command()
+def migrate(
+    direction: Annotated[
+        str,
+        typer.Argument(
+            help="to-milvus: copy the index folder into Milvus | to-faiss: copy Milvus's "
+            "documents into the index folder"
+        ),
+    ],
+    index_dir: IndexDir = None,
+    milvus_uri: Annotated[
+        str | None, typer.Option(help="Milvus to copy to or from [env QA_MILVUS_URI]")
+    ] = None,
+    milvus_prefix: Annotated[
+        str | None, typer.Option(help="its collections' prefix [env QA_MILVUS_PREFIX]")
+    ] = None,
+) -> None:
+    """Copy an index between the index folder and Milvus, either way, with its vectors:
+    nothing is embedded again. The destination ends up holding what the source holds."""
+    from tqdm import tqdm
+
+    from index.migrate import to_folder, to_milvus
+    from index.stores.interface import Counts
+    from index.stores.milvus import MilvusStore, connect
+
+    if direction not in ("to-milvus", "to-faiss"):
+        raise QAError(f"unknown direction {direction!r}: to-milvus or to-faiss")
+    settings = settings_with(
+        index_dir=index_dir, milvus_uri=milvus_uri, milvus_prefix=milvus_prefix
+    )
+    token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+    client = connect(settings.milvus_uri, token)
+    where = f"Milvus {settings.milvus_uri} ({settings.milvus_prefix}_*)"
+    if direction == "to-milvus":
+
+        def progress(batches: list) -> tqdm:
+            return tqdm(batches, unit="batch", desc="copying", disable=None)
+
+        store = to_milvus(settings.index_dir, client, settings.milvus_prefix, progress)
+        counts = store.counts()
+        source, target = settings.index_dir, where
+    else:
+        index = to_folder(MilvusStore(client, settings.milvus_prefix), settings.index_dir)
+        counts = Counts(**index.manifest()["counts"])
+        source, target = where, settings.index_dir
+    typer.echo(
+        f"copied {counts.documents} documents, {counts.sentences} sentences, "
+        f"{counts.passages} passages from {source} to {target}"
+    )
+
+
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP API (QA_API_KEYS).")
 app.add_typer(keys_app, name="keys")
 

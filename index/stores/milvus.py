@@ -36,8 +36,6 @@ from index.stores.milvus_schema import create_collections, encode_terms
 from index.tokens import terms
 
 log = logging.getLogger(__name__)
-# every query_iterator on Milvus Lite warns that it cannot read a server timestamp
-logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
 
 SLACK = 16  # extra hits asked for, in case some belong to a version not visible here
 # Milvus scores BM25 with Lucene's old (k1 + 1) factor, which bm25s leaves out; k1 is 1.5
@@ -55,6 +53,10 @@ def connect(uri: str, token: str | None = None):
         raise IndexError_(
             "QA_STORE=milvus needs the milvus extra: pip install 'qa[milvus]'"
         ) from exc
+    # every query_iterator on Milvus Lite warns that it reads no timestamp from the server
+    # (the client's time then bounds the query, which is as strong); set here, after the
+    # logging configuration pymilvus applies when imported
+    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     try:
         return MilvusClient(uri, token=token or "")
     except MilvusException as exc:
@@ -165,6 +167,10 @@ class MilvusStore:
             +total,
             sum(h.sentences for h in visible.values()),
         )
+
+    def heads(self) -> list[Head]:
+        """The visible documents' heads, in the order they were committed."""
+        return list(self._view.heads.values())
 
     def counts(self) -> Counts:
         heads = self._view.heads.values()
