@@ -8,13 +8,12 @@ written or retired are never returned (index.stores.milvus_rows says how writes 
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import threading
-from collections import Counter
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,15 +32,14 @@ from index.stores.interface import (
 )
 from index.stores.milvus_rows import Head, MilvusRows, quoted, row_id
 from index.stores.milvus_schema import create_collections, encode_terms
-from index.tokens import terms
+from index.stores.milvus_stats import KINDS, KeyStats, Statistics
 
 log = logging.getLogger(__name__)
 
 SLACK = 16  # extra hits asked for, in case some belong to a version not visible here
-# Milvus scores BM25 with Lucene's old (k1 + 1) factor, which bm25s leaves out; k1 is 1.5
-# (index.stores.milvus_schema), so this puts Milvus's scores on bm25s's scale
-BM25_SCALE = 1 / (1 + 1.5)
-UNIT_FIELDS = ["id", "key", "seq", "start", "end", "text", "vector"]
+CACHED_ROWS = 100_000  # sentence or passage rows kept in memory, per kind
+_COMMON = ["id", "key", "seq", "start", "end", "text", "terms", "vector"]
+UNIT_FIELDS = {"sentence": [*_COMMON, "flagged"], "passage": [*_COMMON, "first", "last"]}
 
 
 def connect(uri: str, token: str | None = None):
@@ -65,15 +63,13 @@ def connect(uri: str, token: str | None = None):
 
 @dataclass(frozen=True)
 class _View:
-    """What one epoch shows: per document its visible head, and the IDF statistics."""
+    """What one epoch shows: per document its visible head, and the word statistics."""
 
     epoch: str | None
-    heads: dict[str, Head]  # doc_id -> visible head
+    heads: dict[str, Head]  # doc_id -> visible head, in the order committed
     by_key: dict[str, Head]
     hidden: frozenset[str]  # keys whose rows exist but are not visible
-    df: dict[str, Counter] = field(default_factory=dict)  # key -> its sentences' term counts
-    total: Counter = field(default_factory=Counter)
-    n_sentences: int = 0
+    stats: Statistics
 
 
 class MilvusStore:
@@ -88,7 +84,8 @@ class MilvusStore:
         self.dim: int = manifest["model"]["dim"]
         self.chunking = Chunking(**manifest["chunking"])
         self._lock = threading.Lock()
-        self._view = _View(None, {}, {}, frozenset())
+        self._view = _View(None, {}, {}, frozenset(), Statistics.empty())
+        self._rows: dict[str, OrderedDict[int, dict]] = {k: OrderedDict() for k in KINDS}
         self.refresh()
 
     @classmethod
@@ -144,28 +141,20 @@ class MilvusStore:
                 best[h.doc_id] = (at, h)
         visible = {h.doc_id: h for _, h in sorted(best.values(), key=lambda x: x[0])}
         by_key = {h.key: h for h in visible.values()}
-        df = {k: c for k, c in old.df.items() if k in by_key}
-        total = Counter(old.total)
-        for k, c in old.df.items():
-            if k not in by_key:
-                total.subtract(c)
-        new = [k for k in by_key if k not in df]
-        for row in (
-            self.rows.query("sentences", f"key in {quoted(new)}", ["key", "text"]) if new else []
-        ):
-            ts = terms(row["text"])
-            held = set(ts) | {f"{a} {b}" for a, b in itertools.pairwise(ts)}
-            df.setdefault(row["key"], Counter()).update(held)
-        for k in new:
-            total.update(df.setdefault(k, Counter()))
+        new = [k for k in by_key if k not in old.stats.by_key]
+        added = {k: KeyStats() for k in new}
+        for b in range(0, len(new), 100):
+            where = f"key in {quoted(new[b : b + 100])}"
+            for r in self.rows.query("sentences", where, ["key", "terms", "text"]):
+                added[r["key"]].add_unit("sentence", r["terms"], r["text"])
+            for r in self.rows.query("passages", where, ["key", "terms"]):
+                added[r["key"]].add_unit("passage", r["terms"])
         return _View(
             epoch,
             visible,
             by_key,
             frozenset(h.key for h in heads) - by_key.keys(),
-            df,
-            +total,
-            sum(h.sentences for h in visible.values()),
+            old.stats.changed(by_key, added),
         )
 
     def heads(self) -> list[Head]:
@@ -178,78 +167,80 @@ class MilvusStore:
 
     # -- searching -----------------------------------------------------------------------
 
-    def _search(self, kind: Kind, data, field_: str, metric: str, k: int, ids=None) -> list[Hit]:
+    def _search(self, kind: Kind, data, field_: str, metric: str, k: int) -> list[dict]:
+        """Milvus's best ``k`` visible units (a few more asked for, as some may belong to a
+        version written since this view was read)."""
         view = self._view
         if k <= 0 or not view.by_key:
             return []
-        conditions = []
-        if view.hidden:
-            conditions.append(f"key not in {quoted(sorted(view.hidden))}")
-        if ids is not None:
-            conditions.append(f"id in {quoted(int(i) for i in ids)}")
         result = self.client.search(
             self.rows.names[f"{kind}s"],
             data=[data],
             anns_field=field_,
-            limit=k + SLACK if ids is None else k,
-            filter=" and ".join(conditions),
+            limit=k + SLACK,
+            filter=f"key not in {quoted(sorted(view.hidden))}" if view.hidden else "",
             output_fields=["key"],
             search_params={"metric_type": metric},
         )
-        hits = [
-            # Milvus Lite gives BM25 scores negated (smaller is nearer), a cluster as they are
-            Hit(
-                int(r["id"]),
-                abs(float(r["distance"])) * BM25_SCALE
-                if metric == "BM25"
-                else float(r["distance"]),
-            )
-            for r in result[0]
-            if r["entity"]["key"] in view.by_key
-        ]
-        return hits[:k]
+        return [r for r in result[0] if r["entity"]["key"] in view.by_key][:k]
 
     def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
-        return self._search(kind, np.asarray(vector, np.float32).tolist(), "vector", "IP", k)
-
-    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
-        if not terms:
-            return []
+        vector = np.asarray(vector, np.float32).tolist()
         return [
-            h
-            for h in self._search(kind, encode_terms(list(terms)), "sparse", "BM25", k)
-            if h.score > 0
+            Hit(int(r["id"]), float(r["distance"]))
+            for r in self._search(kind, vector, "vector", "IP", k)
         ]
 
+    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+        """Milvus's full-text search finds the candidates (twice as many as asked: its
+        statistics may differ a little from the whole collection's), scored here."""
+        if not terms or k <= 0:
+            return []
+        found = self._search(kind, encode_terms(list(terms)), "sparse", "BM25", 2 * k)
+        ids = [int(r["id"]) for r in found]
+        hits = [Hit(i, float(s)) for i, s in zip(ids, self.bm25_scores(kind, terms, ids)) if s > 0]
+        return sorted(hits, key=lambda h: -h.score)[:k]
+
     def bm25_scores(self, kind: Kind, terms: Sequence[str], ids: Sequence[int]) -> np.ndarray:
-        out = np.zeros(len(ids), dtype=np.float32)
-        if not terms or not len(ids):
-            return out
-        hits = self._search(kind, encode_terms(list(terms)), "sparse", "BM25", len(ids), ids=ids)
-        score = {h.id: h.score for h in hits}
-        return np.array([score.get(int(i), 0.0) for i in ids], dtype=np.float32)
+        query = encode_terms(list(terms)).split()
+        rows = self._fetch(kind, ids)
+        stats = self._view.stats
+        return np.array([stats.bm25(kind, query, rows[int(i)]["terms"]) for i in ids], np.float32)
 
     # -- fetching ------------------------------------------------------------------------
 
-    def _get(self, kind: str, ids: Sequence[int], fields: list[str]) -> dict[int, dict]:
-        out: dict[int, dict] = {}
-        ids = [int(i) for i in ids]
-        for b in range(0, len(ids), 1000):
+    def _fetch(self, kind: Kind, ids: Sequence[int]) -> dict[int, dict]:
+        """The rows ``ids``, from the cache of rows already read (a row never changes: its
+        id names its document version), the others from Milvus."""
+        cache = self._rows[kind]
+        out = {}
+        missing = []
+        for i in ids:
+            row = cache.get(int(i))
+            if row is None:
+                missing.append(int(i))
+            else:
+                out[int(i)] = row
+        fields = UNIT_FIELDS[kind]
+        for b in range(0, len(missing), 1000):
             for r in self.client.get(
-                self.rows.names[kind], ids=ids[b : b + 1000], output_fields=fields
+                self.rows.names[f"{kind}s"], ids=missing[b : b + 1000], output_fields=fields
             ):
-                out[int(r["id"])] = r
+                r["vector"] = np.asarray(r["vector"], np.float32)
+                out[int(r["id"])] = cache[int(r["id"])] = r
+        while len(cache) > CACHED_ROWS:
+            cache.popitem(last=False)
         return out
 
     def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
         view = self._view
-        rows = self._get("passages", ids, [*UNIT_FIELDS, "first", "last"])
+        rows = self._fetch("passage", ids)
         wanted = {
             row_id(r["key"], "s", s): None
             for r in rows.values()
             for s in range(r["first"], r["last"])
         }
-        sentences = self._get("sentences", list(wanted), [*UNIT_FIELDS, "flagged"])
+        sentences = self._fetch("sentence", list(wanted))
         out = []
         for i in ids:
             r = rows[int(i)]
@@ -261,7 +252,7 @@ class MilvusStore:
             out.append(
                 StoredPassage(
                     int(i), head.doc_id, head.title, int(r["start"]), int(r["end"]), r["text"],
-                    np.asarray(r["vector"], np.float32), members,
+                    r["vector"], members,
                 )
             )  # fmt: skip
         return out
@@ -273,7 +264,7 @@ class MilvusStore:
         return heads[0]
 
     def passages_of_sentences(self, ids: Sequence[int]) -> list[list[int]]:
-        rows = self._get("sentences", ids, ["key", "seq"])
+        rows = self._fetch("sentence", ids)
         step = self.chunking.sentences - self.chunking.overlap
         out = []
         for i in ids:
@@ -287,8 +278,8 @@ class MilvusStore:
         return out
 
     def document_frequencies(self, keys: Sequence[str]) -> tuple[list[int], int]:
-        view = self._view
-        return [view.total.get(k, 0) for k in keys], view.n_sentences
+        stats = self._view.stats
+        return [stats.held.get(k, 0) for k in keys], stats.units["sentence"]
 
     def documents(self) -> list[DocumentEntry]:
         return [_entry(h) for h in self._view.heads.values()]
@@ -340,7 +331,7 @@ def _manifest_of(client, rows: MilvusRows) -> dict | None:
 def _sentence(r: dict, doc_id: str) -> StoredSentence:
     return StoredSentence(
         int(r["id"]), doc_id, int(r["start"]), int(r["end"]), r["text"],
-        np.asarray(r["vector"], np.float32), bool(r["flagged"]), int(r["seq"]) == 0,
+        r["vector"], bool(r["flagged"]), int(r["seq"]) == 0,
     )  # fmt: skip
 
 
