@@ -3,18 +3,15 @@ terms (and adjacent term pairs) each sentence holds, weighted by IDF."""
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import scipy.sparse as sp
 
 from index.store import StoredIndex
-from index.tokens import terms
+from index.tokens import bigrams, terms
 
 
-def bigrams(ts: list[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in itertools.pairwise(ts)]
 
 
 class Lexicon:
