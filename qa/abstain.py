@@ -14,7 +14,7 @@ import numpy as np
 
 from qa.evidence import ScoredSentence
 from qa.linear import LinearModel, load_linear
-from qa.retrieve import HybridRetriever, Retrieval
+from qa.retrieve import Retrieval
 
 if TYPE_CHECKING:
     from qa.cross import CrossReader
@@ -40,20 +40,12 @@ def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
 
 
 def abstention_features(
-    retriever: HybridRetriever,
-    retrieval: Retrieval,
-    ranked: list[ScoredSentence],
-    reader_score: float,
+    retrieval: Retrieval, ranked: list[ScoredSentence], reader_score: float
 ) -> np.ndarray:
-    lexicon = retriever.lexicon
     best = ranked[0]
     second = ranked[1].score if len(ranked) > 1 else 0.0
-    _, first, last = retriever.index.passages[retrieval.passages[0]]
-    in_passage = np.asarray(lexicon.matrix[first:last].sum(axis=0)).ravel() > 0
-    weighted = [
-        (lexicon.weight(t), t in lexicon.vocab and bool(in_passage[lexicon.vocab[t]]))
-        for t in set(retrieval.question_terms)
-    ]
+    in_passage = frozenset().union(*(s.terms for s in retrieval.passages[0].sentences))
+    weighted = [(retrieval.idf(t), t in in_passage) for t in set(retrieval.question_terms)]
     total = sum(w for w, _ in weighted) or 1.0
     rarest = max((w for w, _ in weighted), default=1.0)
     return np.array(
@@ -63,8 +55,8 @@ def abstention_features(
             best.coverage,
             sum(w for w, held in weighted if held) / total,
             max((w for w, held in weighted if not held), default=0.0) / rarest,
-            retrieval.passage_scores[0],
-            float(retriever.sentence_matrix[best.sentence] @ retrieval.question_vector),
+            retrieval.passages[0].score,
+            float(best.sentence.vector @ retrieval.question_vector),
             reader_score,
         ]
     )

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexicon import bigrams
+from qa.lexicon import bigrams, coverage
 from qa.linear import LinearModel, load_linear
-from qa.retrieve import HybridRetriever, Retrieval
+from qa.retrieve import Retrieval, Sentence
 from qa.span import answer_type, has_typed_candidate
 
 WEIGHTS_FILE = Path(__file__).parent / "weights" / "evidence.json"
@@ -33,7 +33,7 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    sentence: int
+    sentence: Sentence
     score: float  # probability the sentence holds the answer
     coverage: float
     passage_rank: int
@@ -43,59 +43,49 @@ def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
     return load_linear(path, FEATURES)
 
 
-def candidate_features(
-    retriever: HybridRetriever, retrieval: Retrieval
-) -> tuple[list[int], list[int], np.ndarray]:
-    """(sentence ids, rank of their best passage, feature rows) for the sentences of the
+def candidate_features(retrieval: Retrieval) -> tuple[list[Sentence], list[int], np.ndarray]:
+    """(sentences, rank of their best passage, feature rows) for the sentences of the
     retrieved passages, except instruction-like ones (index.injection): a document's orders
     are never evidence, so no answerer cites them or shows them to a model."""
-    index = retriever.index
     question = retrieval.question
     kind = answer_type(question)
-    coverage = retriever.lexicon.coverage(retrieval.question_terms)
     pair_terms = bigrams(retrieval.question_terms)
-    pairs = retriever.lexicon.coverage(pair_terms) if pair_terms else None
-    top = retrieval.passage_scores[0] if retrieval.passage_scores else 1.0
+    top = retrieval.passages[0].score if retrieval.passages else 1.0
     top = top if top > 0 else 1.0
-    ids: list[int] = []
+    chosen: list[Sentence] = []
     ranks: list[int] = []
     rows: list[list[float]] = []
     seen: set[int] = set()
-    flagged = index.flagged
-    for rank, (j, pscore) in enumerate(zip(retrieval.passages, retrieval.passage_scores)):
-        doc, first, last = (int(x) for x in index.passages[j])
-        doc_first = first == 0 or int(index.sentences[first - 1][0]) != doc
-        vectors = retriever.sentence_matrix[first:last] @ retrieval.question_vector
-        for k, i in enumerate(range(first, last)):
-            if i in seen or flagged[i]:
+    for rank, passage in enumerate(retrieval.passages):
+        for s in passage.sentences:
+            if s.id in seen or s.flagged:
                 continue
-            seen.add(i)
-            text = index.sentence_text(i)
-            ids.append(i)
+            seen.add(s.id)
+            chosen.append(s)
             ranks.append(rank)
             rows.append(
                 [
-                    float(vectors[k]),
-                    float(retrieval.sentence_bm25[i]),
-                    float(coverage[i]),
-                    float(pairs[i]) if pairs is not None else 0.0,
-                    pscore / top,
+                    float(s.vector @ retrieval.question_vector),
+                    s.bm25,
+                    coverage(retrieval.question_terms, s.terms, retrieval.idf),
+                    coverage(pair_terms, s.terms, retrieval.idf) if pair_terms else 0.0,
+                    passage.score / top,
                     1.0 / (1 + rank),
-                    1.0 if has_typed_candidate(question, text, kind) else 0.0,
-                    math.log(len(text) + 1),
-                    1.0 if (doc_first and k == 0) else 0.0,
+                    1.0 if has_typed_candidate(question, s.text, kind) else 0.0,
+                    math.log(len(s.text) + 1),
+                    1.0 if s.opens_document else 0.0,
                 ]
             )
-    return ids, ranks, np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+    return chosen, ranks, np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
 
-def score_sentences(retriever: HybridRetriever, retrieval: Retrieval) -> list[ScoredSentence]:
-    ids, ranks, x = candidate_features(retriever, retrieval)
-    if not ids:
+def score_sentences(retrieval: Retrieval) -> list[ScoredSentence]:
+    sentences, ranks, x = candidate_features(retrieval)
+    if not sentences:
         return []
     probability = load_model().probability(x)
     scored = [
-        ScoredSentence(i, float(p), float(row[2]), r)
-        for i, r, p, row in zip(ids, ranks, probability, x)
+        ScoredSentence(s, float(p), float(row[2]), r)
+        for s, r, p, row in zip(sentences, ranks, probability, x)
     ]
     return sorted(scored, key=lambda s: -s.score)

@@ -77,16 +77,16 @@ class ExtractiveAnswerer:
         t0 = time.perf_counter()
         retrieval = self.retriever.retrieve(question, top_k or self.top_k)
         retrieve_ms = (time.perf_counter() - t0) * 1000
-        ranked = score_sentences(self.retriever, retrieval)
+        ranked = score_sentences(retrieval)
         if not ranked:
             return Reading(retrieval, ranked, None, None, retrieve_ms)
         spans = None
         if self.cross is not None:
             ranked, spans, span = self._rerank(question, ranked)
         else:
-            span = best_span(question, self.retriever.index.sentence_text(ranked[0].sentence))
+            span = best_span(question, ranked[0].sentence.text)
         reader_score = span[2] if span else NO_SPAN_SCORE
-        features = abstention_features(self.retriever, retrieval, ranked, reader_score)
+        features = abstention_features(retrieval, ranked, reader_score)
         return Reading(retrieval, ranked, span, features, retrieve_ms, spans)
 
     def _rerank(self, question: str, ranked: list[ScoredSentence]):
@@ -94,7 +94,7 @@ class ExtractiveAnswerer:
         its span in the first (with its score)."""
         assert self.cross is not None
         top = ranked[: self.cross.candidates]
-        texts = [self.retriever.index.sentence_text(s.sentence) for s in top]
+        texts = [s.sentence.text for s in top]
         order = self.cross.rerank(question, texts, [s.score for s in top])
         read = {k for k, _, _ in order}
         rescored = [replace(top[k], score=p) for k, p, _ in order]
@@ -102,7 +102,7 @@ class ExtractiveAnswerer:
         rest = [
             replace(s, score=min(s.score, floor)) for k, s in enumerate(ranked) if k not in read
         ]
-        spans = {top[k].sentence: (r.start, r.end) for k, _, r in order if r.start >= 0}
+        spans = {top[k].sentence.id: (r.start, r.end) for k, _, r in order if r.start >= 0}
         best = order[0][2]
         span = (best.start, best.end, best.span_score) if best.start >= 0 else None
         return rescored + rest, spans, span
@@ -156,7 +156,7 @@ class ExtractiveAnswerer:
         if answer_type(question) == "number" and len(citations) > 1:
             figures = []
             for s, c in zip(cited, citations):
-                span = spans.get(s.sentence) if spans else read_answer(question, c.text)
+                span = spans.get(s.sentence.id) if spans else read_answer(question, c.text)
                 if span:
                     figures.append((c.text[span[0] : span[1]], c, span[1]))
             figures = _same_measure(question, figures)
@@ -170,32 +170,25 @@ class ExtractiveAnswerer:
         return " ".join(f"{c.text} [{c.n}]" for c in citations)
 
     def _citation(self, n: int, s: ScoredSentence) -> Citation:
-        index = self.retriever.index
-        doc, start, end = (int(x) for x in index.sentences[s.sentence])
-        text = index.documents[doc].text[start:end]
-        return Citation(n, index.documents[doc].doc_id, start, end, text, round(s.score, 4))
+        sentence = s.sentence
+        return Citation(
+            n, sentence.doc_id, sentence.start, sentence.end, sentence.text, round(s.score, 4)
+        )
 
     def _passages(self, retrieval: Retrieval, ranked: list[ScoredSentence]) -> list[PassageHit]:
         """The retrieved passages, in the order of their best-ranked sentence (ties keep
         the retrieval order), so the passage of the cited sentence comes first. A passage
         holding an instruction-like sentence is not shown: what such a sentence says (a
         link to log in at, say) is never put before the reader."""
-        index = self.retriever.index
-        position = {s.sentence: n for n, s in enumerate(ranked)}
+        position = {s.sentence.id: n for n, s in enumerate(ranked)}
         order = []
-        for j, score in zip(retrieval.passages, retrieval.passage_scores):
-            doc, first, last = (int(x) for x in index.passages[j])
-            if index.flagged[first:last].any():
+        for p in retrieval.passages:
+            if any(s.flagged for s in p.sentences):
                 continue
-            best = min((position.get(i, len(ranked)) for i in range(first, last)), default=0)
-            order.append((best, doc, first, last, score))
+            best = min((position.get(s.id, len(ranked)) for s in p.sentences), default=0)
+            order.append((best, p))
         order.sort(key=lambda t: t[0])
-        hits = []
-        for _, doc, first, last, score in order:
-            start, end = int(index.sentences[first][1]), int(index.sentences[last - 1][2])
-            d = index.documents[doc]
-            hits.append(PassageHit(d.doc_id, start, end, d.text[start:end], round(score, 5)))
-        return hits
+        return [PassageHit(p.doc_id, p.start, p.end, p.text, round(p.score, 5)) for _, p in order]
 
 
 def _counted(text: str) -> set[str]:

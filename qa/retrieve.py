@@ -4,10 +4,14 @@ Each of the four rankings nominates its best passages (a sentence nominates the 
 that hold it); every nominee is then scored on all four signals, BM25 normalised by its
 best score, and the passages are ordered by the sum. On the SQuAD dev collection this
 score fusion finds the gold paragraph first more often than reciprocal-rank fusion
-(0.82 against 0.75 on 1,500 questions)."""
+(0.82 against 0.75 on 1,500 questions).
+
+A ``Retrieval`` is all the later roles (rank, read, abstain, answer) see of the index: the
+best passages with their sentences, text, offsets, vectors and terms, and the terms' IDF."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,14 +25,42 @@ DEPTH = 50  # how many each ranking nominates
 WEIGHTS = {"dense_passage": 1.0, "bm25_passage": 1.0, "dense_sentence": 0.5, "bm25_sentence": 0.5}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class Sentence:
+    """One sentence of a retrieved passage."""
+
+    id: int  # the index's sentence id
+    doc_id: str
+    title: str  # its document's
+    start: int  # offsets into its document's text
+    end: int
+    text: str  # == the document's text[start:end]
+    vector: np.ndarray  # unit vector
+    bm25: float  # its BM25 score for the question over the best sentence's
+    flagged: bool  # instruction-like (index.injection): never cited, never shown
+    opens_document: bool  # the first sentence of its document (often a title)
+    terms: frozenset[str]  # its terms and adjacent term pairs (qa.lexicon)
+
+
+@dataclass(frozen=True, eq=False)
+class Passage:
+    id: int
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float  # fused retrieval score
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class Retrieval:
     question: str
     question_vector: np.ndarray
     question_terms: list[str]
-    passages: list[int]  # passage ids, best first
-    passage_scores: list[float]  # fused scores, same order
-    sentence_bm25: np.ndarray  # every sentence's BM25 score over the best one's
+    passages: list[Passage]  # best first
+    idf: Callable[[str], float]  # of a term or term pair over all sentences
 
 
 class HybridRetriever:
@@ -74,9 +106,34 @@ class HybridRetriever:
             question=question,
             question_vector=qvec,
             question_terms=qterms,
-            passages=[int(ids[o]) for o in order],
-            passage_scores=[float(scores[o]) for o in order],
-            sentence_bm25=bm25_s,
+            passages=[self._passage(int(ids[o]), float(scores[o]), bm25_s) for o in order],
+            idf=self.lexicon.weight,
+        )
+
+    def _passage(self, j: int, score: float, bm25_s: np.ndarray) -> Passage:
+        doc, first, last = (int(x) for x in self.index.passages[j])
+        document = self.index.documents[doc]
+        sentences = tuple(self._sentence(i, bm25_s) for i in range(first, last))
+        start, end = sentences[0].start, sentences[-1].end
+        text = document.text[start:end]
+        return Passage(j, document.doc_id, document.title, start, end, text, score, sentences)
+
+    def _sentence(self, i: int, bm25_s: np.ndarray) -> Sentence:
+        index = self.index
+        doc, start, end = (int(x) for x in index.sentences[i])
+        document = index.documents[doc]
+        return Sentence(
+            id=i,
+            doc_id=document.doc_id,
+            title=document.title,
+            start=start,
+            end=end,
+            text=document.text[start:end],
+            vector=self.sentence_matrix[i],
+            bm25=float(bm25_s[i]),
+            flagged=bool(index.flagged[i]),
+            opens_document=i == 0 or int(index.sentences[i - 1][0]) != doc,
+            terms=self.lexicon.terms_of(i),
         )
 
     def _best_dense_in_passage(self, qvec: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:

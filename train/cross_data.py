@@ -73,8 +73,8 @@ def ranked_candidates(items: Sequence[QAItem], retriever: HybridRetriever, top_k
     """The untrained pipeline's ranked (sentence id, probability) per question."""
     out = []
     for item in tqdm(items, desc="retrieving", unit="q", disable=None):
-        ranked = score_sentences(retriever, retriever.retrieve(item.question, top_k))
-        out.append([(s.sentence, s.score) for s in ranked])
+        ranked = score_sentences(retriever.retrieve(item.question, top_k))
+        out.append([(s.sentence.id, s.score) for s in ranked])
     return out
 
 

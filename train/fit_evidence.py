@@ -33,12 +33,12 @@ def collect(items: Sequence[QAItem], retriever: HybridRetriever, top_k: int):
     xs, ys, groups, questions = [], [], [], []
     for q, item in enumerate(tqdm(items, desc="features", unit="q", disable=None)):
         retrieval = retriever.retrieve(item.question, top_k)
-        ids, _, x = candidate_features(retriever, retrieval)
-        labels = [any(a in retriever.index.sentence_text(i) for a in item.answers) for i in ids]
+        sentences, _, x = candidate_features(retrieval)
+        labels = [any(a in s.text for a in item.answers) for s in sentences]
         xs.append(x)
         ys += labels
-        groups += [item.doc.split("__")[0]] * len(ids)
-        questions += [q] * len(ids)
+        groups += [item.doc.split("__")[0]] * len(sentences)
+        questions += [q] * len(sentences)
     return np.concatenate(xs), np.array(ys), np.array(groups), np.array(questions)
 
 

@@ -77,17 +77,13 @@ class GenerativeAnswerer:
         if fallback.abstained:
             return _Prepared(fallback, [], np.zeros((0, 1)), [])
         t0 = time.perf_counter()
-        retriever = self.extractive.retriever
         ranked = reading.ranked[: self.sources]
-        index = retriever.index
-        sources = []
-        for n, s in enumerate(ranked, start=1):
-            doc, start, end = (int(x) for x in index.sentences[s.sentence])
-            document = index.documents[doc]
-            sources.append(
-                Source(n, document.doc_id, start, end, document.text[start:end], round(s.score, 4))
-            )
-        vectors = retriever.sentence_matrix[[s.sentence for s in ranked]]
+        sources = [
+            Source(n, s.doc_id, s.start, s.end, s.text, round(r.score, 4))
+            for n, r in enumerate(ranked, start=1)
+            for s in [r.sentence]
+        ]
+        vectors = np.stack([r.sentence.vector for r in ranked])
         messages = build_messages(question, [s.text for s in sources])
         fallback.timings_ms["prompt"] = (time.perf_counter() - t0) * 1000
         return _Prepared(fallback, sources, vectors, messages)
