@@ -36,8 +36,8 @@ from index.stores.segments import Options, SegmentStore
 
 log = logging.getLogger(__name__)
 
-# wraps the list of embedding batches, e.g. with a tqdm progress bar
-Progress = Callable[[list], Iterable]
+# wraps the list of embedding batches (of texts) from so many documents, e.g. with a bar
+Progress = Callable[[list, int], Iterable]
 
 
 def guess_title(doc_id: str, text: str, first: Span | None) -> str:
@@ -106,7 +106,14 @@ def build(
     passages = np.array(passage_rows, dtype=np.int64).reshape(-1, 3)
     if len(sentences) == 0:
         raise NoDocuments("the documents hold no text to index")
-    s_vecs, p_vecs = _embed_new(embedder, sentence_parts, passage_parts, progress, batch_size)
+    s_vecs, p_vecs = _embed_new(
+        embedder,
+        sentence_parts,
+        passage_parts,
+        progress,
+        batch_size,
+        sum(isinstance(p, list) for p in passage_parts),
+    )
 
     return StoredIndex(
         model=embedder.name,
@@ -127,11 +134,12 @@ def _embed_new(
     passage_parts: list[np.ndarray | list[str]],
     progress: Progress | None,
     batch_size: int,
+    documents: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replace every list of texts in the parts by its vectors; reused arrays stay."""
     texts = [t for part in sentence_parts + passage_parts if isinstance(part, list) for t in part]
     batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-    vectors = [embedder.encode(b) for b in (progress(batches) if progress else batches)]
+    vectors = [embedder.encode(b) for b in (progress(batches, documents) if progress else batches)]
     flat = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
     cursor = 0
 
@@ -271,7 +279,11 @@ def uploads_in(index_dir: Path) -> list[Document]:
                 if row.get("uploaded"):
                     out.append(
                         Document(
-                            row["doc_id"], row["text"], True, row.get("added_by"), row.get("added_at")
+                            row["doc_id"],
+                            row["text"],
+                            True,
+                            row.get("added_by"),
+                            row.get("added_at"),
                         )
                     )
         return out

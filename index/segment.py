@@ -10,6 +10,8 @@ once, by the page cache, and shared by every process serving the index)::
     sentences.npy       [doc, start, end] per sentence (doc: the segment's document number)
     passages.npy        [doc, first, last) per passage (sentence numbers of the segment)
     flagged.npy         per sentence: instruction-like (index.injection)
+    segment.json        the version of the patterns that found the flags (found again
+                        from the text when they are another version's)
     sentences.vectors.npy  passages.vectors.npy   unit float32
     sentences.*.npy     passages.*.npy            postings (index.postings)
     sentences.ann       passages.ann              approximate-search index, large segments only
@@ -29,7 +31,10 @@ import numpy as np
 
 from index.ann import build_ann
 from index.chunk import passage_input
+from index.injection import VERSION as FLAGS_VERSION
+from index.injection import flag_sentences
 from index.postings import Postings
+from index.split import Span
 from index.stores.interface import DocumentEntry, Kind, NewDocument
 from index.tokens import bigrams, terms
 
@@ -79,6 +84,9 @@ class Segment:
         self.sentences = np.load(folder / "sentences.npy", mmap_mode="r")
         self.passages = np.load(folder / "passages.npy", mmap_mode="r")
         self.flagged = np.load(folder / "flagged.npy", mmap_mode="r")
+        meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
+        if meta.get("flags_version") != FLAGS_VERSION:  # found by other patterns: again
+            self.flagged = self._flags()
         self.vectors = {
             k: np.load(folder / f"{_FILE[k]}.vectors.npy", mmap_mode="r") for k in KINDS
         }
@@ -89,6 +97,14 @@ class Segment:
             if path.is_file():
                 self.ann[k] = faiss.read_index(str(path))
         self.document_text = lru_cache(maxsize=64)(self._document_text)
+
+    def _flags(self) -> np.ndarray:
+        flags = []
+        for d, doc in enumerate(self.documents):
+            rows = self.sentences[doc.first_sentence : doc.first_sentence + doc.entry.sentences]
+            spans = [Span(int(a), int(b)) for _, a, b in rows]
+            flags.append(flag_sentences(self._document_text(d), spans))
+        return np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
 
     def size(self, kind: Kind) -> int:
         return len(self.sentences) if kind == "sentence" else len(self.passages)
@@ -163,9 +179,9 @@ def write_segment(
         )
         offset += len(data)
     with open(folder / "documents.jsonl", "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     (folder / "text.bin").write_bytes(b"".join(texts))
+    (folder / "segment.json").write_text(json.dumps({"flags_version": FLAGS_VERSION}), "utf-8")
     np.save(folder / "sentences.npy", np.array(sentence_rows, dtype=np.int64).reshape(-1, 3))
     np.save(folder / "passages.npy", np.array(passage_rows, dtype=np.int64).reshape(-1, 3))
     np.save(folder / "flagged.npy", np.concatenate(flags) if flags else np.zeros(0, bool))

@@ -9,7 +9,6 @@ leaves either the old index or the new one, never half of one. Writers hold the 
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
@@ -19,14 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import Chunking
-from index.errors import DiskFull, IndexMismatch, IndexNotFound
-from index.stores.interface import NewDocument
-from index.stores.segments import FORMAT_VERSION, Options, SegmentStore, create_store
-from index.stores.segments import read_manifest as read_manifest
+from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
 from index.injection import flag_sentences
 from index.lock import try_writing
 from index.read import Document
 from index.split import Span
+from index.stores.interface import NewDocument
+from index.stores.segments import (
+    FORMAT_VERSION,
+    Options,
+    SegmentStore,
+    create_store,
+    read_manifest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +148,13 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
         new = store._new_document(*store._view.docs[entry.doc_id])
         docs.append(
             IndexedDocument(
-                entry.doc_id, entry.title, text.text, entry.sha256, entry.uploaded,
-                entry.added_by, entry.added_at,
+                entry.doc_id,
+                entry.title,
+                text.text,
+                entry.sha256,
+                entry.uploaded,
+                entry.added_by,
+                entry.added_at,
             )
         )
         sentences += [(d, s.start, s.end) for s in new.sentences]
@@ -204,11 +213,7 @@ def save_index(index: StoredIndex, index_dir: Path, options: Options | None = No
 
 
 def _raise_disk_full(exc: OSError, index_dir: Path) -> None:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        raise DiskFull(
-            f"no space left on the disk of {index_dir.parent} to save the index "
-            f"({os.strerror(exc.errno)}); nothing was changed: free some space and try again"
-        ) from exc
+    raise_disk_full(exc, index_dir.parent)
 
 
 def _old(index_dir: Path) -> Path:

@@ -32,7 +32,7 @@ import numpy as np
 
 from index.ann import candidates, tune
 from index.chunk import Chunking, passage_input
-from index.errors import IndexMismatch, IndexNotFound
+from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
 from index.lock import stamp, writing
 from index.postings import Part, bm25_scores, document_frequencies, part
 from index.segment import KINDS, Segment, fsync_folder, write_segment
@@ -92,11 +92,15 @@ def write_manifest(index_dir: Path, manifest: dict) -> None:
     """Replace the manifest atomically (a new file renamed over the old: readers see the
     old one or the new one; its new inode is how other processes notice, index.lock.stamp)."""
     tmp = index_dir / f".manifest.{secrets.token_hex(4)}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, index_dir / "manifest.json")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, index_dir / "manifest.json")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def new_manifest(model: str, dim: int, chunking: Chunking) -> dict:
@@ -362,16 +366,11 @@ class SegmentStore:
                 if where is not None:
                     name = self._view.segments[where[0]].name
                     manifest["deleted"].setdefault(name, []).append(where[1])
-            if documents:
-                name = segment_name(generation)
-                tmp = self.index_dir / f".{name}.tmp"
-                write_segment(
-                    tmp, documents, self.dim, self.options.ann, self.options.ann_above
-                )
-                os.rename(tmp, self.index_dir / name)
-                manifest["segments"].append({"name": name, "documents": len(documents)})
             if not documents and not any(d in self._view.docs for d in gone):
                 return  # nothing changes
+            if documents:
+                name = self._write(documents, generation)
+                manifest["segments"].append({"name": name, "documents": len(documents)})
             self._commit(manifest, generation)
             if self._needs_merge():
                 self._merge(self._mergeable())
@@ -382,6 +381,19 @@ class SegmentStore:
             self._load()
             if len(self._view.segments) > 1 or self._view.manifest.get("deleted"):
                 self._merge(list(range(len(self._view.segments))))
+
+    def _write(self, documents: Sequence[NewDocument], generation: int) -> str:
+        """Write a new segment (not listed yet: invisible until the manifest names it)."""
+        name = segment_name(generation)
+        tmp = self.index_dir / f".{name}.tmp"
+        try:
+            write_segment(tmp, documents, self.dim, self.options.ann, self.options.ann_above)
+            os.rename(tmp, self.index_dir / name)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise_disk_full(exc, self.index_dir)
+            raise
+        return name
 
     def _commit(self, manifest: dict, generation: int) -> None:
         """Write ``manifest`` as ``generation``, open it, remove what it no longer lists."""
@@ -394,7 +406,12 @@ class SegmentStore:
             "sentences": view.counts.sentences,
             "passages": view.counts.passages,
         }
-        write_manifest(self.index_dir, manifest)
+        try:
+            write_manifest(self.index_dir, manifest)
+        except OSError as exc:
+            self._sweep()  # the new segment, which nothing lists
+            raise_disk_full(exc, self.index_dir)
+            raise
         self._load()
         self._sweep()
 
@@ -428,15 +445,8 @@ class SegmentStore:
         view = self._view
         manifest = json.loads(json.dumps(view.manifest))
         generation = manifest.get("generation", 0) + 1
-        docs = [
-            self._new_document(s, d)
-            for s, d in view.order
-            if s in set(chosen)
-        ]
-        name = segment_name(generation)
-        tmp = self.index_dir / f".{name}.tmp"
-        write_segment(tmp, docs, self.dim, self.options.ann, self.options.ann_above)
-        os.rename(tmp, self.index_dir / name)
+        docs = [self._new_document(s, d) for s, d in view.order if s in set(chosen)]
+        name = self._write(docs, generation)
         names = [view.segments[s].name for s in chosen]
         kept = [s for s in manifest["segments"] if s["name"] not in names]
         at = min(chosen)
@@ -473,8 +483,13 @@ class SegmentStore:
 
 
 def create_store(
-    folder: Path, documents: Sequence[NewDocument], model: str, dim: int, chunking: Chunking,
-    options: Options | None = None, generation: int = 1,
+    folder: Path,
+    documents: Sequence[NewDocument],
+    model: str,
+    dim: int,
+    chunking: Chunking,
+    options: Options | None = None,
+    generation: int = 1,
 ) -> None:
     """Write a whole new index of ``documents`` as one segment into ``folder`` (which must
     not exist; index.store.save_index renames it into place)."""
