@@ -16,7 +16,8 @@ from index.chunk import Chunking
 from index.embed import Embedder
 from index.errors import IndexError_
 from index.read import Document, read_documents
-from index.store import read_manifest, save_index
+from index.store import save_index
+from index.stores.segments import SegmentStore
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +42,13 @@ def manifest_matches(
     """Whether the index at ``index_dir`` holds exactly these documents, unchanged, built
     with this model and chunking."""
     try:
-        manifest = read_manifest(index_dir)
-    except (IndexError_, OSError, ValueError):
+        store = SegmentStore(index_dir, model)
+    except (IndexError_, OSError, ValueError, KeyError):
         return False
-    try:
-        same_docs = {k: v["sha256"] for k, v in manifest["documents"].items()} == {
-            d.doc_id: d.sha256 for d in documents
-        }
-        return (
-            same_docs
-            and manifest["model"]["name"] == model
-            and manifest["chunking"]
-            == {"sentences": chunking.sentences, "overlap": chunking.overlap}
-        )
-    except (KeyError, TypeError, AttributeError):
-        return False
+    same_docs = {e.doc_id: e.sha256 for e in store.documents()} == {
+        d.doc_id: d.sha256 for d in documents
+    }
+    return same_docs and store.chunking == chunking
 
 
 def ensure_index(

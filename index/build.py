@@ -3,6 +3,7 @@ documents that did not change), then store."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -10,11 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from index.budget import Budget
-from index.chunk import Chunking, group_passages
+from index.chunk import Chunking, group_passages, passage_input
 from index.embed import Embedder
 from index.errors import IndexError_, IndexNotFound, NoDocuments
 from index.injection import flag_sentences
@@ -25,19 +25,19 @@ from index.store import (
     IndexedDocument,
     StoredIndex,
     as_indexed,
-    flat_index,
     load_index,
     read_generation,
+    read_manifest,
     save_index,
     vectors_of,
 )
-from index.tokens import terms
+from index.stores.interface import Counts, DocumentEntry
+from index.stores.segments import Options, SegmentStore
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-# wraps the list of embedding batches, e.g. with a tqdm progress bar
-Progress = Callable[[list], Iterable]
+# wraps the list of embedding batches (of texts) from so many documents, e.g. with a bar
+Progress = Callable[[list, int], Iterable]
 
 
 def guess_title(doc_id: str, text: str, first: Span | None) -> str:
@@ -48,18 +48,6 @@ def guess_title(doc_id: str, text: str, first: Span | None) -> str:
             return line
     stem = Path(doc_id).stem
     return re.sub(r"[_\-]+", " ", stem).strip()
-
-
-def passage_input(title: str, text: str) -> str:
-    """What is embedded and matched for a passage: its document's title, then its text."""
-    return text if text.startswith(title) else f"{title}\n{text}"
-
-
-def _bm25(token_lists: list[list[str]]) -> bm25s.BM25:
-    retriever = bm25s.BM25()
-    # an empty unit would make bm25s drop it and shift every later id
-    retriever.index([t or ["\x00"] for t in token_lists], show_progress=False)
-    return retriever
 
 
 def build(
@@ -118,16 +106,14 @@ def build(
     passages = np.array(passage_rows, dtype=np.int64).reshape(-1, 3)
     if len(sentences) == 0:
         raise NoDocuments("the documents hold no text to index")
-    s_vecs, p_vecs = _embed_new(embedder, sentence_parts, passage_parts, progress, batch_size)
-
-    def sentence_text(i: int) -> str:
-        doc, start, end = sentences[i]
-        return docs[doc].text[start:end]
-
-    def passage_text(j: int) -> str:
-        doc, first, last = passages[j]
-        text = docs[doc].text[sentences[first][1] : sentences[last - 1][2]]
-        return passage_input(docs[doc].title, text)
+    s_vecs, p_vecs = _embed_new(
+        embedder,
+        sentence_parts,
+        passage_parts,
+        progress,
+        batch_size,
+        sum(isinstance(p, list) for p in passage_parts),
+    )
 
     return StoredIndex(
         model=embedder.name,
@@ -136,10 +122,8 @@ def build(
         documents=docs,
         sentences=sentences,
         passages=passages,
-        sentence_vectors=flat_index(s_vecs, embedder.dim),
-        passage_vectors=flat_index(p_vecs, embedder.dim),
-        sentence_bm25=_bm25([terms(sentence_text(i)) for i in range(len(sentences))]),
-        passage_bm25=_bm25([terms(passage_text(j)) for j in range(len(passages))]),
+        sentence_vectors=s_vecs,
+        passage_vectors=p_vecs,
         flagged=np.concatenate(flags),
     )
 
@@ -150,11 +134,12 @@ def _embed_new(
     passage_parts: list[np.ndarray | list[str]],
     progress: Progress | None,
     batch_size: int,
+    documents: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replace every list of texts in the parts by its vectors; reused arrays stay."""
     texts = [t for part in sentence_parts + passage_parts if isinstance(part, list) for t in part]
     batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-    vectors = [embedder.encode(b) for b in (progress(batches) if progress else batches)]
+    vectors = [embedder.encode(b) for b in (progress(batches, documents) if progress else batches)]
     flat = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
     cursor = 0
 
@@ -217,6 +202,23 @@ def load_previous(index_dir: Path, embedder: Embedder) -> StoredIndex | None:
         return None
 
 
+def open_store(
+    index_dir: Path, embedder: Embedder, chunking: Chunking, options: Options | None = None
+) -> SegmentStore | None:
+    """The store at ``index_dir`` if there is one this model and chunking can add to."""
+    try:
+        store = SegmentStore(index_dir, embedder.name, options)
+    except IndexNotFound:
+        return None
+    except IndexError_ as exc:
+        log.warning("rebuilding the index at %s: %s", index_dir, exc)
+        return None
+    if store.chunking != chunking:
+        log.warning("rebuilding the index at %s: its passages were grouped otherwise", index_dir)
+        return None
+    return store
+
+
 def index_paths(
     paths: Sequence[Path],
     index_dir: Path,
@@ -225,36 +227,72 @@ def index_paths(
     progress: Progress | None = None,
     keep_uploads: bool = True,
     budget: Budget | None = None,
-) -> tuple[StoredIndex, list[str]]:
+    options: Options | None = None,
+) -> tuple[Counts, list[str]]:
     """Index the documents under ``paths`` into ``index_dir``, and (``keep_uploads``)
     the documents uploaded into the index before, which exist nowhere else: a file of
     the same name under ``paths`` replaces one (``budget``: see ``read_documents``).
-    Returns the index and the uploads kept."""
-    # built without the lock (it takes minutes), on the index there was at the start ...
-    previous = load_previous(index_dir, embedder)
-    documents = with_provenance(read_documents(paths, budget), previous, "cli")
+    Only new and changed documents are split and embedded; they are added as one segment
+    and the documents no longer under ``paths`` are deleted, in one change. Returns the
+    index's counts and the uploads kept."""
+    store = open_store(index_dir, embedder, chunking, options)
+    held = store.documents() if store is not None else []
+    documents = with_provenance(read_documents(paths, budget), held, "cli")
+    if not documents:
+        raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
     read = {d.doc_id for d in documents}
-
-    def uploads(previous: StoredIndex | None) -> list[Document]:
-        return [
-            d.source()
-            for d in (previous.documents if previous is not None and keep_uploads else [])
-            if d.uploaded and d.doc_id not in read
+    if store is None:  # a whole new index (keeping the uploads of whatever was there)
+        kept = [d for d in uploads_in(index_dir) if d.doc_id not in read] if keep_uploads else []
+        index = build(documents + kept, embedder, chunking, progress=progress)
+        with writing(index_dir):
+            index.generation = (read_generation(index_dir) or 0) + 1
+            save_index(index, index_dir, options)
+        return Counts(**index.counts()), [d.doc_id for d in kept]
+    unchanged = {(e.doc_id, e.sha256) for e in held}
+    new = [d for d in documents if (d.doc_id, d.sha256) not in unchanged]
+    # embedded without the lock (it takes minutes); what changed meanwhile is seen under it
+    added = build(new, embedder, chunking, progress=progress).new_documents() if new else []
+    with writing(index_dir, (options or Options()).write_wait):
+        store.refresh()
+        gone = [
+            e.doc_id
+            for e in store.documents()
+            if e.doc_id not in read and not (keep_uploads and e.uploaded)
         ]
+        store.add(added, delete=gone)
+    kept = [e.doc_id for e in store.documents() if e.uploaded and e.doc_id not in read]
+    return store.counts(), kept
 
-    kept = uploads(previous)
-    index = build(documents + kept, embedder, chunking, previous, progress)
-    with writing(index_dir):
-        # ... and rebuilt on a newer one if a server saved one meanwhile: its uploads are
-        # kept too (only they are embedded now), never lost under an index built before them
-        generation = read_generation(index_dir)
-        if generation != (previous.generation if previous is not None else None):
-            latest = load_previous(index_dir, embedder)
-            kept = uploads(latest)
-            index = build(documents + kept, embedder, chunking, [index, latest], progress)
-        index.generation = (generation or 0) + 1
-        save_index(index, index_dir)
-    return index, [d.doc_id for d in kept]
+
+def uploads_in(index_dir: Path) -> list[Document]:
+    """The uploaded documents of an index this qa cannot add to (another model, another
+    chunking, an older format): they exist nowhere else, so a rebuild keeps them."""
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexError_:
+        return []
+    if manifest.get("format_version") == 1:  # documents.jsonl held every text
+        out = []
+        with open(index_dir / "documents.jsonl", encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                if row.get("uploaded"):
+                    out.append(
+                        Document(
+                            row["doc_id"],
+                            row["text"],
+                            True,
+                            row.get("added_by"),
+                            row.get("added_at"),
+                        )
+                    )
+        return out
+    store = SegmentStore(index_dir)
+    return [
+        Document(e.doc_id, store.document(e.doc_id).text, True, e.added_by, e.added_at)
+        for e in store.documents()
+        if e.uploaded
+    ]
 
 
 def with_documents(
@@ -279,11 +317,11 @@ def now() -> str:
 
 
 def with_provenance(
-    documents: Sequence[Document], previous: StoredIndex | None, added_by: str
+    documents: Sequence[Document], previous: Iterable[DocumentEntry], added_by: str
 ) -> list[Document]:
-    """The documents marked as added now by ``added_by``, except those the previous index
-    already held with the same text: they keep who added them and when."""
-    before = {(d.doc_id, d.sha256): d for d in previous.documents} if previous else {}
+    """The documents marked as added now by ``added_by``, except those the index already
+    held with the same text: they keep who added them and when."""
+    before = {(d.doc_id, d.sha256): d for d in previous}
     stamp = now()
     out = []
     for d in documents:

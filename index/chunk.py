@@ -28,3 +28,8 @@ def group_passages(n_sentences: int, chunking: Chunking) -> list[tuple[int, int]
         if last == n_sentences:
             return ranges
         first += step
+
+
+def passage_input(title: str, text: str) -> str:
+    """What is embedded and matched for a passage: its document's title, then its text."""
+    return text if text.startswith(title) else f"{title}\n{text}"

@@ -1,5 +1,9 @@
 """Errors of the write path; the read path and the boundaries translate them."""
 
+import errno
+import os
+from pathlib import Path
+
 
 class IndexError_(Exception):
     """Base class for index problems (named to avoid shadowing the builtin)."""
@@ -35,6 +39,15 @@ class OverBudget(UnreadableDocument):
 
 class DiskFull(IndexError_):
     """The disk (or the user's quota) is full: the index could not be saved."""
+
+
+def raise_disk_full(exc: OSError, where: Path) -> None:
+    """Raise DiskFull for an OSError that says the disk is full (else return)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise DiskFull(
+            f"no space left on the disk of {where} to save the index "
+            f"({os.strerror(exc.errno)}); nothing was changed: free some space and try again"
+        ) from exc
 
 
 class IndexBusy(IndexError_):

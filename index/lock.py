@@ -30,9 +30,11 @@ def lock_path(index_dir: Path) -> Path:
 def _acquire(index_dir: Path, timeout: float) -> FileLock | None:
     path = lock_path(index_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=timeout)
+    # one lock object per path in a process, held per thread: a thread that holds it may
+    # take it again (``qa index`` holds it around the store's own writes), another waits
+    lock = FileLock(str(path), is_singleton=True)
     try:
-        lock.acquire()
+        lock.acquire(timeout=timeout)
     except Timeout:
         return None
     return lock

@@ -1,47 +1,40 @@
-"""The index directory: FAISS inner-product indexes over unit vectors (sentences and
-passages), BM25 indexes over the same units, the documents' text and a manifest.
+"""An index built in memory (``StoredIndex``: what ``index.build`` makes of documents) and
+writing one as a whole new index folder, or reading one whole (tools and tests; the
+service reads the folder through ``index.stores.segments.SegmentStore``, segment by
+segment, without loading it whole).
 
-Layout of ``index_dir``::
-
-    manifest.json        format version, generation, model, chunking, per-document hash
-    documents.jsonl      {"doc_id", "title", "text"[, "uploaded", "added_by", "added_at"]}
-                         per document, in index order
-    units.npz            sentences [doc, start, end], passages [doc, first, last) and
-                         flagged (per sentence: instruction-like, never cited; see
-                         index.injection)
-    sentences.faiss      passages.faiss
-    bm25_sentences/      bm25_passages/     (bm25s)
-
-A write goes to a sibling temporary directory that is renamed into place, so a crash
+A whole write goes to a sibling temporary directory that is renamed into place, so a crash
 leaves either the old index or the new one, never half of one. Writers hold the lock of
 ``index.lock`` and number each index they save one more than the generation on disk."""
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
-import faiss
 import numpy as np
 
 from index.chunk import Chunking
-from index.errors import DiskFull, IndexMismatch, IndexNotFound
-from index.injection import VERSION as FLAGS_VERSION
+from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
 from index.injection import flag_sentences
 from index.lock import try_writing
 from index.read import Document
 from index.split import Span
+from index.stores.interface import NewDocument
+from index.stores.segments import (
+    FORMAT_VERSION,
+    Options,
+    SegmentStore,
+    create_store,
+    read_manifest,
+)
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "read_manifest"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +63,8 @@ class StoredIndex:
     documents: list[IndexedDocument]
     sentences: np.ndarray
     passages: np.ndarray
-    sentence_vectors: faiss.Index
-    passage_vectors: faiss.Index
-    sentence_bm25: bm25s.BM25
-    passage_bm25: bm25s.BM25
+    sentence_vectors: np.ndarray  # unit float32, one row per sentence
+    passage_vectors: np.ndarray  # one row per passage
     # per sentence: instruction-like (index.injection), so never cited nor shown to a model;
     # found from the text when not given (an index written before flags were stored)
     flagged: np.ndarray | None = None
@@ -106,100 +97,84 @@ class StoredIndex:
             self.sentences[:, 0], weights=self.flagged, minlength=len(self.documents)
         ).astype(np.int64)
 
-    def manifest(self) -> dict:
-        counts = self.sentence_counts()
-        flagged = self.flagged_counts()
-        passages = np.bincount(self.passages[:, 0], minlength=len(self.documents))
+    def counts(self) -> dict[str, int]:
         return {
-            "format_version": FORMAT_VERSION,
-            "generation": self.generation,
-            "model": {"name": self.model, "dim": self.dim},
-            "chunking": {"sentences": self.chunking.sentences, "overlap": self.chunking.overlap},
-            "counts": {
-                "documents": len(self.documents),
-                "sentences": len(self.sentences),
-                "passages": len(self.passages),
-            },
-            "documents": {
-                d.doc_id: {
-                    "sha256": d.sha256,
-                    "chars": len(d.text),
-                    "sentences": int(counts[i]),
-                    "passages": int(passages[i]),
-                    **({"uploaded": True} if d.uploaded else {}),
-                    **({"flagged_sentences": int(flagged[i])} if flagged[i] else {}),
-                }
-                for i, d in enumerate(self.documents)
-            },
+            "documents": len(self.documents),
+            "sentences": len(self.sentences),
+            "passages": len(self.passages),
         }
 
+    def new_documents(self) -> list[NewDocument]:
+        """The documents as a store takes them (index.stores.interface)."""
+        n = len(self.documents)
+        s_bounds = np.searchsorted(self.sentences[:, 0], np.arange(n + 1))
+        p_bounds = np.searchsorted(self.passages[:, 0], np.arange(n + 1))
+        out = []
+        for d, doc in enumerate(self.documents):
+            s0, s1 = int(s_bounds[d]), int(s_bounds[d + 1])
+            p0, p1 = int(p_bounds[d]), int(p_bounds[d + 1])
+            out.append(
+                NewDocument(
+                    doc.doc_id,
+                    doc.title,
+                    doc.text,
+                    doc.sha256,
+                    tuple(Span(int(a), int(b)) for _, a, b in self.sentences[s0:s1]),
+                    tuple((int(a) - s0, int(b) - s0) for _, a, b in self.passages[p0:p1]),
+                    self.sentence_vectors[s0:s1],
+                    self.passage_vectors[p0:p1],
+                    self.flagged[s0:s1],
+                    doc.uploaded,
+                    doc.added_by,
+                    doc.added_at,
+                )
+            )
+        return out
 
-def flat_index(vectors: np.ndarray, dim: int) -> faiss.Index:
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
-
-def vectors_of(index: faiss.Index) -> np.ndarray:
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    return index.reconstruct_n(0, index.ntotal)
-
-
-def read_manifest(index_dir: Path) -> dict:
-    path = index_dir / "manifest.json"
-    if not path.is_file():
-        raise IndexNotFound(str(index_dir))
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise IndexMismatch(f"{path} is not valid JSON ({exc}): rebuild with `qa index`") from exc
+def vectors_of(vectors: np.ndarray) -> np.ndarray:
+    return vectors
 
 
 def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
+    """The whole index at ``index_dir`` in memory (its live documents, in order)."""
     _recover(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexMismatch(
-            f"index at {index_dir} has format version {manifest.get('format_version')}, "
-            f"this qa reads version {FORMAT_VERSION}: rebuild it with `qa index`"
-        )
-    model = manifest["model"]["name"]
-    if expect_model is not None and model != expect_model:
-        raise IndexMismatch(
-            f"index at {index_dir} was built with model {model!r}, this service embeds "
-            f"questions with {expect_model!r}: rebuild it with `qa index`"
-        )
-    docs = []
-    with open(index_dir / "documents.jsonl", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            docs.append(
-                IndexedDocument(
-                    row["doc_id"],
-                    row["title"],
-                    row["text"],
-                    row["sha256"],
-                    row.get("uploaded", False),
-                    row.get("added_by"),
-                    row.get("added_at"),
-                )
+    store = SegmentStore(index_dir, expect_model, Options(ann="Flat"))
+    docs, sentences, passages, s_vecs, p_vecs, flags = [], [], [], [], [], []
+    n_sentences = 0
+    for d, entry in enumerate(store.documents()):
+        text = store.document(entry.doc_id)
+        assert text is not None
+        new = store._new_document(*store._view.docs[entry.doc_id])
+        docs.append(
+            IndexedDocument(
+                entry.doc_id,
+                entry.title,
+                text.text,
+                entry.sha256,
+                entry.uploaded,
+                entry.added_by,
+                entry.added_at,
             )
-    units = np.load(index_dir / "units.npz")
+        )
+        sentences += [(d, s.start, s.end) for s in new.sentences]
+        passages += [(d, n_sentences + a, n_sentences + b) for a, b in new.passages]
+        n_sentences += len(new.sentences)
+        s_vecs.append(new.sentence_vectors)
+        p_vecs.append(new.passage_vectors)
+        flags.append(new.flagged)
+    dim = store.dim
     return StoredIndex(
-        model=model,
-        dim=manifest["model"]["dim"],
-        chunking=Chunking(**manifest["chunking"]),
+        model=store.model,
+        dim=dim,
+        chunking=store.chunking,
         documents=docs,
-        sentences=units["sentences"],
-        passages=units["passages"],
-        sentence_vectors=faiss.read_index(str(index_dir / "sentences.faiss")),
-        passage_vectors=faiss.read_index(str(index_dir / "passages.faiss")),
-        sentence_bm25=bm25s.BM25.load(str(index_dir / "bm25_sentences")),
-        passage_bm25=bm25s.BM25.load(str(index_dir / "bm25_passages")),
-        flagged=_stored_flags(units),
-        generation=manifest.get("generation", 0),
+        sentences=np.array(sentences, dtype=np.int64).reshape(-1, 3),
+        passages=np.array(passages, dtype=np.int64).reshape(-1, 3),
+        sentence_vectors=np.concatenate(s_vecs) if s_vecs else np.zeros((0, dim), np.float32),
+        passage_vectors=np.concatenate(p_vecs) if p_vecs else np.zeros((0, dim), np.float32),
+        flagged=np.concatenate(flags) if flags else np.zeros(0, bool),
+        generation=store.generation,
     )
 
 
@@ -211,42 +186,22 @@ def read_generation(index_dir: Path) -> int | None:
         return None
 
 
-def save_index(index: StoredIndex, index_dir: Path) -> None:
-    """Write ``index`` to ``index_dir`` atomically (temporary directory, then rename)."""
+def save_index(index: StoredIndex, index_dir: Path, options: Options | None = None) -> None:
+    """Write ``index`` as the whole index at ``index_dir``, atomically (temporary
+    directory, then rename), as generation ``index.generation`` (at least 1)."""
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}-{os.urandom(3).hex()}")
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
-    except OSError as exc:
-        _raise_disk_full(exc, index_dir)
-        raise
-    try:
-        with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
-            for d in index.documents:
-                row = {"doc_id": d.doc_id, "title": d.title, "sha256": d.sha256, "text": d.text}
-                if d.uploaded:
-                    row["uploaded"] = True
-                if d.added_by is not None:
-                    row["added_by"] = d.added_by
-                if d.added_at is not None:
-                    row["added_at"] = d.added_at
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        np.savez(
-            tmp / "units.npz",
-            sentences=index.sentences,
-            passages=index.passages,
-            flagged=index.flagged,
-            flags_version=np.int64(FLAGS_VERSION),
+        create_store(
+            tmp,
+            index.new_documents(),
+            index.model,
+            index.dim,
+            index.chunking,
+            options,
+            max(index.generation, 1),
         )
-        # serialised here and written by Python, so a full disk is an OSError with its errno
-        # (faiss's own writer reports it as a RuntimeError of many lines)
-        (tmp / "sentences.faiss").write_bytes(faiss.serialize_index(index.sentence_vectors))
-        (tmp / "passages.faiss").write_bytes(faiss.serialize_index(index.passage_vectors))
-        index.sentence_bm25.save(str(tmp / "bm25_sentences"))
-        index.passage_bm25.save(str(tmp / "bm25_passages"))
-        # the manifest last: a directory without one is never taken for an index
-        (tmp / "manifest.json").write_text(json.dumps(index.manifest(), indent=1), "utf-8")
-        _fsync_dir(tmp)
         _swap(tmp, index_dir)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -257,19 +212,8 @@ def save_index(index: StoredIndex, index_dir: Path) -> None:
         raise
 
 
-def _stored_flags(units) -> np.ndarray | None:
-    """The stored flags, if the patterns that found them are this version's."""
-    if "flags_version" not in units.files or int(units["flags_version"]) != FLAGS_VERSION:
-        return None
-    return units["flagged"].astype(bool)
-
-
 def _raise_disk_full(exc: OSError, index_dir: Path) -> None:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        raise DiskFull(
-            f"no space left on the disk of {index_dir.parent} to save the index "
-            f"({os.strerror(exc.errno)}); nothing was changed: free some space and try again"
-        ) from exc
+    raise_disk_full(exc, index_dir.parent)
 
 
 def _old(index_dir: Path) -> Path:
@@ -294,13 +238,6 @@ def _recover(index_dir: Path) -> None:
         if mine and not index_dir.exists():
             log.warning("restoring the previous index from %s", old)
             os.rename(old, index_dir)
-
-
-def _fsync_dir(path: Path) -> None:
-    for file in path.rglob("*"):
-        if file.is_file():
-            with open(file, "rb") as f:
-                os.fsync(f.fileno())
 
 
 def as_indexed(doc: Document, title: str) -> IndexedDocument:

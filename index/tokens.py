@@ -5,6 +5,7 @@ tokenise identically, so both use this module."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -38,3 +39,8 @@ def terms(text: str) -> list[str]:
     """Stemmed content terms: the unit BM25 and overlap features count."""
     kept = [w for w in words(text) if w not in STOP_WORDS]
     return _stemmer().stemWords(kept)
+
+
+def bigrams(ts: list[str]) -> list[str]:
+    """Adjacent term pairs, joined by one space (a key no single term can be)."""
+    return [f"{a} {b}" for a, b in itertools.pairwise(ts)]

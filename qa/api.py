@@ -137,16 +137,16 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @app.get("/health")
     async def health(engine: EngineDep) -> dict:
-        index = engine.index
+        counts = engine.counts()
         return {
             "ready": engine.ready,
             "model": engine.embedder.name,
             "answerer": engine.backend.name,
             "reranker": str(cross.directory) if (cross := engine.backend.cross) else None,
             "index_dir": str(settings.index_dir),
-            "documents": len(index.documents) if index else 0,
-            "sentences": len(index.sentences) if index else 0,
-            "passages": len(index.passages) if index else 0,
+            "documents": counts.documents,
+            "sentences": counts.sentences,
+            "passages": counts.passages,
             "error": engine.load_error,
         }
 

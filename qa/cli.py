@@ -45,13 +45,22 @@ def index_cmd(
             "is stored in the index only)",
         ),
     ] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="then merge the index's segments into one, without deleted documents",
+        ),
+    ] = False,
 ) -> None:
     """Index the documents under PATHS (replacing what the index held, except documents
-    uploaded over HTTP); unchanged documents keep their vectors."""
+    uploaded over HTTP); only new and changed documents are embedded."""
     from tqdm import tqdm
 
     from index.build import index_paths
     from index.embed import load_embedder
+    from index.stores.segments import SegmentStore
+    from qa.engine import store_options
 
     settings = settings_with(index_dir=index_dir)
     missing = [str(p) for p in paths if not p.exists()]
@@ -59,10 +68,16 @@ def index_cmd(
         raise QAError(f"no such file or folder: {', '.join(missing)}")
     embedder = load_embedder(settings.model)
 
-    def progress(batches: list) -> tqdm:
-        return tqdm(batches, unit="batch", desc="embedding", disable=None)
+    def progress(batches: list, documents: int):
+        """Batches of texts, with a bar counting the documents they are from (each
+        batch moves it by its share of the texts)."""
+        total = sum(len(b) for b in batches) or 1
+        with tqdm(total=documents, unit="doc", desc="embedding", disable=None) as bar:
+            for batch in batches:
+                yield batch
+                bar.update(documents * len(batch) / total)
 
-    index, kept = index_paths(
+    counts, kept = index_paths(
         paths,
         settings.index_dir,
         embedder,
@@ -70,11 +85,14 @@ def index_cmd(
         progress,
         not drop_uploads,
         settings.budget,
+        store_options(settings),
     )
-    counts = index.manifest()["counts"]
+    if compact:
+        store = SegmentStore(settings.index_dir, embedder.name, store_options(settings))
+        store.compact()
     typer.echo(
-        f"indexed {counts['documents']} documents, {counts['sentences']} sentences, "
-        f"{counts['passages']} passages into {settings.index_dir}"
+        f"indexed {counts.documents} documents, {counts.sentences} sentences, "
+        f"{counts.passages} passages into {settings.index_dir}"
     )
     if kept:
         typer.echo(

@@ -1,11 +1,11 @@
 """Document management over HTTP: upload, read and delete one document at a time.
 
-Every change updates the index incrementally (only the added document is read, split and
-embedded: in a worker process within a time and memory budget, then here, all before any
-lock is taken), saves it atomically and swaps it into the engine. Changes are serialised by
-one lock per app and by the index's writer lock (``index.lock``), under which the index is
-first reloaded if another process saved a newer one; they run in the threadpool so
-questions keep being answered meanwhile."""
+Every change updates the index incrementally: only the added document is read, split and
+embedded (in a worker process within a time and memory budget, then here, all before any
+lock is taken) and written as a new segment; a deletion is a tombstone (index.stores.
+segments). Changes are serialised by one lock per app and by the index's writer lock
+(``index.lock``), under which the index is first re-read if another process changed it;
+they run in the threadpool so questions keep being answered meanwhile."""
 
 from __future__ import annotations
 
@@ -20,16 +20,15 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from index.budget import prepare
-from index.build import build, now, with_documents
+from index.build import build, now
 from index.extract import SUFFIXES, extractor_for
 from index.lock import writing
 from index.read import Document
-from index.store import IndexedDocument, StoredIndex, read_generation, save_index
-from qa.engine import Engine
+from index.store import read_generation, save_index
+from qa.engine import Engine, store_options
 from qa.errors import (
     DocumentNotFound,
     DocumentTooLarge,
-    IndexBusy,
     LastDocument,
     UnreadableDocument,
 )
@@ -83,27 +82,19 @@ def upload_id(filename: str | None) -> str:
     return name
 
 
-def find(index: StoredIndex, doc_id: str) -> int:
-    for d, document in enumerate(index.documents):
-        if document.doc_id == doc_id:
-            return d
-    raise DocumentNotFound(f"no document {doc_id!r} in the index")
-
-
 def document_text(engine: Engine, doc_id: str) -> dict:
-    index = engine.require_index()
-    d = find(index, doc_id)
-    document = index.documents[d]
-    mine = index.sentences[:, 0] == d
-    rows = index.sentences[mine]
+    found = engine.require_store().document(doc_id)
+    if found is None:
+        raise DocumentNotFound(f"no document {doc_id!r} in the index")
+    entry = found.entry
     return {
-        "id": document.doc_id,
-        "title": document.title,
-        "text": document.text,
-        "sentences": [(int(start), int(end)) for _, start, end in rows],
-        "flagged": [int(k) for k in index.flagged[mine].nonzero()[0]],
-        "added_by": document.added_by,
-        "added_at": document.added_at,
+        "id": entry.doc_id,
+        "title": entry.title,
+        "text": found.text,
+        "sentences": [(s.start, s.end) for s in found.sentences],
+        "flagged": [k for k, f in enumerate(found.flagged) if f],
+        "added_by": entry.added_by,
+        "added_at": entry.added_at,
     }
 
 
@@ -111,65 +102,53 @@ def add_document(
     engine: Engine, lock: threading.Lock, name: str, data: bytes, added_by: str
 ) -> dict:
     """Index one file, replacing a document of the same name; an unreadable file raises
-    before the index is touched. ``added_by``: who sent it (an API key's name, or "http")."""
+    before the index is touched. ``added_by``: who sent it (an API key's name, or "http").
+    Only this document is split and embedded, and written as a new segment: the cost does
+    not grow with the index."""
     settings = engine.settings
     extractor_for(name)  # a type that is not indexed is refused before a worker starts
     prepared = prepare(data, name, settings.budget)
     document = Document(name, prepared.text, uploaded=True, added_by=added_by, added_at=now())
-    split = {name: prepared.spans}
-    chunking = engine.index.chunking if engine.index is not None else settings.chunking
-    # embedded before the locks are taken; the index built under them reuses these vectors
-    alone = build([document], engine.embedder, chunking, split=split)
+    store = engine.store
+    chunking = store.chunking if store is not None else settings.chunking
+    # embedded before the locks are taken
+    alone = build([document], engine.embedder, chunking, split={name: prepared.spans})
     with lock, writing(settings.index_dir, WRITE_WAIT_SECONDS):
-        current = _latest(engine)
-        replaced = current is not None and name in current.doc_ids
-        if current is None:
-            new = alone
+        engine.refresh()
+        store = engine.store
+        if store is None:  # the first document: a new index
+            alone.generation = (read_generation(settings.index_dir) or 0) + 1
+            save_index(alone, settings.index_dir, store_options(settings))
+            replaced = False
+            engine.reload()
         else:
-            new = with_documents(current, engine.embedder, [document], split=split, also=[alone])
-        _save(engine, new, current)
-    d = find(new, name)
-    indexed: IndexedDocument = new.documents[d]
+            replaced = store.document(name) is not None
+            store.add(alone.new_documents())
+            engine.refresh()
+    indexed = alone.documents[0]
     return {
         "doc_id": name,
         "title": indexed.title,
         "characters": len(indexed.text),
-        "sentences": int(new.sentence_counts()[d]),
+        "sentences": len(alone.sentences),
         "replaced": replaced,
     }
 
 
 def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
     with lock, writing(engine.settings.index_dir, WRITE_WAIT_SECONDS):
-        current = _latest(engine) or engine.require_index()
-        find(current, doc_id)
-        if len(current.documents) == 1:
+        engine.refresh()
+        store = engine.require_store()
+        if store.document(doc_id) is None:
+            raise DocumentNotFound(f"no document {doc_id!r} in the index")
+        if store.counts().documents == 1:
             raise LastDocument(
                 f"{doc_id!r} is the only document; an index needs at least one: "
                 "upload another document first, then delete this one"
             )
-        new = with_documents(current, engine.embedder, remove=[doc_id])
-        _save(engine, new, current)
-    return {"doc_id": doc_id, "documents": len(new.documents)}
-
-
-def _latest(engine: Engine) -> StoredIndex | None:
-    """The index a change builds on: the newest on disk (called under the writer lock)."""
-    engine.refresh()
-    return engine.index
-
-
-def _save(engine: Engine, new: StoredIndex, base: StoredIndex | None) -> None:
-    """Save ``new`` as the generation after the one on disk, which ``base`` must be."""
-    on_disk = read_generation(engine.settings.index_dir)
-    expected = base.generation if base is not None else None
-    if on_disk != expected:  # cannot happen under the lock, unless the disk was edited
-        raise IndexBusy(
-            "the index on disk changed while this change was made; nothing was saved: try again"
-        )
-    new.generation = (on_disk or 0) + 1
-    save_index(new, engine.settings.index_dir)
-    engine.use(new)
+        store.delete([doc_id])
+        engine.refresh()
+    return {"doc_id": doc_id, "documents": store.counts().documents}
 
 
 async def get_engine(request: Request) -> Engine:
@@ -233,7 +212,7 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
 @router.get("", response_model=list[DocumentOut])
 async def listing(engine: EngineDep) -> list[dict]:
     """Every indexed document: its size, who added it and when, flagged sentences."""
-    engine.require_index()
+    engine.require_store()
     return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
 
 

@@ -10,9 +10,10 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
-from index.errors import IndexError_, IndexNotFound
+from index.errors import IndexNotFound
 from index.lock import stamp, try_writing
-from index.store import StoredIndex, load_index
+from index.stores.interface import Counts, Store
+from index.stores.segments import Options, SegmentStore
 from qa.answer import Answer, Answerer
 from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
@@ -59,12 +60,12 @@ class Engine:
         # Answering is CPU-bound: more at once than there are cores only makes each slower
         # (and starves the event loop of the GIL); the others admitted wait their turn.
         self._answering = threading.BoundedSemaphore(settings.answer_workers)
-        self.index: StoredIndex | None = None
+        self.store: Store | None = None
+        self._version: str | None = None  # of the store when last read
         self.answerer: Answerer | None = None
         self.load_error: str | None = None
         # called with every answer given (the metrics count answers and refusals)
         self.observers: list[Callable[[Answer], None]] = []
-        self.stamp: tuple | None = None  # of the manifest the index in memory was read from
         with try_writing(settings.index_dir):  # removes what a writer that died left behind
             pass
         self.reload()
@@ -72,58 +73,55 @@ class Engine:
         self.load_seconds = time.perf_counter() - started
 
     def reload(self) -> None:
-        """(Re)read the index from disk; without one the engine stays up and says so. A
-        writer may swap in a new index while it is read: then it is read again."""
-        for attempt in range(5):
-            before = stamp(self.settings.index_dir)
-            try:
-                index = load_index(self.settings.index_dir, expect_model=self.embedder.name)
-            except IndexNotFound as exc:
-                self.index, self.answerer, self.load_error = None, None, str(exc)
-                self.stamp = before
-                log.info("%s", exc)
-                return
-            except (OSError, ValueError, IndexError_):
-                if stamp(self.settings.index_dir) != before and attempt < 4:
-                    continue  # swapped under us
-                raise
-            if stamp(self.settings.index_dir) == before:
-                break
-        self.use(index, before)
+        """(Re)open the index; without one the engine stays up and says so."""
+        try:
+            store = open_store(self.settings, self.embedder.name)
+        except IndexNotFound as exc:
+            self.store, self.answerer, self.load_error = None, None, str(exc)
+            log.info("%s", exc)
+            return
+        self.use(store)
 
     def changed(self) -> bool:
         """Whether the index on disk is not the one in memory (one stat call)."""
-        return stamp(self.settings.index_dir) != self.stamp
+        store = self.store
+        if store is None:
+            return stamp(self.settings.index_dir) is not None
+        return store.version() != self._version
 
     def refresh(self) -> None:
-        """Reload when another process (``qa index``) has saved a newer index: one stat
-        call when nothing changed, so it is done before every request."""
+        """Read what another process (``qa index``, another server) changed: one stat call
+        when nothing changed, so it is done before every request."""
         if not self.changed():
             return
         with self._reload_lock:
-            if self.changed():
-                log.info("the index at %s changed on disk: reloading", self.settings.index_dir)
+            if not self.changed():
+                return
+            log.info("the index at %s changed on disk: reloading", self.settings.index_dir)
+            if self.store is None:
                 self.reload()
+            else:
+                self.store.refresh()
+                self._version = self.store.version()
 
-    def use(self, index: StoredIndex, disk_stamp: tuple | None = None) -> None:
-        """Answer from ``index`` now; ``disk_stamp``: the manifest it was read from or saved
-        to (by default the one on disk now: call it under the writer lock)."""
-        retriever = HybridRetriever(index, self.embedder)
+    def use(self, store: Store) -> None:
+        """Answer from ``store`` now."""
+        retriever = HybridRetriever(store, self.embedder)
         answerer = self.backend.answerer(retriever)
         with self._lock:
-            self.index, self.answerer, self.load_error = index, answerer, None
-            self.stamp = disk_stamp or stamp(self.settings.index_dir)
+            self.store, self.answerer, self.load_error = store, answerer, None
+            self._version = store.version()
 
     @property
     def ready(self) -> bool:
         return self.answerer is not None
 
-    def require_index(self) -> StoredIndex:
-        """The index in memory, or IndexNotFound saying how to build one."""
-        index = self.index
-        if index is None:
+    def require_store(self) -> Store:
+        """The index, or IndexNotFound saying how to build one."""
+        store = self.store
+        if store is None:
             raise IndexNotFound(str(self.settings.index_dir))
-        return index
+        return store
 
     def _require_answerer(self) -> Answerer:
         answerer = self.answerer
@@ -174,24 +172,40 @@ class Engine:
         return result
 
     def documents(self) -> list[DocumentInfo]:
-        index = self.index
-        if index is None:
+        store = self.store
+        if store is None:
             return []
-        counts = index.sentence_counts()
-        flagged = index.flagged_counts()
         return [
             DocumentInfo(
                 d.doc_id,
                 d.title,
-                len(d.text),
-                int(counts[i]),
+                d.characters,
+                d.sentences,
                 d.uploaded,
                 d.added_by,
                 d.added_at,
-                int(flagged[i]),
+                d.flagged_sentences,
             )
-            for i, d in enumerate(index.documents)
+            for d in store.documents()
         ]
+
+    def title(self, doc_id: str) -> str | None:
+        store = self.store
+        found = store.document(doc_id) if store is not None else None
+        return found.entry.title if found is not None else None
+
+    def counts(self) -> Counts:
+        store = self.store
+        return store.counts() if store is not None else Counts(0, 0, 0)
+
+
+def store_options(settings: Settings) -> Options:
+    return Options(ann=settings.ann_index, ann_above=settings.ann_above)
+
+
+def open_store(settings: Settings, model: str) -> Store:
+    """The index the settings name (raises IndexNotFound when there is none yet)."""
+    return SegmentStore(settings.index_dir, expect_model=model, options=store_options(settings))
 
 
 def _timed(result: Answer, t0: float) -> Answer:

@@ -34,15 +34,17 @@ class EngineCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         engine: Engine | None = getattr(self.app.state, "engine", None)
-        index = engine.index if engine else None
+        counts = engine.counts() if engine else None
         sizes = {
-            "documents": len(index.documents) if index else 0,
-            "sentences": len(index.sentences) if index else 0,
-            "passages": len(index.passages) if index else 0,
+            "documents": counts.documents if counts else 0,
+            "sentences": counts.sentences if counts else 0,
+            "passages": counts.passages if counts else 0,
         }
         for name, value in sizes.items():
             yield GaugeMetricFamily(f"qa_indexed_{name}", f"{name.capitalize()} indexed", value)
-        yield GaugeMetricFamily("qa_index_ready", "1 when an index is loaded", int(bool(index)))
+        yield GaugeMetricFamily(
+            "qa_index_ready", "1 when an index is loaded", int(bool(engine and engine.ready))
+        )
         if engine is not None:
             yield GaugeMetricFamily(
                 "qa_model_load_seconds",

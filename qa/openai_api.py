@@ -83,9 +83,8 @@ def conversation(messages: list[Message], settings: Settings) -> tuple[str, list
 def render(result: Answer, question: str, request: Request) -> tuple[dict, dict]:
     """A reply's message (content, refusal, annotations) and qa's fields beside it."""
     base = str(request.base_url)
-    index = request.app.state.engine.index
     cited = {c.doc_id for c in result.citations}
-    titles = {d.doc_id: d.title for d in index.documents if d.doc_id in cited} if index else {}
+    titles = {d: t for d in cited if (t := request.app.state.engine.title(d)) is not None}
     citations = [
         {
             "n": c.n,

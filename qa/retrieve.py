@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and BM25, over passages and over sentences.
+"""Hybrid retrieval: dense and BM25, over passages and over sentences.
 
 Each of the four rankings nominates its best passages (a sentence nominates the passages
 that hold it); every nominee is then scored on all four signals, BM25 normalised by its
@@ -11,15 +11,16 @@ best passages with their sentences, text, offsets, vectors and terms, and the te
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.embed import Embedder
-from index.store import StoredIndex, vectors_of
+from index.stores.interface import Store, StoredPassage
 from index.tokens import terms
-from qa.lexicon import Lexicon
+from qa.lexicon import terms_of
 
 DEPTH = 50  # how many each ranking nominates
 WEIGHTS = {"dense_passage": 1.0, "bm25_passage": 1.0, "dense_sentence": 0.5, "bm25_sentence": 0.5}
@@ -64,105 +65,91 @@ class Retrieval:
 
 
 class HybridRetriever:
-    def __init__(self, index: StoredIndex, embedder: Embedder) -> None:
-        self.index = index
+    """Retrieval over a store (index.stores.interface.Store): four searches, then the
+    nominees fetched once, with their sentences, and fused."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
         self.embedder = embedder
-        self.sentence_matrix = vectors_of(index.sentence_vectors)
-        self.passage_matrix = vectors_of(index.passage_vectors)
-        self.lexicon = Lexicon(index)
-        n = len(index.sentences)
-        # the passages that hold each sentence (with overlap, up to two)
-        self.passages_of: list[list[int]] = [[] for _ in range(n)]
-        for j, (_, first, last) in enumerate(index.passages):
-            for i in range(first, last):
-                self.passages_of[i].append(j)
 
     def retrieve(self, question: str, top_k: int) -> Retrieval:
         qvec = self.embedder.encode([question])[0]
+        return self.retrieve_vector(question, qvec, top_k)
+
+    def retrieve_vector(self, question: str, qvec: np.ndarray, top_k: int) -> Retrieval:
+        store = self.store
         qterms = terms(question)
-        index = self.index
-        depth_p = min(DEPTH, len(index.passages))
-        depth_s = min(DEPTH, len(index.sentences))
+        dense_p = store.dense_search("passage", qvec, DEPTH)
+        dense_s = store.dense_search("sentence", qvec, DEPTH)
+        bm25_p = store.bm25_search("passage", qterms, DEPTH)
+        bm25_s = store.bm25_search("sentence", qterms, DEPTH)
+        # BM25 normalised by the best score of the collection (the first hit's)
+        top_p = bm25_p[0].score if bm25_p else 0.0
+        top_s = bm25_s[0].score if bm25_s else 0.0
 
-        _, dense_p = index.passage_vectors.search(qvec[None, :], depth_p)
-        _, dense_s = index.sentence_vectors.search(qvec[None, :], depth_s)
-        bm25_p = _normalised(_bm25_scores(index.passage_bm25, qterms, len(index.passages)))
-        bm25_s = _normalised(_bm25_scores(index.sentence_bm25, qterms, len(index.sentences)))
-
-        nominees: set[int] = {int(j) for j in dense_p[0] if j >= 0}
-        nominees |= {int(j) for j in _top(bm25_p, depth_p)}
-        for i in [int(i) for i in dense_s[0] if i >= 0] + _top(bm25_s, depth_s):
-            nominees.update(self.passages_of[i])
-        ids = np.fromiter(nominees, dtype=np.int64)
-
+        nominees: set[int] = {h.id for h in dense_p} | {h.id for h in bm25_p}
+        for held in store.passages_of_sentences([h.id for h in dense_s + bm25_s]):
+            nominees.update(held)
+        ids = sorted(nominees)
+        if not ids:
+            return Retrieval(question, qvec, qterms, [], self._idf())
+        passages = store.passages(ids)
+        sentence_ids = [s.id for p in passages for s in p.sentences]
+        s_bm25 = _over(store.bm25_scores("sentence", qterms, sentence_ids), top_s)
+        p_bm25 = _over(store.bm25_scores("passage", qterms, ids), top_p)
+        bm25_of = dict(zip(sentence_ids, s_bm25.tolist(), strict=True))
+        p_dense = np.stack([p.vector for p in passages]) @ qvec
+        s_dense = np.stack([s.vector for p in passages for s in p.sentences]) @ qvec
+        bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
         scores = (
-            WEIGHTS["dense_passage"] * (self.passage_matrix[ids] @ qvec)
-            + WEIGHTS["bm25_passage"] * bm25_p[ids]
-            + WEIGHTS["dense_sentence"] * self._best_dense_in_passage(qvec, ids)
-            + WEIGHTS["bm25_sentence"] * self._best_in_passage(bm25_s, ids)
+            WEIGHTS["dense_passage"] * p_dense
+            + WEIGHTS["bm25_passage"] * p_bm25
+            + WEIGHTS["dense_sentence"] * np.maximum.reduceat(s_dense, bounds[:-1])
+            + WEIGHTS["bm25_sentence"] * np.maximum.reduceat(s_bm25, bounds[:-1])
         )
-        order = np.argsort(-scores)[:top_k]
+        order = np.argsort(-scores, kind="stable")[:top_k]
         return Retrieval(
             question=question,
             question_vector=qvec,
             question_terms=qterms,
-            passages=[self._passage(int(ids[o]), float(scores[o]), bm25_s) for o in order],
-            idf=self.lexicon.weight,
+            passages=[_passage(passages[o], float(scores[o]), bm25_of) for o in order],
+            idf=self._idf(),
         )
 
-    def _passage(self, j: int, score: float, bm25_s: np.ndarray) -> Passage:
-        doc, first, last = (int(x) for x in self.index.passages[j])
-        document = self.index.documents[doc]
-        sentences = tuple(self._sentence(i, bm25_s) for i in range(first, last))
-        start, end = sentences[0].start, sentences[-1].end
-        text = document.text[start:end]
-        return Passage(j, document.doc_id, document.title, start, end, text, score, sentences)
+    def _idf(self) -> Callable[[str], float]:
+        """IDF over every sentence of the store, of a term or a term pair; a term no
+        sentence holds weighs the most (a question about it is likely unanswered)."""
+        store = self.store
+        cache: dict[str, float] = {}
 
-    def _sentence(self, i: int, bm25_s: np.ndarray) -> Sentence:
-        index = self.index
-        doc, start, end = (int(x) for x in index.sentences[i])
-        document = index.documents[doc]
-        return Sentence(
-            id=i,
-            doc_id=document.doc_id,
-            title=document.title,
-            start=start,
-            end=end,
-            text=document.text[start:end],
-            vector=self.sentence_matrix[i],
-            bm25=float(bm25_s[i]),
-            flagged=bool(index.flagged[i]),
-            opens_document=i == 0 or int(index.sentences[i - 1][0]) != doc,
-            terms=self.lexicon.terms_of(i),
+        def idf(key: str) -> float:
+            if key not in cache:
+                (df,), n = store.document_frequencies([key])
+                cache[key] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            return cache[key]
+
+        return idf
+
+
+def _passage(p: StoredPassage, score: float, bm25_of: dict[int, float]) -> Passage:
+    sentences = tuple(
+        Sentence(
+            id=s.id,
+            doc_id=s.doc_id,
+            title=p.title,
+            start=s.start,
+            end=s.end,
+            text=s.text,
+            vector=s.vector,
+            bm25=bm25_of[s.id],
+            flagged=s.flagged,
+            opens_document=s.opens_document,
+            terms=terms_of(s.text),
         )
-
-    def _best_dense_in_passage(self, qvec: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
-        """Each passage's best sentence cosine, computed for the nominees' sentences only."""
-        spans = self.index.passages[passage_ids]
-        return np.array(
-            [(self.sentence_matrix[first:last] @ qvec).max() for _, first, last in spans]
-        )
-
-    def _best_in_passage(self, sentence_scores: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
-        spans = self.index.passages[passage_ids]
-        return np.array([sentence_scores[first:last].max() for _, first, last in spans])
+        for s in p.sentences
+    )
+    return Passage(p.id, p.doc_id, p.title, p.start, p.end, p.text, score, sentences)
 
 
-def _bm25_scores(bm25, query_terms: list[str], n: int) -> np.ndarray:
-    known = [t for t in query_terms if t in bm25.vocab_dict]
-    if not known:
-        return np.zeros(n, dtype=np.float32)
-    return bm25.get_scores(known)
-
-
-def _normalised(scores: np.ndarray) -> np.ndarray:
-    top = scores.max() if len(scores) else 0.0
+def _over(scores: np.ndarray, top: float) -> np.ndarray:
     return scores / top if top > 0 else scores
-
-
-def _top(scores: np.ndarray, k: int) -> list[int]:
-    k = min(k, int((scores > 0).sum()))
-    if k == 0:
-        return []
-    top = np.argpartition(-scores, k - 1)[:k]
-    return [int(i) for i in top[np.argsort(-scores[top])]]

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     passage_sentences: int = Field(4, ge=1, description="sentences per passage")
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")
     top_k: int = Field(5, ge=1, le=50, description="passages read per question")
+    ann_index: str = Field(
+        "HNSW32_SQ8",
+        description="FAISS factory string for approximate search in large segments; "
+        "Flat: always exact (see docs/scale.md)",
+    )
+    ann_above: int = Field(
+        50_000, ge=0, description="a segment with more units of a kind is searched approximately"
+    )
     max_citations: int = Field(3, ge=1, le=5, description="sentences cited at most")
     max_question_chars: int = Field(2000, ge=1)
     max_messages: int = Field(

@@ -4,12 +4,14 @@ seed article, and a uvicorn server on loopback."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
@@ -19,6 +21,7 @@ import uvicorn
 from index.build import index_paths
 from index.chunk import Chunking
 from index.embed import MiniLMEmbedder
+from index.stores.segments import SegmentStore
 from qa.api import create_app
 from qa.server import server_config
 from qa.settings import Settings
@@ -32,6 +35,13 @@ SHARED = next(
     (p for p in (ROOT.parent / "shared", Path("/work/shared")) if (p / "data").is_dir()),
     ROOT.parent / "shared",
 )
+
+
+def on_disk(index_dir: Path) -> dict:
+    """What the index at ``index_dir`` holds: its manifest and, by id, its documents."""
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    documents = {d.doc_id: asdict(d) for d in SegmentStore(index_dir).documents()}
+    return {**manifest, "documents": documents}
 
 
 @pytest.fixture(scope="session")

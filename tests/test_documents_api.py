@@ -3,7 +3,6 @@ copy of the seed index: upload, read, delete, and the index on disk kept in step
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -15,7 +14,7 @@ import pytest
 from index.store import load_index
 from qa.api import create_app
 from qa.settings import Settings
-from tests.conftest import SEED_FILE, SEEDS, running
+from tests.conftest import SEED_FILE, SEEDS, on_disk, running
 from tests.pdf import tiny_pdf
 from tests.test_cli import run
 from tests.word import word_document
@@ -57,7 +56,7 @@ class Server:
         return r.json()
 
     def disk(self) -> dict:
-        return json.loads((self.index_dir / "manifest.json").read_text(encoding="utf-8"))
+        return on_disk(self.index_dir)
 
 
 def serve(index_dir: Path, embedder, **settings) -> Iterator[Server]:

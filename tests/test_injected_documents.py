@@ -14,16 +14,17 @@ import httpx
 import numpy as np
 import pytest
 
-from index.build import index_paths, with_documents
+from index.build import build, index_paths, with_documents
 from index.chunk import Chunking
 from index.injection import VERSION as FLAGS_VERSION
 from index.read import Document
 from index.store import load_index, save_index
+from index.stores.segments import SegmentStore
 from qa.answerers import MODELS, Backend
 from qa.api import create_app
 from qa.engine import Engine
 from qa.settings import Settings
-from tests.conftest import SEED_FILE, SEEDS, running
+from tests.conftest import SEED_FILE, SEEDS, on_disk, running
 from tests.test_cli import run
 
 SEED_ID = SEED_FILE.name
@@ -144,43 +145,27 @@ def test_qa_index_records_cli_and_keeps_who_added_each_document(tmp_path, embedd
     index = load_index(index_dir)
     upload = Document("notice.txt", INJECTED, True, "alice", "2026-01-02T03:04:05Z")
     save_index(with_documents(index, embedder, add=[upload]), index_dir)
-    index, kept = index_paths([folder], index_dir, embedder, Chunking())
+    _, kept = index_paths([folder], index_dir, embedder, Chunking())
     assert kept == ["notice.txt"]
-    by_id = {d.doc_id: d for d in index.documents}
+    by_id = {d.doc_id: d for d in load_index(index_dir).documents}
     assert (by_id[SEED_ID].added_by, by_id[SEED_ID].added_at) == ("cli", seed.added_at)
     assert (by_id["notice.txt"].added_by, by_id["notice.txt"].added_at) == (
         "alice",
         "2026-01-02T03:04:05Z",
     )
     assert load_index(index_dir).flagged.sum() == 3
-    manifest = json.loads((index_dir / "manifest.json").read_text())
-    assert manifest["documents"]["notice.txt"]["flagged_sentences"] == 3
+    assert on_disk(index_dir)["documents"]["notice.txt"]["flagged_sentences"] == 3
 
 
-def test_an_index_written_before_provenance_and_flags_still_loads(tmp_path, embedder):
+def test_flags_found_by_other_patterns_are_found_again(tmp_path, embedder):
     index_dir = tmp_path / "index"
     index_paths([SEEDS], index_dir, embedder, Chunking())
-    save_index(
-        with_documents(load_index(index_dir), embedder, add=[Document("n.txt", INJECTED)]),
-        index_dir,
-    )
-    # strip what older versions did not write
-    rows = [json.loads(line) for line in (index_dir / "documents.jsonl").read_text().splitlines()]
-    for row in rows:
-        row.pop("added_by", None), row.pop("added_at", None)
-    (index_dir / "documents.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    units = dict(np.load(index_dir / "units.npz"))
-    assert int(units["flags_version"]) == FLAGS_VERSION
-    del units["flagged"], units["flags_version"]
-    np.savez(index_dir / "units.npz", **units)
-
-    index = load_index(index_dir)
-    assert [d.added_by for d in index.documents] == [None, None]
-    # the flags are found again from the text
-    assert index.flagged_counts().tolist() == [0, 3]
-
-    # and so are flags stored by other patterns than this version's
-    units["flagged"] = np.zeros(len(units["sentences"]), dtype=bool)
-    units["flags_version"] = np.int64(FLAGS_VERSION - 1)
-    np.savez(index_dir / "units.npz", **units)
+    store = SegmentStore(index_dir)
+    store.add(build([Document("n.txt", INJECTED)], embedder, Chunking()).new_documents())
+    assert load_index(index_dir).flagged_counts().tolist() == [0, 3]
+    # segments whose flags an older version's patterns found (here: none flagged)
+    for segment in (s for s in index_dir.iterdir() if s.is_dir()):
+        flagged = np.load(segment / "flagged.npy")
+        np.save(segment / "flagged.npy", np.zeros_like(flagged))
+        (segment / "segment.json").write_text(json.dumps({"flags_version": FLAGS_VERSION - 1}))
     assert load_index(index_dir).flagged_counts().tolist() == [0, 3]

@@ -1,6 +1,5 @@
 import json
 
-import faiss
 import numpy as np
 import pytest
 
@@ -10,6 +9,7 @@ from index.embed import HashEmbedder
 from index.errors import IndexMismatch, IndexNotFound, NoDocuments
 from index.read import Document, read_documents
 from index.store import load_index, save_index, vectors_of
+from index.stores.segments import SegmentStore
 from tests.conftest import SEED_FILE, SEEDS
 
 
@@ -27,12 +27,13 @@ class CountingEmbedder(HashEmbedder):
 
 def test_manifest_records_model_chunking_and_hashes(seed_index_dir):
     manifest = json.loads((seed_index_dir / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dim": 384}
     assert manifest["chunking"] == {"sentences": 4, "overlap": 1}
-    doc = manifest["documents"]["north-korea-troops-russia.txt"]
-    assert doc["sha256"] == read_documents([SEEDS])[0].sha256
-    assert doc["chars"] == len(SEED_FILE.read_text(encoding="utf-8"))
+    (doc,) = SegmentStore(seed_index_dir).documents()
+    assert doc.doc_id == "north-korea-troops-russia.txt"
+    assert doc.sha256 == read_documents([SEEDS])[0].sha256
+    assert doc.characters == len(SEED_FILE.read_text(encoding="utf-8"))
 
 
 def test_every_stored_sentence_reproduces_from_the_file(seed_index_dir):
@@ -44,15 +45,16 @@ def test_every_stored_sentence_reproduces_from_the_file(seed_index_dir):
         assert index.sentence_text(i) == text[start:end]
 
 
-def test_faiss_search_matches_numpy_brute_force(seed_index_dir, embedder):
+def test_dense_search_matches_numpy_brute_force(seed_index_dir, embedder):
     index = load_index(seed_index_dir)
-    q = embedder.encode(["How many troops were shipped?"])
-    matrix = vectors_of(index.sentence_vectors)
-    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-4)
-    scores, ids = index.sentence_vectors.search(q, 5)
-    brute = matrix @ q[0]
-    assert list(ids[0]) == list(np.argsort(-brute)[:5])
-    assert np.allclose(scores[0], np.sort(brute)[::-1][:5], atol=1e-5)
+    store = SegmentStore(seed_index_dir)
+    q = embedder.encode(["How many troops were shipped?"])[0]
+    for kind, matrix in (("sentence", index.sentence_vectors), ("passage", index.passage_vectors)):
+        assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-4)
+        hits = store.dense_search(kind, q, 5)
+        brute = matrix @ q
+        assert [h.id for h in hits] == list(np.argsort(-brute)[:5])
+        assert np.allclose([h.score for h in hits], np.sort(brute)[::-1][:5], atol=1e-5)
 
 
 def test_passages_overlap_and_cover_every_sentence():
@@ -112,5 +114,4 @@ def test_adding_a_document_embeds_only_that_document(tmp_path):
     assert np.array_equal(vectors_of(new.sentence_vectors), vectors_of(scratch.sentence_vectors))
     removed = with_documents(new, embedder, remove=["a.txt"])
     assert removed.doc_ids == ["b.txt", "c.txt"]
-    assert isinstance(removed.sentence_vectors, faiss.Index)
-    assert removed.sentence_vectors.ntotal == len(removed.sentences)
+    assert removed.sentence_vectors.shape == (len(removed.sentences), embedder.dim)

@@ -27,7 +27,7 @@ from eval.collection import ensure_index, excluded_index_dir, load_documents
 from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
-from index.store import load_index
+from index.stores.segments import SegmentStore
 from qa.abstain import FEATURES
 from qa.cross import MODEL_DIR, load_reader
 from qa.extractive import ExtractiveAnswerer
@@ -98,10 +98,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ensure_index(kept, settings.index_dir, embedder, settings.chunking, (args.index_dir,))
     set_query_threads(settings.torch_threads)
     cross = load_reader(args.trained_model) if settings.trained_model else None
-    index = load_index(settings.index_dir, expect_model=embedder.name)
+    store = SegmentStore(settings.index_dir, embedder.name)
     # reading only: the model need not have a refusal model yet, this fits it
     answerer = ExtractiveAnswerer(
-        HybridRetriever(index, embedder), top_k=settings.top_k, cross=cross, reading_only=True
+        HybridRetriever(store, embedder), top_k=settings.top_k, cross=cross, reading_only=True
     )
     out = args.out
     print(

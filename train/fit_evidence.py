@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from eval.data import QAItem, load_qa
 from index.embed import load_embedder
-from index.store import load_index
+from index.stores.segments import SegmentStore
 from qa.evidence import FEATURES, WEIGHTS_FILE, candidate_features
 from qa.linear import write_weights
 from qa.retrieve import HybridRetriever
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     items = [i for i in load_qa(args.qa).items if i.answers]
     set_query_threads(1)
     embedder = load_embedder()
-    retriever = HybridRetriever(load_index(args.index_dir, expect_model=embedder.name), embedder)
+    retriever = HybridRetriever(SegmentStore(args.index_dir, embedder.name), embedder)
     x, y, groups, questions = collect(items, retriever, args.top_k)
 
     names = sorted(set(groups))

@@ -38,6 +38,7 @@ from eval.metrics import best_f1
 from index.embed import load_embedder
 from index.precision import bf16_native
 from index.store import load_index
+from index.stores.segments import SegmentStore
 from qa.abstain import ABSTAIN_WEIGHTS
 from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, logit, pad, similar_lengths
 from qa.reader import best_span
@@ -335,7 +336,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     embedder = load_embedder(settings.model)
     ensure_index(load_documents(args.docs), args.index_dir, embedder, settings.chunking)
     index = load_index(args.index_dir, expect_model=embedder.name)
-    retriever = HybridRetriever(index, embedder)
+    # one segment, nothing deleted (ensure_index wrote it whole): the store's sentence
+    # ids are the rows of ``index``
+    retriever = HybridRetriever(SegmentStore(args.index_dir, embedder.name), embedder)
     if args.cache and args.cache.is_file():
         ranked = json.loads(args.cache.read_text(encoding="utf-8"))
         print(f"pipeline rankings read from {args.cache}")

@@ -1,0 +1,518 @@
+"""The default store: an index folder of immutable segments, as Lucene keeps one.
+
+Layout of ``index_dir``::
+
+    manifest.json     format version, generation, model, chunking, the segments in order
+                      and, per segment, its deleted documents (tombstones)
+    seg-<gen>-<rand>/ one folder per segment (index.segment)
+
+A change writes a new segment folder, then a new manifest that lists it (written beside
+and renamed over the old one): a segment is visible only once whole, and a killed writer
+leaves the last manifest, whose segments are all complete. Replacing a document is adding
+it again and tombstoning the old one in the same manifest. Writers hold the lock of
+``index.lock`` (re-reading the manifest under it, so no change is lost); readers never
+lock. A merge (``compact``) rewrites some segments as one; it runs on ``qa index
+--compact`` and after a change that leaves too many segments or too many deleted rows."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.ann import candidates, tune
+from index.chunk import Chunking, passage_input
+from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
+from index.lock import stamp, writing
+from index.postings import Part, bm25_scores, document_frequencies, part
+from index.segment import KINDS, Segment, fsync_folder, write_segment
+from index.split import Span
+from index.stores.interface import (
+    Counts,
+    DocumentEntry,
+    DocumentText,
+    Hit,
+    Kind,
+    NewDocument,
+    StoredPassage,
+    StoredSentence,
+)
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2
+MAX_SEGMENTS = 8  # past this many, the small ones are merged
+MAX_DELETED = 0.25  # past this share of deleted rows, everything is merged
+
+
+@dataclass(frozen=True)
+class Options:
+    """How large segments are searched (see index.ann) and how long a writer waits."""
+
+    ann: str = "HNSW32_SQ8"  # FAISS factory string; "Flat": always exact
+    ann_above: int = 50_000  # units of one kind in a segment
+    write_wait: float = -1  # seconds to wait for the writer lock; -1: for ever
+
+
+def read_manifest(index_dir: Path) -> dict:
+    path = index_dir / "manifest.json"
+    if not path.is_file():
+        raise IndexNotFound(str(index_dir))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise IndexMismatch(f"{path} is not valid JSON ({exc}): rebuild with `qa index`") from exc
+
+
+def check_manifest(index_dir: Path, manifest: dict, expect_model: str | None) -> None:
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index at {index_dir} has format version {manifest.get('format_version')}, "
+            f"this qa reads version {FORMAT_VERSION}: rebuild it with `qa index`"
+        )
+    model = manifest["model"]["name"]
+    if expect_model is not None and model != expect_model:
+        raise IndexMismatch(
+            f"index at {index_dir} was built with model {model!r}, this service embeds "
+            f"questions with {expect_model!r}: rebuild it with `qa index`"
+        )
+
+
+def write_manifest(index_dir: Path, manifest: dict) -> None:
+    """Replace the manifest atomically (a new file renamed over the old: readers see the
+    old one or the new one; its new inode is how other processes notice, index.lock.stamp)."""
+    tmp = index_dir / f".manifest.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, index_dir / "manifest.json")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def new_manifest(model: str, dim: int, chunking: Chunking) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "generation": 0,
+        "model": {"name": model, "dim": dim},
+        "chunking": {"sentences": chunking.sentences, "overlap": chunking.overlap},
+        "segments": [],
+        "deleted": {},
+        "counts": {"documents": 0, "sentences": 0, "passages": 0},
+    }
+
+
+def segment_name(generation: int) -> str:
+    return f"seg-{generation:08d}-{secrets.token_hex(3)}"
+
+
+class _View:
+    """The segments of one manifest with their tombstones, and global ids over them:
+    unit ``i`` of segment ``s`` is ``base[kind][s] + i``. Never changed once built."""
+
+    def __init__(self, manifest: dict, segments: list[Segment]) -> None:
+        self.manifest = manifest
+        self.segments = segments
+        deleted = manifest.get("deleted", {})
+        self.live: dict[str, list[np.ndarray]] = {k: [] for k in KINDS}
+        self.parts: dict[str, list[Part]] = {k: [] for k in KINDS}
+        self.base: dict[str, np.ndarray] = {}
+        self.docs: dict[str, tuple[int, int]] = {}
+        self.order: list[tuple[int, int]] = []
+        for s, seg in enumerate(segments):
+            gone = sorted(set(deleted.get(seg.name, [])))
+            for kind in KINDS:
+                live = np.ones(seg.size(kind), dtype=bool)
+                live[seg.units_of(kind, gone)] = False
+                self.live[kind].append(live)
+                self.parts[kind].append(part(seg.postings[kind], live))
+            dead = set(gone)
+            for d, doc in enumerate(seg.documents):
+                if d not in dead:
+                    self.docs[doc.entry.doc_id] = (s, d)
+                    self.order.append((s, d))
+        for kind in KINDS:
+            sizes = [seg.size(kind) for seg in segments]
+            self.base[kind] = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.counts = Counts(
+            len(self.docs),
+            int(sum(x.sum() for x in self.live["sentence"])),
+            int(sum(x.sum() for x in self.live["passage"])),
+        )
+
+    def locate(self, kind: Kind, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment and unit number of global ids."""
+        s = np.searchsorted(self.base[kind], ids, side="right") - 1
+        return s, ids - self.base[kind][s]
+
+    def deleted_share(self) -> float:
+        total = sum(len(x) for x in self.live["sentence"])
+        return 1 - self.counts.sentences / total if total else 0.0
+
+
+class SegmentStore:
+    """An index folder of segments (see the module's docstring); implements
+    ``index.stores.interface.Store``."""
+
+    def __init__(
+        self, index_dir: Path, expect_model: str | None = None, options: Options | None = None
+    ) -> None:
+        self.index_dir = index_dir
+        self.expect_model = expect_model
+        self.options = options or Options()
+        self._open: dict[str, Segment] = {}
+        self._write_lock = threading.Lock()
+        self._view: _View
+        self._stamp: tuple | None = None
+        self._load()
+
+    # -- reading -------------------------------------------------------------------------
+    def _load(self) -> None:
+        """Read the manifest and open the segments it lists that are not open yet. A writer
+        may replace the manifest (or a whole folder) meanwhile: then it is read again."""
+        for attempt in range(5):
+            before = stamp(self.index_dir)
+            manifest = read_manifest(self.index_dir)
+            check_manifest(self.index_dir, manifest, self.expect_model)
+            try:
+                segments = [self._segment(s["name"]) for s in manifest["segments"]]
+            except OSError:
+                if attempt < 4 and stamp(self.index_dir) != before:
+                    continue  # a merge removed a segment between the two reads
+                raise
+            break
+        self.model = manifest["model"]["name"]
+        self.dim = manifest["model"]["dim"]
+        self.chunking = Chunking(**manifest["chunking"])
+        self.generation = manifest.get("generation", 0)
+        self._view = _View(manifest, segments)
+        self._stamp = before
+        self._open = {seg.name: seg for seg in segments}
+        self._bm25.cache_clear()
+
+    def _segment(self, name: str) -> Segment:
+        seg = self._open.get(name)
+        if seg is None or seg.folder.parent != self.index_dir:
+            seg = Segment(self.index_dir / name)
+        return seg
+
+    def version(self) -> str:
+        return repr(stamp(self.index_dir))
+
+    def refresh(self) -> bool:
+        if stamp(self.index_dir) == self._stamp:
+            return False
+        self._load()
+        return True
+
+    def counts(self) -> Counts:
+        return self._view.counts
+
+    def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
+        view = self._view
+        vector = np.asarray(vector, dtype=np.float32)
+        best: list[tuple[float, int]] = []
+        for s, seg in enumerate(view.segments):
+            live = view.live[kind][s]
+            matrix = seg.vectors[kind]
+            ann = seg.ann.get(kind) if self.options.ann != "Flat" else None
+            if ann is not None:
+                units = candidates(tune(ann), vector, k)
+                units = units[live[units]]
+                scores = np.asarray(matrix[np.sort(units)]) @ vector
+                units = np.sort(units)
+            else:
+                scores = np.asarray(matrix) @ vector
+                units = np.flatnonzero(live)
+                scores = scores[units]
+            top = _top(scores, k)
+            base = int(view.base[kind][s])
+            best += [(float(scores[t]), base + int(units[t])) for t in top]
+        return [Hit(i, score) for score, i in heapq.nlargest(k, best)]
+
+    @lru_cache(maxsize=16)  # noqa: B019 (one store per index, cleared at every reload)
+    def _bm25(self, kind: Kind, terms: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Every unit scoring above 0 (global ids, ascending) and its score."""
+        view = self._view
+        per = bm25_scores(view.parts[kind], terms)
+        ids = [view.base[kind][s] + units for s, (units, _) in enumerate(per)]
+        return (
+            np.concatenate(ids).astype(np.int64),
+            np.concatenate([scores for _, scores in per]),
+        )
+
+    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+        ids, scores = self._bm25(kind, tuple(terms))
+        return [Hit(int(ids[t]), float(scores[t])) for t in _top(scores, k)]
+
+    def bm25_scores(self, kind: Kind, terms: Sequence[str], ids: Sequence[int]) -> np.ndarray:
+        found, scores = self._bm25(kind, tuple(terms))
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.clip(np.searchsorted(found, ids), 0, max(len(found) - 1, 0))
+        hit = (found[at] == ids) if len(found) else np.zeros(len(ids), dtype=bool)
+        return np.where(hit, scores[at] if len(found) else 0.0, 0.0).astype(np.float32)
+
+    def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
+        view = self._view
+        segs, units = view.locate("passage", np.asarray(ids, dtype=np.int64))
+        out = []
+        for s, j in zip(segs.tolist(), units.tolist(), strict=True):
+            seg = view.segments[s]
+            d, first, last = (int(x) for x in seg.passages[j])
+            doc = seg.documents[d]
+            text = seg.document_text(d)
+            base = int(view.base["sentence"][s])
+            sentences = tuple(
+                StoredSentence(
+                    base + i,
+                    doc.entry.doc_id,
+                    int(seg.sentences[i][1]),
+                    int(seg.sentences[i][2]),
+                    text[int(seg.sentences[i][1]) : int(seg.sentences[i][2])],
+                    np.asarray(seg.vectors["sentence"][i]),
+                    bool(seg.flagged[i]),
+                    i == doc.first_sentence,
+                )
+                for i in range(first, last)
+            )
+            start, end = sentences[0].start, sentences[-1].end
+            out.append(
+                StoredPassage(
+                    int(view.base["passage"][s]) + j,
+                    doc.entry.doc_id,
+                    doc.entry.title,
+                    start,
+                    end,
+                    text[start:end],
+                    np.asarray(seg.vectors["passage"][j]),
+                    sentences,
+                )
+            )
+        return out
+
+    def passages_of_sentences(self, ids: Sequence[int]) -> list[list[int]]:
+        view = self._view
+        segs, units = view.locate("sentence", np.asarray(ids, dtype=np.int64))
+        out = []
+        for s, i in zip(segs.tolist(), units.tolist(), strict=True):
+            rows = view.segments[s].passages
+            # passages are in sentence order: those holding i start at or before it and end after it
+            lo = int(np.searchsorted(rows[:, 2], i, side="right"))
+            hi = int(np.searchsorted(rows[:, 1], i, side="right"))
+            base = int(view.base["passage"][s])
+            out.append([base + j for j in range(lo, hi)])
+        return out
+
+    def document_frequencies(self, keys: Sequence[str]) -> tuple[list[int], int]:
+        view = self._view
+        return document_frequencies(view.parts["sentence"], keys), view.counts.sentences
+
+    def documents(self) -> list[DocumentEntry]:
+        view = self._view
+        return [view.segments[s].documents[d].entry for s, d in view.order]
+
+    def document(self, doc_id: str) -> DocumentText | None:
+        view = self._view
+        where = view.docs.get(doc_id)
+        if where is None:
+            return None
+        seg = view.segments[where[0]]
+        doc = seg.documents[where[1]]
+        rows = np.asarray(
+            seg.sentences[doc.first_sentence : doc.first_sentence + doc.entry.sentences]
+        )
+        flags = np.asarray(
+            seg.flagged[doc.first_sentence : doc.first_sentence + doc.entry.sentences]
+        )
+        return DocumentText(
+            doc.entry,
+            seg.document_text(where[1]),
+            tuple(Span(int(a), int(b)) for _, a, b in rows),
+            tuple(bool(f) for f in flags),
+        )
+
+    def passage_input(self, passage: StoredPassage) -> str:
+        return passage_input(passage.title, passage.text)
+
+    # -- writing -------------------------------------------------------------------------
+    def add(self, documents: Sequence[NewDocument], delete: Sequence[str] = ()) -> None:
+        """Add (or replace) ``documents`` and remove ``delete``, in one atomic change."""
+        self._change(documents, delete)
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        self._change((), doc_ids)
+
+    def _change(self, documents: Sequence[NewDocument], delete: Sequence[str]) -> None:
+        with self._write_lock, writing(self.index_dir, self.options.write_wait):
+            self._load()  # the newest state: no change is based on an older one
+            manifest = json.loads(json.dumps(self._view.manifest))
+            generation = manifest.get("generation", 0) + 1
+            gone = {d.doc_id for d in documents} | set(delete)
+            for doc_id in gone:
+                where = self._view.docs.get(doc_id)
+                if where is not None:
+                    name = self._view.segments[where[0]].name
+                    manifest["deleted"].setdefault(name, []).append(where[1])
+            if not documents and not any(d in self._view.docs for d in gone):
+                return  # nothing changes
+            if documents:
+                name = self._write(documents, generation)
+                manifest["segments"].append({"name": name, "documents": len(documents)})
+            self._commit(manifest, generation)
+            if self._needs_merge():
+                self._merge(self._mergeable())
+
+    def compact(self) -> None:
+        """Merge every segment into one, without the deleted rows."""
+        with self._write_lock, writing(self.index_dir, self.options.write_wait):
+            self._load()
+            if len(self._view.segments) > 1 or self._view.manifest.get("deleted"):
+                self._merge(list(range(len(self._view.segments))))
+
+    def _write(self, documents: Sequence[NewDocument], generation: int) -> str:
+        """Write a new segment (not listed yet: invisible until the manifest names it)."""
+        name = segment_name(generation)
+        tmp = self.index_dir / f".{name}.tmp"
+        try:
+            write_segment(tmp, documents, self.dim, self.options.ann, self.options.ann_above)
+            os.rename(tmp, self.index_dir / name)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise_disk_full(exc, self.index_dir)
+            raise
+        return name
+
+    def _commit(self, manifest: dict, generation: int) -> None:
+        """Write ``manifest`` as ``generation``, open it, remove what it no longer lists."""
+        manifest["generation"] = generation
+        listed = {s["name"] for s in manifest["segments"]}
+        manifest["deleted"] = {k: sorted(v) for k, v in manifest["deleted"].items() if k in listed}
+        view = _View(manifest, [self._segment(s["name"]) for s in manifest["segments"]])
+        manifest["counts"] = {
+            "documents": view.counts.documents,
+            "sentences": view.counts.sentences,
+            "passages": view.counts.passages,
+        }
+        try:
+            write_manifest(self.index_dir, manifest)
+        except OSError as exc:
+            self._sweep()  # the new segment, which nothing lists
+            raise_disk_full(exc, self.index_dir)
+            raise
+        self._load()
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove segment folders no manifest lists (merged away, or left by a writer that
+        died before its manifest): only the lock's holder may, as here."""
+        listed = {s["name"] for s in self._view.manifest["segments"]}
+        for path in self.index_dir.iterdir():
+            if path.is_dir() and path.name not in listed and "seg-" in path.name:
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith(".manifest.") and path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+
+    def _needs_merge(self) -> bool:
+        view = self._view
+        return len(view.segments) > MAX_SEGMENTS or view.deleted_share() > MAX_DELETED
+
+    def _mergeable(self) -> list[int]:
+        """The segments to merge: all when many rows are deleted, else the small ones (each
+        under a tenth of the rows), so a merge costs about what the small segments hold."""
+        view = self._view
+        if view.deleted_share() > MAX_DELETED:
+            return list(range(len(view.segments)))
+        sizes = [int(x.sum()) for x in view.live["sentence"]]
+        small = [s for s, n in enumerate(sizes) if n <= 0.1 * sum(sizes)]
+        return small if len(small) > 1 else list(range(len(view.segments)))
+
+    def _merge(self, chosen: list[int]) -> None:
+        """Rewrite the segments ``chosen`` (their live documents) as one, in the place of
+        the first of them (called under the writer lock)."""
+        view = self._view
+        manifest = json.loads(json.dumps(view.manifest))
+        generation = manifest.get("generation", 0) + 1
+        docs = [self._new_document(s, d) for s, d in view.order if s in set(chosen)]
+        name = self._write(docs, generation)
+        names = [view.segments[s].name for s in chosen]
+        kept = [s for s in manifest["segments"] if s["name"] not in names]
+        at = min(chosen)
+        before = [s for s in kept if manifest["segments"].index(s) < at]
+        after = [s for s in kept if manifest["segments"].index(s) > at]
+        manifest["segments"] = [*before, {"name": name, "documents": len(docs)}, *after]
+        for n in names:
+            manifest["deleted"].pop(n, None)
+        log.info("merged %d segments into %s (%d documents)", len(chosen), name, len(docs))
+        self._commit(manifest, generation)
+
+    def _new_document(self, s: int, d: int) -> NewDocument:
+        seg = self._view.segments[s]
+        doc = seg.documents[d]
+        e = doc.entry
+        srows = np.asarray(seg.sentences[doc.first_sentence : doc.first_sentence + e.sentences])
+        prows = np.asarray(seg.passages[doc.first_passage : doc.first_passage + e.passages])
+        return NewDocument(
+            e.doc_id,
+            e.title,
+            seg.document_text(d),
+            e.sha256,
+            tuple(Span(int(a), int(b)) for _, a, b in srows),
+            tuple((int(a) - doc.first_sentence, int(b) - doc.first_sentence) for _, a, b in prows),
+            np.asarray(
+                seg.vectors["sentence"][doc.first_sentence : doc.first_sentence + e.sentences]
+            ),
+            np.asarray(seg.vectors["passage"][doc.first_passage : doc.first_passage + e.passages]),
+            np.asarray(seg.flagged[doc.first_sentence : doc.first_sentence + e.sentences]),
+            e.uploaded,
+            e.added_by,
+            e.added_at,
+        )
+
+
+def create_store(
+    folder: Path,
+    documents: Sequence[NewDocument],
+    model: str,
+    dim: int,
+    chunking: Chunking,
+    options: Options | None = None,
+    generation: int = 1,
+) -> None:
+    """Write a whole new index of ``documents`` as one segment into ``folder`` (which must
+    not exist; index.store.save_index renames it into place)."""
+    options = options or Options()
+    folder.mkdir(parents=True)
+    manifest = new_manifest(model, dim, chunking)
+    name = segment_name(generation)
+    write_segment(folder / name, documents, dim, options.ann, options.ann_above)
+    manifest["segments"].append({"name": name, "documents": len(documents)})
+    manifest["generation"] = generation
+    manifest["counts"] = {
+        "documents": len(documents),
+        "sentences": sum(len(d.sentences) for d in documents),
+        "passages": sum(len(d.passages) for d in documents),
+    }
+    write_manifest(folder, manifest)
+    fsync_folder(folder)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top], kind="stable")]
