@@ -60,7 +60,7 @@ def index_cmd(
     from index.build import index_paths
     from index.embed import load_embedder
     from index.stores.segments import SegmentStore
-    from qa.engine import store_options
+    from qa.stores import store_kind, store_options
 
     settings = settings_with(index_dir=index_dir)
     missing = [str(p) for p in paths if not p.exists()]
@@ -77,28 +77,43 @@ def index_cmd(
                 yield batch
                 bar.update(documents * len(batch) / total)
 
-    counts, kept = index_paths(
-        paths,
-        settings.index_dir,
-        embedder,
-        settings.chunking,
-        progress,
-        not drop_uploads,
-        settings.budget,
-        store_options(settings),
-    )
-    if compact:
-        store = SegmentStore(settings.index_dir, embedder.name, store_options(settings))
-        store.compact()
+    if settings.store == "milvus":
+        counts, kept = _index_milvus(settings, paths, embedder, progress, not drop_uploads)
+    else:
+        counts, kept = index_paths(
+            paths,
+            settings.index_dir,
+            embedder,
+            settings.chunking,
+            progress,
+            not drop_uploads,
+            settings.budget,
+            store_options(settings),
+        )
+        if compact:
+            store = SegmentStore(settings.index_dir, embedder.name, store_options(settings))
+            store.compact()
     typer.echo(
         f"indexed {counts.documents} documents, {counts.sentences} sentences, "
-        f"{counts.passages} passages into {settings.index_dir}"
+        f"{counts.passages} passages into {store_kind(settings).where(settings)}"
     )
     if kept:
         typer.echo(
             f"kept {len(kept)} uploaded document{'s' if len(kept) > 1 else ''} "
             f"({', '.join(kept)}); --drop-uploads leaves them out"
         )
+
+
+def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool):
+    """`qa index` into Milvus: the collections created if need be, then brought up to date
+    with the folders, then compacted (BM25's candidates come from sealed segments)."""
+    from index.sync import sync_store
+    from qa.stores import MilvusStores
+
+    store = MilvusStores().create(settings, embedder.name, embedder.dim, settings.chunking)
+    counts, kept = sync_store(store, paths, embedder, progress, keep_uploads, settings.budget)
+    store.compact()
+    return counts, kept
 
 
 @app.command()

@@ -22,10 +22,8 @@ from starlette.datastructures import UploadFile
 from index.budget import prepare
 from index.build import build, now
 from index.extract import SUFFIXES, extractor_for
-from index.lock import writing
 from index.read import Document
-from index.store import read_generation, save_index
-from qa.engine import Engine, store_options
+from qa.engine import Engine
 from qa.errors import (
     DocumentNotFound,
     DocumentTooLarge,
@@ -113,12 +111,11 @@ def add_document(
     chunking = store.chunking if store is not None else settings.chunking
     # embedded before the locks are taken
     alone = build([document], engine.embedder, chunking, split={name: prepared.spans})
-    with lock, writing(settings.index_dir, WRITE_WAIT_SECONDS):
+    with lock, engine.kind.writing(settings, WRITE_WAIT_SECONDS):
         engine.refresh()
         store = engine.store
         if store is None:  # the first document: a new index
-            alone.generation = (read_generation(settings.index_dir) or 0) + 1
-            save_index(alone, settings.index_dir, store_options(settings))
+            engine.kind.start(settings, alone)
             replaced = False
             engine.reload()
         else:
@@ -136,7 +133,7 @@ def add_document(
 
 
 def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
-    with lock, writing(engine.settings.index_dir, WRITE_WAIT_SECONDS):
+    with lock, engine.kind.writing(engine.settings, WRITE_WAIT_SECONDS):
         engine.refresh()
         store = engine.require_store()
         if store.document(doc_id) is None:

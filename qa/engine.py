@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
 from index.errors import IndexNotFound
-from index.lock import stamp, try_writing
 from index.stores.interface import Counts, Store
-from index.stores.segments import Options, SegmentStore
 from qa.answer import Answer, Answerer
 from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
+from qa.stores import store_kind
 from qa.threads import set_query_threads
 
 log = logging.getLogger(__name__)
@@ -66,8 +65,8 @@ class Engine:
         self.load_error: str | None = None
         # called with every answer given (the metrics count answers and refusals)
         self.observers: list[Callable[[Answer], None]] = []
-        with try_writing(settings.index_dir):  # removes what a writer that died left behind
-            pass
+        self.kind = store_kind(settings)
+        self.kind.clean(settings)  # removes what a writer that died left behind
         self.reload()
         # seconds to load the models and the index (reported by GET /metrics)
         self.load_seconds = time.perf_counter() - started
@@ -75,7 +74,7 @@ class Engine:
     def reload(self) -> None:
         """(Re)open the index; without one the engine stays up and says so."""
         try:
-            store = open_store(self.settings, self.embedder.name)
+            store = self.kind.open(self.settings, self.embedder.name)
         except IndexNotFound as exc:
             self.store, self.answerer, self.load_error = None, None, str(exc)
             log.info("%s", exc)
@@ -86,7 +85,7 @@ class Engine:
         """Whether the index on disk is not the one in memory (one stat call)."""
         store = self.store
         if store is None:
-            return stamp(self.settings.index_dir) is not None
+            return self.kind.exists(self.settings)
         return store.version() != self._version
 
     def refresh(self) -> None:
@@ -97,7 +96,7 @@ class Engine:
         with self._reload_lock:
             if not self.changed():
                 return
-            log.info("the index at %s changed on disk: reloading", self.settings.index_dir)
+            log.info("the index in %s changed: reloading", self.kind.where(self.settings))
             if self.store is None:
                 self.reload()
             else:
@@ -120,13 +119,13 @@ class Engine:
         """The index, or IndexNotFound saying how to build one."""
         store = self.store
         if store is None:
-            raise IndexNotFound(str(self.settings.index_dir))
+            raise IndexNotFound(self.kind.where(self.settings))
         return store
 
     def _require_answerer(self) -> Answerer:
         answerer = self.answerer
         if answerer is None:
-            raise IndexNotFound(str(self.settings.index_dir))
+            raise IndexNotFound(self.kind.where(self.settings))
         return answerer
 
     def check_question(self, question: str) -> str:
@@ -197,15 +196,6 @@ class Engine:
     def counts(self) -> Counts:
         store = self.store
         return store.counts() if store is not None else Counts(0, 0, 0)
-
-
-def store_options(settings: Settings) -> Options:
-    return Options(ann=settings.ann_index, ann_above=settings.ann_above)
-
-
-def open_store(settings: Settings, model: str) -> Store:
-    """The index the settings name (raises IndexNotFound when there is none yet)."""
-    return SegmentStore(settings.index_dir, expect_model=model, options=store_options(settings))
 
 
 def _timed(result: Answer, t0: float) -> Answer:

@@ -321,6 +321,11 @@ class MilvusStore:
         self.refresh()
 
 
+def has_store(client, prefix: str) -> bool:
+    """Whether the collections under ``prefix`` hold an index (cheap)."""
+    return _manifest_of(client, MilvusRows(client, prefix)) is not None
+
+
 def _manifest_of(client, rows: MilvusRows) -> dict | None:
     if not client.has_collection(rows.names["meta"]):
         return None
