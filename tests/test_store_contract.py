@@ -13,7 +13,7 @@ import pytest
 from index.read import Document
 from index.tokens import terms
 from tests.conftest import SEED_FILE
-from tests.stores import STORES, new_documents, open_store
+from tests.stores import STORES, make_store, new_documents
 
 EIFFEL = (
     "The Eiffel Tower\n"
@@ -43,26 +43,31 @@ def documents() -> list[Document]:
     ]
 
 
+def _milvus(request, prefix: str):
+    return (request.getfixturevalue("milvus_uri"), prefix) if request.param == "milvus" else None
+
+
 @pytest.fixture(scope="module", params=STORES)
 def loaded(request, embedder, tmp_path_factory):
     """A store of the three documents (read only)."""
-    uri = request.getfixturevalue("milvus_uri") if request.param == "milvus" else ""
-    store = open_store(
+    return make_store(
         request.param,
+        documents(),
         embedder,
-        milvus_uri=uri,
-        prefix=f"contract_{request.param}",
-        tmp_path=tmp_path_factory.mktemp("store"),
+        folder=tmp_path_factory.mktemp("store") / "index",
+        milvus=_milvus(request, "contract"),
     )
-    store.add(new_documents(documents(), embedder))
-    return store
 
 
 @pytest.fixture(params=STORES)
-def empty(request, embedder, tmp_path, milvus_prefix):
-    uri = request.getfixturevalue("milvus_uri") if request.param == "milvus" else ""
-    return open_store(
-        request.param, embedder, milvus_uri=uri, prefix=milvus_prefix, tmp_path=tmp_path
+def two(request, embedder, tmp_path, milvus_prefix):
+    """A store of two documents, to change."""
+    return make_store(
+        request.param,
+        documents()[1:],
+        embedder,
+        folder=tmp_path / "index",
+        milvus=_milvus(request, milvus_prefix),
     )
 
 
@@ -175,33 +180,33 @@ def test_document_frequencies_count_sentences(loaded):
     assert expected[0] > 0 and expected[-1] == 0
 
 
-def test_replace_and_delete(empty, embedder):
-    empty.add(new_documents(documents()[1:], embedder))
-    before = empty.version()
+def test_replace_and_delete(two, embedder):
+    store = two
+    before = store.version()
     changed = EIFFEL.replace("completed in 1889", "finished in the spring of 1889")
-    empty.add(new_documents([Document("eiffel.txt", changed, uploaded=True)], embedder))
-    assert empty.version() != before
-    assert [e.doc_id for e in empty.documents()].count("eiffel.txt") == 1
-    assert empty.document("eiffel.txt").text == changed
-    hits = empty.bm25_search("sentence", terms("completed"), 10)
+    store.add(new_documents([Document("eiffel.txt", changed, uploaded=True)], embedder))
+    assert store.version() != before
+    assert [e.doc_id for e in store.documents()].count("eiffel.txt") == 1
+    assert store.document("eiffel.txt").text == changed
+    hits = store.bm25_search("sentence", terms("completed"), 10)
     assert hits == [] or all(
         p.doc_id != "eiffel.txt"
-        for p in empty.passages(empty.passages_of_sentences([hits[0].id])[0])
+        for p in store.passages(store.passages_of_sentences([hits[0].id])[0])
     )
     texts = [
         s.text
-        for p in empty.passages(
-            [h.id for h in empty.bm25_search("passage", terms("spring 1889"), 5)]
+        for p in store.passages(
+            [h.id for h in store.bm25_search("passage", terms("spring 1889"), 5)]
         )
         for s in p.sentences
     ]
     assert any("finished in the spring of 1889" in t for t in texts)
 
-    empty.delete(["eiffel.txt", "never-added.txt"])
-    assert [e.doc_id for e in empty.documents()] == ["leaves.txt"]
-    assert empty.document("eiffel.txt") is None
+    store.delete(["eiffel.txt", "never-added.txt"])
+    assert [e.doc_id for e in store.documents()] == ["leaves.txt"]
+    assert store.document("eiffel.txt") is None
     q = embedder.encode(["When was the Eiffel Tower completed?"])[0]
-    found = empty.passages([h.id for h in empty.dense_search("passage", q, 10)])
+    found = store.passages([h.id for h in store.dense_search("passage", q, 10)])
     assert found and {p.doc_id for p in found} == {"leaves.txt"}
-    assert empty.counts().documents == 1
-    assert empty.document_frequencies(["eiffel"])[0] == [0]
+    assert store.counts().documents == 1
+    assert store.document_frequencies(["eiffel"])[0] == [0]
