@@ -14,23 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import _bm25, passage_input
 from index.errors import NoDocuments
 from index.lock import writing
 from index.split import Span
-from index.store import (
-    IndexedDocument,
-    StoredIndex,
-    flat_index,
-    load_index,
-    read_generation,
-    save_index,
-    vectors_of,
-)
+from index.store import IndexedDocument, StoredIndex, load_index, read_generation, save_index
 from index.stores.interface import NewDocument
 from index.stores.milvus import MilvusStore
 from index.stores.milvus_rows import quoted
-from index.tokens import terms
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +28,6 @@ BATCH_DOCUMENTS = 64  # documents per add: each batch becomes visible at once
 
 # wraps the batches copied, e.g. with a tqdm progress bar
 Progress = Callable[[list], Iterable]
-
-
-def new_documents_of(index: StoredIndex) -> list[NewDocument]:
-    """The documents of a loaded index folder, as a store takes them."""
-    n = len(index.documents)
-    s_bounds = np.searchsorted(index.sentences[:, 0], np.arange(n + 1))
-    p_bounds = np.searchsorted(index.passages[:, 0], np.arange(n + 1))
-    s_vecs, p_vecs = vectors_of(index.sentence_vectors), vectors_of(index.passage_vectors)
-    out = []
-    for d, doc in enumerate(index.documents):
-        s0, s1 = int(s_bounds[d]), int(s_bounds[d + 1])
-        p0, p1 = int(p_bounds[d]), int(p_bounds[d + 1])
-        out.append(
-            NewDocument(
-                doc.doc_id, doc.title, doc.text, doc.sha256,
-                tuple(Span(int(a), int(b)) for _, a, b in index.sentences[s0:s1]),
-                tuple((int(a) - s0, int(b) - s0) for _, a, b in index.passages[p0:p1]),
-                s_vecs[s0:s1], p_vecs[p0:p1], index.flagged[s0:s1],
-                doc.uploaded, doc.added_by, doc.added_at,
-            )
-        )  # fmt: skip
-    return out
 
 
 def export(store: MilvusStore) -> Iterator[NewDocument]:
@@ -97,7 +65,7 @@ def to_milvus(
     """Copy the index folder ``index_dir`` into the Milvus collections under ``prefix``."""
     index = load_index(index_dir)
     store = MilvusStore.create(client, prefix, index.model, index.dim, index.chunking)
-    docs = new_documents_of(index)
+    docs = index.new_documents()
     have = {(e.doc_id, e.sha256) for e in store.documents()}
     missing = [d for d in docs if (d.doc_id, d.sha256) not in have]
     batches = [missing[i : i + BATCH_DOCUMENTS] for i in range(0, len(missing), BATCH_DOCUMENTS)]
@@ -134,28 +102,15 @@ def stored_index(docs: Sequence[NewDocument], model: str, dim: int, chunking) ->
         )  # fmt: skip
         sentences += [(d, s.start, s.end) for s in doc.sentences]
         passages += [(d, base + a, base + b) for a, b in doc.passages]
-    s_rows = np.array(sentences, dtype=np.int64).reshape(-1, 3)
-    p_rows = np.array(passages, dtype=np.int64).reshape(-1, 3)
-
-    def text_of(doc: int, start: int, end: int) -> str:
-        return documents[doc].text[start:end]
-
-    s_terms = [terms(text_of(*row)) for row in s_rows]
-    p_terms = [
-        terms(passage_input(documents[d].title, text_of(d, s_rows[a][1], s_rows[b - 1][2])))
-        for d, a, b in p_rows
-    ]
     return StoredIndex(
         model=model,
         dim=dim,
         chunking=chunking,
         documents=documents,
-        sentences=s_rows,
-        passages=p_rows,
-        sentence_vectors=flat_index(np.concatenate([d.sentence_vectors for d in docs]), dim),
-        passage_vectors=flat_index(np.concatenate([d.passage_vectors for d in docs]), dim),
-        sentence_bm25=_bm25(s_terms),
-        passage_bm25=_bm25(p_terms),
+        sentences=np.array(sentences, dtype=np.int64).reshape(-1, 3),
+        passages=np.array(passages, dtype=np.int64).reshape(-1, 3),
+        sentence_vectors=np.concatenate([d.sentence_vectors for d in docs]),
+        passage_vectors=np.concatenate([d.passage_vectors for d in docs]),
         flagged=np.concatenate([d.flagged for d in docs]).astype(bool),
     )
 

@@ -230,7 +230,7 @@ def migrate(
         source, target = settings.index_dir, where
     else:
         index = to_folder(MilvusStore(client, settings.milvus_prefix), settings.index_dir)
-        counts = Counts(**index.manifest()["counts"])
+        counts = Counts(**index.counts())
         source, target = where, settings.index_dir
     typer.echo(
         f"copied {counts.documents} documents, {counts.sentences} sentences, "
