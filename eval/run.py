@@ -21,6 +21,7 @@ from eval.report import write_outputs
 from eval.runner import EngineRunner, HttpRunner, Runner, ask_all
 from eval.scoring import score, summarize, summarize_by_type
 from eval.unanswerable import make_unanswerable
+from index.build import progress_bar
 from index.embed import Embedder
 from qa.settings import Settings
 
@@ -196,13 +197,7 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
         index_dir, reuse_from = excluded_index_dir(base_dir, set(exclusion.docs)), (base_dir,)
     t0 = time.perf_counter()
 
-    def progress(batches: list):
-        from tqdm import tqdm
-
-        return tqdm(
-            batches, unit="batch", desc="embedding", disable=None if config.progress else True
-        )
-
+    progress = progress_bar(None if config.progress else True)
     reused = ensure_index(documents, index_dir, embedder, settings.chunking, reuse_from, progress)
     index_s = time.perf_counter() - t0
     # the Engine sets query-time threads: index first, while every core still helps

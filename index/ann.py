@@ -8,6 +8,8 @@ the candidate list is approximate. The default and the figures behind it: docs/s
 
 from __future__ import annotations
 
+import math
+
 import faiss
 import numpy as np
 
@@ -18,9 +20,16 @@ SEARCH_PARAMS = {"efSearch": 128, "nprobe": 32}
 TRAIN_SAMPLE = 100_000
 
 
+def lists_for(n: int) -> int:
+    """IVF lists for ``n`` vectors: about 4 sqrt(n), a power of two."""
+    return 2 ** max(4, round(math.log2(4 * math.sqrt(max(n, 1)))))
+
+
 def build_ann(vectors: np.ndarray, factory: str) -> faiss.Index:
-    """An inner-product index of ``vectors`` made by ``factory`` (e.g. "HNSW32_SQ8",
-    "IVF1024,SQ8"), trained on a sample when it needs training."""
+    """An inner-product index of ``vectors`` made by ``factory`` (e.g. "IVF{nlist},SQ8",
+    whose ``{nlist}`` is filled in by ``lists_for``, or "HNSW32_SQ8"), trained on a
+    sample when it needs training."""
+    factory = factory.replace("{nlist}", str(lists_for(len(vectors))))
     index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained:
         rng = np.random.default_rng(0)

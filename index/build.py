@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,22 @@ log = logging.getLogger(__name__)
 
 # wraps the list of embedding batches (of texts) from so many documents, e.g. with a bar
 Progress = Callable[[list, int], Iterable]
+
+
+def progress_bar(disable: bool | None = None) -> Progress:
+    """A tqdm bar counting documents per second while their batches are embedded (each
+    batch moves it by its share of the texts); ``disable``: as tqdm's (None: not on a pipe)."""
+
+    def progress(batches: list, documents: int) -> Iterator[list]:
+        from tqdm import tqdm
+
+        total = sum(len(b) for b in batches) or 1
+        with tqdm(total=documents, unit="doc", desc="embedding", disable=disable) as bar:
+            for batch in batches:
+                yield batch
+                bar.update(documents * len(batch) / total)
+
+    return progress
 
 
 def guess_title(doc_id: str, text: str, first: Span | None) -> str:

@@ -55,9 +55,7 @@ def index_cmd(
 ) -> None:
     """Index the documents under PATHS (replacing what the index held, except documents
     uploaded over HTTP); only new and changed documents are embedded."""
-    from tqdm import tqdm
-
-    from index.build import index_paths
+    from index.build import index_paths, progress_bar
     from index.embed import load_embedder
     from index.stores.segments import SegmentStore
     from qa.stores import store_kind, store_options
@@ -68,24 +66,15 @@ def index_cmd(
         raise QAError(f"no such file or folder: {', '.join(missing)}")
     embedder = load_embedder(settings.model)
 
-    def progress(batches: list, documents: int):
-        """Batches of texts, with a bar counting the documents they are from (each
-        batch moves it by its share of the texts)."""
-        total = sum(len(b) for b in batches) or 1
-        with tqdm(total=documents, unit="doc", desc="embedding", disable=None) as bar:
-            for batch in batches:
-                yield batch
-                bar.update(documents * len(batch) / total)
-
     if settings.store == "milvus":
-        counts, kept = _index_milvus(settings, paths, embedder, progress, not drop_uploads)
+        counts, kept = _index_milvus(settings, paths, embedder, progress_bar(), not drop_uploads)
     else:
         counts, kept = index_paths(
             paths,
             settings.index_dir,
             embedder,
             settings.chunking,
-            progress,
+            progress_bar(),
             not drop_uploads,
             settings.budget,
             store_options(settings),

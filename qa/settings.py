@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")
     top_k: int = Field(5, ge=1, le=50, description="passages read per question")
     ann_index: str = Field(
-        "HNSW32_SQ8",
+        "IVF{nlist},SQ8",
         description="FAISS factory string for approximate search in large segments; "
         "Flat: always exact (see docs/scale.md)",
     )

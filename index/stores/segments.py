@@ -59,7 +59,7 @@ MAX_DELETED = 0.25  # past this share of deleted rows, everything is merged
 class Options:
     """How large segments are searched (see index.ann) and how long a writer waits."""
 
-    ann: str = "HNSW32_SQ8"  # FAISS factory string; "Flat": always exact
+    ann: str = "IVF{nlist},SQ8"  # FAISS factory string; "Flat": always exact
     ann_above: int = 50_000  # units of one kind in a segment
     write_wait: float = -1  # seconds to wait for the writer lock; -1: for ever
 

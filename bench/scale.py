@@ -1,0 +1,392 @@
+"""Benchmark: qa as the collection grows. Per size it prints ingest documents/s, index
+bytes, cold start to the first answer, serving memory, /ask p50/p95 over HTTP, the time to
+add one document over HTTP, and approximate search's recall@10 against exact search.
+
+    .venv/bin/python bench/scale.py --sizes 1,10          # real text, real embeddings
+    nice .venv/bin/python bench/scale.py --sizes 100 --generated-above 10
+    nice .venv/bin/python bench/scale.py --sizes 1M       # dense retrieval, vectors only
+
+Sizes are multiples of the 856 SQuAD dev13 documents: 1x is dev13, 10x adds SQuAD train
+paragraphs, 100x adds documents of shuffled sentences of those. Above ``--generated-above``
+the vectors are generated (each near the vector of a real sentence, so they cluster as
+real ones do; the text, BM25 and everything else are real), because embedding 85,000
+documents takes hours on 2 cores. "1M" is 1,000,000 passage and 3,000,000 sentence
+vectors alone (generated the same way): dense retrieval as the retriever runs it (two
+searches of 50), its memory and recall, no text. Servers answer on 1 thread.
+
+Prints figures; asserts nothing. Talks only to 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.latency import free_port, pct
+
+DATA = next(p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.is_dir())
+DEV13 = DATA / "squad11-dev13"
+TRAIN = DATA / "squad11-train" / "squad11_train_paragraphs.jsonl.gz"
+BASE = 856  # documents of 1x
+FACTORIES = ("IVF{nlist},SQ8", "HNSW32_SQ8")
+
+
+def collection(size: int, folder: Path) -> list[str]:
+    """Write ``size`` x 856 documents into ``folder``; their ids."""
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = {p.name: p.read_text(encoding="utf-8") for p in sorted((DEV13 / "docs").iterdir())}
+    want = BASE * size
+    with gzip.open(TRAIN, "rt", encoding="utf-8") as f:
+        train = [json.loads(line) for line in f]
+    for row in train:
+        if len(docs) >= want:
+            break
+        docs[f"{row['title']}__t{row['para_index']:03d}.txt"] = row["context"]
+    sentences = [s for text in docs.values() for s in re.split(r"(?<=[.!?])\s+", text) if s]
+    rng = random.Random(size)
+    while len(docs) < want:
+        docs[f"shuffled_{len(docs):06d}.txt"] = " ".join(rng.sample(sentences, 5))
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return list(docs)
+
+
+class GeneratedEmbedder:
+    """Vectors near real ones, for collections too large to embed here: the vector of a
+    text is a real sentence vector (chosen by the text's hash) plus noise. Named as the
+    real model, so the service takes the index (a benchmark-only stand-in)."""
+
+    dim = 384
+
+    def __init__(self, real: np.ndarray, noise: float = 0.6) -> None:
+        from index.embed import DEFAULT_MODEL
+
+        self.name = DEFAULT_MODEL
+        self.real = real
+        self.noise = noise
+
+    def encode(self, texts):
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for k, text in enumerate(texts):
+            h = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            rng = np.random.default_rng(h)
+            v = self.real[h % len(self.real)] + self.noise * rng.standard_normal(self.dim) / 19.6
+            out[k] = v / np.linalg.norm(v)
+        return out
+
+
+def generated(real: np.ndarray, n: int, seed: int, noise: float = 0.6) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    for start in range(0, n, 200_000):
+        m = min(200_000, n - start)
+        v = real[rng.integers(0, len(real), m)]
+        v = v + noise * rng.standard_normal(v.shape, dtype=np.float32) / np.sqrt(real.shape[1])
+        out[start : start + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+def questions(n: int) -> list[str]:
+    with open(DEV13 / "qa.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(line)["question"] for line in f]
+    return random.Random(0).sample(rows, n)
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def ingest(docs: Path, index_dir: Path, embedder) -> tuple[float, float]:
+    """Seconds and peak MiB of indexing ``docs`` (``qa index`` in a process of its own
+    when the vectors are real)."""
+    if embedder is None:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "qa", "index", str(docs), "--index-dir", str(index_dir)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        if status:
+            raise RuntimeError(f"qa index failed ({status})")
+        return time.perf_counter() - t0, usage.ru_maxrss / 1024
+    from index.build import index_paths
+    from index.chunk import Chunking
+
+    t0 = time.perf_counter()
+    index_paths([docs], index_dir, embedder, Chunking())
+    return time.perf_counter() - t0, float("nan")
+
+
+def rss(pid: int) -> dict[str, float]:
+    """Resident MiB of a process: all, anonymous (its own), file-backed (mapped files)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def serve(index_dir: Path, asked: list[str], new_docs: list[tuple[str, str]]) -> dict:
+    port = free_port()
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(index_dir),
+        "QA_TORCH_THREADS": "1",
+        "QA_RATE_LIMIT": "0",
+        "QA_WRITE_RATE_LIMIT": "0",
+    }
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    out: dict = {}
+    try:
+        with httpx.Client(base_url=url, timeout=120) as client:
+            while True:
+                try:
+                    r = client.post("/ask", json={"question": asked[0]})
+                    if r.status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.perf_counter() - t0 > 600:
+                    raise RuntimeError("the server did not answer")
+                time.sleep(0.05)
+            out["cold_s"] = time.perf_counter() - t0
+            times = []
+            for q in asked:
+                t = time.perf_counter()
+                client.post("/ask", json={"question": q}).raise_for_status()
+                times.append((time.perf_counter() - t) * 1000)
+            out["p50"], out["p95"] = pct(times, 50), pct(times, 95)
+            out["rss"] = rss(proc.pid)
+            adds = []
+            for name, text in new_docs:
+                t = time.perf_counter()
+                r = client.post(
+                    "/documents",
+                    files={"file": (name, text.encode())},
+                    headers={"X-Requested-With": "bench"},
+                )
+                r.raise_for_status()
+                adds.append(time.perf_counter() - t)
+            out["add_s"] = statistics.median(adds)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return out
+
+
+def recall(matrix: np.ndarray, qvecs: np.ndarray, factory: str) -> tuple[float, float, float]:
+    """recall@10 of ``factory`` (candidates re-scored exactly, as the store does) against
+    exact search, its p50 ms per search on one thread, and its build seconds."""
+    import faiss
+
+    from index.ann import build_ann, candidates, tune
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    t0 = time.perf_counter()
+    index = tune(build_ann(matrix, factory))
+    built = time.perf_counter() - t0
+    faiss.omp_set_num_threads(1)
+    truth = _exact(matrix, qvecs, 10)
+    found, times = [], []
+    for q, want in zip(qvecs, truth, strict=True):
+        t = time.perf_counter()
+        units = np.sort(candidates(index, q, 10))
+        top = units[np.argsort(-(np.asarray(matrix[units]) @ q))[:10]]
+        times.append((time.perf_counter() - t) * 1000)
+        found.append(len(set(top.tolist()) & set(want.tolist())) / 10)
+    return float(np.mean(found)), statistics.median(times), built
+
+
+def _exact(matrix: np.ndarray, qvecs: np.ndarray, k: int) -> np.ndarray:
+    best = np.zeros((len(qvecs), 0), dtype=np.int64)
+    scores = np.zeros((len(qvecs), 0), dtype=np.float32)
+    for start in range(0, len(matrix), 500_000):
+        s = np.asarray(matrix[start : start + 500_000]) @ qvecs.T
+        ids = np.argsort(-s, axis=0)[:k].T + start
+        scores = np.concatenate([scores, np.take_along_axis(s.T, ids - start, 1)], axis=1)
+        best = np.concatenate([best, ids], axis=1)
+        order = np.argsort(-scores, axis=1)[:, :k]
+        best, scores = np.take_along_axis(best, order, 1), np.take_along_axis(scores, order, 1)
+    return best
+
+
+def size_point(size: int, work: Path, args, real: np.ndarray, qvecs: np.ndarray) -> None:
+    from index.stores.segments import SegmentStore
+
+    docs = work / f"docs-{size}x"
+    ids = collection(size, docs)
+    index_dir = work / f"index-{size}x"
+    embedder = GeneratedEmbedder(real) if size > args.generated_above else None
+    seconds, peak = ingest(docs, index_dir, embedder)
+    store = SegmentStore(index_dir)
+    counts = store.counts()
+    with gzip.open(TRAIN, "rt", encoding="utf-8") as f:
+        spare = [json.loads(line)["context"] for line in f][-3:]
+    new_docs = [(f"added-{k}.txt", text) for k, text in enumerate(spare)]
+    served = serve(index_dir, questions(args.questions), new_docs)
+    vectors = "generated" if embedder is not None else "real"
+    print(
+        f"| {size}x | {len(ids):,} | {counts.passages:,} | {vectors} | {len(ids) / seconds:.1f} | "
+        f"{peak:.0f} | {folder_bytes(index_dir) / 2**20:.0f} | {served['cold_s']:.2f} | "
+        f"{served['rss']['VmRSS']:.0f} ({served['rss']['RssAnon']:.0f} + "
+        f"{served['rss']['RssFile']:.0f}) | {served['p50']:.1f} / {served['p95']:.1f} | "
+        f"{served['add_s'] * 1000:.0f} |",
+        flush=True,
+    )
+    seg = max(store._view.segments, key=lambda s: s.size("sentence"))
+    for kind in ("passage", "sentence"):
+        for factory in FACTORIES:
+            r, ms, built = recall(seg.vectors[kind], qvecs, factory)
+            ANN_ROWS.append(
+                f"| {size}x | {kind} | {seg.size(kind):,} | {factory} | {r:.3f} | {ms:.2f} | "
+                f"{built:.1f} |"
+            )
+
+
+def million_point(work: Path, real: np.ndarray, qvecs: np.ndarray, passages: int) -> None:
+    """Dense retrieval over ``passages`` passage and 3x as many sentence vectors."""
+    script = work / "million.py"
+    script.write_text(MILLION, encoding="utf-8")
+    np.save(work / "real.npy", real)
+    np.save(work / "questions.npy", qvecs)
+    done = subprocess.run(
+        [sys.executable, str(script), str(work), str(passages)],
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    print(done.stdout, end="", flush=True)
+
+
+# run in a process of its own, so its memory is the serving memory of the vectors alone
+MILLION = """
+import sys, time, statistics
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, ".")
+from bench.scale import generated, recall, rss, _exact
+from index.ann import build_ann, candidates, tune
+import faiss, os
+
+work, passages = Path(sys.argv[1]), int(sys.argv[2])
+real, qvecs = np.load(work / "real.npy"), np.load(work / "questions.npy")
+files = {}
+for kind, n, seed in (("passage", passages, 1), ("sentence", 3 * passages, 2)):
+    path = work / f"{kind}.vectors.npy"
+    if not path.exists():
+        np.save(path, generated(real, n, seed))
+    ann = work / f"{kind}.ann"
+    if not ann.exists():
+        t0 = time.perf_counter()
+        matrix = np.load(path, mmap_mode="r")
+        faiss.omp_set_num_threads(os.cpu_count())
+        ann.write_bytes(faiss.serialize_index(build_ann(matrix, "IVF{nlist},SQ8")))
+        print(f"built the {kind} index of {n:,} vectors in {time.perf_counter() - t0:.0f} s")
+    files[kind] = (path, ann)
+# what a server holds: the approximate indexes, the vectors memory-mapped
+faiss.omp_set_num_threads(1)
+before = rss(os.getpid())
+held = {k: (np.load(p, mmap_mode="r"), tune(faiss.read_index(str(a)))) for k, (p, a) in files.items()}
+loaded = rss(os.getpid())
+times, found = [], []
+truth = {k: _exact(m, qvecs, 10) for k, (m, _) in held.items()}
+for n, q in enumerate(qvecs):
+    t = time.perf_counter()
+    for kind, (matrix, index) in held.items():
+        units = np.sort(candidates(index, q, 50))
+        top = units[np.argsort(-(np.asarray(matrix[units]) @ q))[:50]]
+        if kind == "passage":
+            found.append(len(set(top[:10].tolist()) & set(truth[kind][n].tolist())) / 10)
+    times.append((time.perf_counter() - t) * 1000)
+after = rss(os.getpid())
+print(
+    f"| {passages:,} passages + {3 * passages:,} sentences (generated vectors) | "
+    f"{statistics.median(times):.1f} / {np.percentile(times, 95):.1f} | "
+    f"{after['VmRSS'] - before['VmRSS']:.0f} ({after['RssAnon'] - before['RssAnon']:.0f} + "
+    f"{after['RssFile'] - before['RssFile']:.0f}) | {np.mean(found):.3f} |"
+)
+"""
+ANN_ROWS: list[str] = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,10", help="comma-separated: 1, 10, 100, 1M")
+    parser.add_argument(
+        "--generated-above", type=int, default=10, help="size (x) above which vectors are generated"
+    )
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--work", type=Path, help="keep collections and indexes here")
+    args = parser.parse_args()
+
+    from index.embed import MiniLMEmbedder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        embedder = MiniLMEmbedder()
+        real_texts = [
+            s
+            for p in sorted((DEV13 / "docs").iterdir())[:400]
+            for s in re.split(r"(?<=[.!?])\s+", p.read_text(encoding="utf-8"))
+            if s
+        ]
+        real = embedder.encode(real_texts)
+        qvecs = embedder.encode(questions(args.questions))
+        sizes = args.sizes.split(",")
+        numeric = [int(s) for s in sizes if s.isdigit()]
+        if numeric:
+            print(
+                "| size | documents | passages | vectors | ingest docs/s | ingest peak MiB | "
+                "index MiB | cold start s | serving RSS MiB (own + mapped) | /ask p50 / p95 ms | "
+                "add one document ms |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            for size in numeric:
+                size_point(size, work, args, real, qvecs)
+            print()
+            print("| size | kind | vectors | ANN | recall@10 vs exact | ms per search | build s |")
+            print("|---|---|---|---|---|---|---|")
+            print("\n".join(ANN_ROWS))
+        for s in sizes:
+            if s.upper().endswith("M"):
+                print()
+                print(
+                    "| collection | dense retrieval p50 / p95 ms | RSS MiB (own + mapped) | passage recall@10 |"
+                )
+                print("|---|---|---|---|")
+                million_point(work, real, qvecs, int(float(s[:-1]) * 1_000_000))
+
+
+if __name__ == "__main__":
+    main()
