@@ -123,9 +123,10 @@ class MilvusStores:
         return self._clients[key]
 
 
-KINDS: dict[str, StoreKind] = {"faiss": FolderStores(), "milvus": MilvusStores()}
+KINDS: dict[str, type[StoreKind]] = {"faiss": FolderStores, "milvus": MilvusStores}
 
 
 def store_kind(settings: Settings) -> StoreKind:
-    """The kind ``QA_STORE`` names (the setting only takes one of KINDS' names)."""
-    return KINDS[settings.store]
+    """The kind ``QA_STORE`` names (the setting only takes one of KINDS' names); one per
+    engine (it keeps its connections)."""
+    return KINDS[settings.store]()

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import os
 
+import httpx
+
 from index.read import Document
 from index.stores.milvus import MilvusStore, connect
-from tests.conftest import SEED_FILE
+from qa.api import create_app
+from qa.settings import Settings
+from tests.conftest import SEED_FILE, running
 from tests.stores import new_documents
 from tests.test_cli import run
 from tests.test_store_contract import EIFFEL, LEAVES
@@ -42,3 +46,29 @@ def test_qa_index_and_ask_on_milvus(tmp_path, embedder, milvus_uri, milvus_prefi
     store.refresh()
     assert {e.doc_id for e in store.documents()} == {"eiffel.txt", SEED_FILE.name}
     assert store.document("eiffel.txt").text.endswith("repainted in 2024.")
+
+
+def test_the_first_upload_starts_the_index_in_milvus(embedder, milvus_uri, milvus_prefix, tmp_path):
+    settings = Settings(
+        store="milvus",
+        milvus_uri=milvus_uri,
+        milvus_prefix=milvus_prefix,
+        index_dir=tmp_path / "unused",
+    )
+    with (
+        running(create_app(settings, embedder=embedder)) as url,
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        assert client.get("/health").json()["ready"] is False
+        r = client.post(
+            "/documents",
+            files={"file": ("eiffel.txt", EIFFEL.encode())},
+            headers={"X-Requested-With": "tests"},
+        )
+        assert r.status_code == 201, r.text
+        assert client.get("/health").json()["documents"] == 1
+        body = client.post("/ask", json={"question": "How tall is the Eiffel Tower?"}).json()
+        assert "330" in body["answer"]
+        assert not (tmp_path / "unused").exists()  # nothing of it on this machine's disk
+        r = client.delete("/documents/eiffel.txt", headers={"X-Requested-With": "tests"})
+        assert r.status_code == 409  # as with the folder: an index keeps one document
