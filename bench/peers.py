@@ -7,8 +7,6 @@ model over the same documents, retrieval only (its 5 best documents) behind a Fa
 
 Benchmark-only code: nothing in qa imports it."""
 
-from __future__ import annotations
-
 import sys
 import time
 from pathlib import Path
