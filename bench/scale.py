@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -144,59 +146,89 @@ def rss(pid: int) -> dict[str, float]:
     return fields
 
 
-def serve(index_dir: Path, asked: list[str], new_docs: list[tuple[str, str]]) -> dict:
+@contextmanager
+def started(command: list[str], env: dict, first: str) -> Iterator[tuple[int, str, float]]:
+    """A server process on a free port: (pid, url, seconds from start to its first answer)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "QA_INDEX_DIR": str(index_dir),
-        "QA_TORCH_THREADS": "1",
-        "QA_RATE_LIMIT": "0",
-        "QA_WRITE_RATE_LIMIT": "0",
-    }
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
+        [*command, str(port)],
+        env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    out: dict = {}
     try:
-        with httpx.Client(base_url=url, timeout=120) as client:
-            while True:
-                try:
-                    r = client.post("/ask", json={"question": asked[0]})
-                    if r.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.perf_counter() - t0 > 600:
-                    raise RuntimeError("the server did not answer")
-                time.sleep(0.05)
-            out["cold_s"] = time.perf_counter() - t0
-            times = []
-            for q in asked:
-                t = time.perf_counter()
-                client.post("/ask", json={"question": q}).raise_for_status()
-                times.append((time.perf_counter() - t) * 1000)
-            out["p50"], out["p95"] = pct(times, 50), pct(times, 95)
-            out["rss"] = rss(proc.pid)
-            adds = []
-            for name, text in new_docs:
-                t = time.perf_counter()
-                r = client.post(
-                    "/documents",
-                    files={"file": (name, text.encode())},
-                    headers={"X-Requested-With": "bench"},
-                )
-                r.raise_for_status()
-                adds.append(time.perf_counter() - t)
-            out["add_s"] = statistics.median(adds)
+        while True:
+            try:
+                if (
+                    httpx.post(f"{url}/ask", json={"question": first}, timeout=60).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.perf_counter() - t0 > 600:
+                raise RuntimeError(f"{command} did not answer")
+            time.sleep(0.05)
+        yield proc.pid, url, time.perf_counter() - t0
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def qa_server(index_dir: Path) -> tuple[list[str], dict]:
+    command = [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port"]
+    env = {
+        "QA_INDEX_DIR": str(index_dir),
+        "QA_TORCH_THREADS": "1",
+        "QA_RATE_LIMIT": "0",
+        "QA_WRITE_RATE_LIMIT": "0",
+    }
+    return command, env
+
+
+def measure(
+    servers: dict[str, tuple[int, str, float]],
+    asked: list[str],
+    new_docs: list[tuple[str, str]],
+) -> dict[str, dict]:
+    """Every question asked of each server in turn (the order rotating), then memory,
+    then documents added one by one (each server in turn)."""
+    out: dict[str, dict] = {
+        name: {"cold_s": cold, "times": []} for name, (_, _, cold) in servers.items()
+    }
+    clients = {
+        name: httpx.Client(base_url=url, timeout=300) for name, (_, url, _) in servers.items()
+    }
+    names = list(servers)
+    try:
+        for k, q in enumerate(asked):
+            turn = k % len(names)
+            for name in names[turn:] + names[:turn]:
+                t = time.perf_counter()
+                clients[name].post("/ask", json={"question": q}).raise_for_status()
+                out[name]["times"].append((time.perf_counter() - t) * 1000)
+        for name, (pid, _, _) in servers.items():
+            out[name]["rss"] = rss(pid)
+            times = out[name].pop("times")
+            out[name]["p50"], out[name]["p95"] = pct(times, 50), pct(times, 95)
+            out[name]["adds"] = []
+        for doc_name, text in new_docs:
+            for name in names:
+                t = time.perf_counter()
+                clients[name].post(
+                    "/documents",
+                    files={"file": (doc_name, text.encode())},
+                    headers={"X-Requested-With": "bench"},
+                ).raise_for_status()
+                out[name]["adds"].append(time.perf_counter() - t)
+        for name in names:
+            out[name]["add_s"] = statistics.median(out[name].pop("adds"))
+    finally:
+        for client in clients.values():
+            client.close()
     return out
 
 
@@ -243,22 +275,51 @@ def size_point(size: int, work: Path, args, real: np.ndarray, qvecs: np.ndarray)
     ids = collection(size, docs)
     index_dir = work / f"index-{size}x"
     embedder = GeneratedEmbedder(real) if size > args.generated_above else None
-    seconds, peak = ingest(docs, index_dir, embedder)
-    store = SegmentStore(index_dir)
-    counts = store.counts()
     with gzip.open(TRAIN, "rt", encoding="utf-8") as f:
         spare = [json.loads(line)["context"] for line in f][-3:]
     new_docs = [(f"added-{k}.txt", text) for k, text in enumerate(spare)]
-    served = serve(index_dir, questions(args.questions), new_docs)
+    asked = questions(args.questions)
+    ingests = {"qa": ingest(docs, index_dir, embedder)}
+    counts = SegmentStore(index_dir).counts()
+    sizes = {"qa": folder_bytes(index_dir)}
+    peers = embedder is None and args.txtai
+    if peers:  # txtai indexes the same documents, timed in a process of its own
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.peers", "index", str(docs), str(work / f"txtai-{size}x")],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        if status:
+            raise RuntimeError("txtai indexing failed")
+        ingests["txtai"] = (time.perf_counter() - t0, usage.ru_maxrss / 1024)
+        sizes["txtai"] = folder_bytes(work / f"txtai-{size}x")
+    with ExitStack() as stack:
+        servers = {"qa": stack.enter_context(started(*qa_server(index_dir), asked[0]))}
+        if peers:
+            command = [sys.executable, "-m", "bench.peers", "serve", str(work / f"txtai-{size}x")]
+            servers["txtai"] = stack.enter_context(started(command, {}, asked[0]))
+        served = measure(servers, asked, new_docs)
     vectors = "generated" if embedder is not None else "real"
-    print(
-        f"| {size}x | {len(ids):,} | {counts.passages:,} | {vectors} | {len(ids) / seconds:.1f} | "
-        f"{peak:.0f} | {folder_bytes(index_dir) / 2**20:.0f} | {served['cold_s']:.2f} | "
-        f"{served['rss']['VmRSS']:.0f} ({served['rss']['RssAnon']:.0f} + "
-        f"{served['rss']['RssFile']:.0f}) | {served['p50']:.1f} / {served['p95']:.1f} | "
-        f"{served['add_s'] * 1000:.0f} |",
-        flush=True,
-    )
+    for name, out in served.items():
+        seconds, peak = ingests[name]
+        print(
+            f"| {size}x | {name} | {len(ids):,} | {counts.passages:,} | {vectors} | "
+            f"{len(ids) / seconds:.1f} | {peak:.0f} | {sizes[name] / 2**20:.0f} | "
+            f"{out['cold_s']:.2f} | {out['rss']['VmRSS']:.0f} ({out['rss']['RssAnon']:.0f} + "
+            f"{out['rss']['RssFile']:.0f}) | {out['p50']:.1f} / {out['p95']:.1f} | "
+            f"{out['add_s'] * 1000:.0f} |",
+            flush=True,
+        )
+    if peers:
+        RATIOS.append(
+            f"{size}x: qa /ask p50 {served['qa']['p50'] / served['txtai']['p50']:.2f}x txtai's "
+            f"retrieval-only p50, p95 {served['qa']['p95'] / served['txtai']['p95']:.2f}x; "
+            f"ingest {ingests['txtai'][0] / ingests['qa'][0]:.2f}x txtai's documents/s"
+        )
+    store = SegmentStore(index_dir)
     seg = max(store._view.segments, key=lambda s: s.size("sentence"))
     for kind in ("passage", "sentence"):
         for factory in FACTORIES:
@@ -337,6 +398,7 @@ print(
 )
 """
 ANN_ROWS: list[str] = []
+RATIOS: list[str] = []
 
 
 def main() -> None:
@@ -347,6 +409,9 @@ def main() -> None:
     )
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--work", type=Path, help="keep collections and indexes here")
+    parser.add_argument(
+        "--txtai", action="store_true", help="txtai beside qa (sizes with real vectors)"
+    )
     args = parser.parse_args()
 
     from index.embed import MiniLMEmbedder
@@ -367,13 +432,15 @@ def main() -> None:
         numeric = [int(s) for s in sizes if s.isdigit()]
         if numeric:
             print(
-                "| size | documents | passages | vectors | ingest docs/s | ingest peak MiB | "
-                "index MiB | cold start s | serving RSS MiB (own + mapped) | /ask p50 / p95 ms | "
-                "add one document ms |"
+                "| size | system | documents | passages | vectors | ingest docs/s | "
+                "ingest peak MiB | index MiB | cold start s | serving RSS MiB (own + mapped) | "
+                "/ask p50 / p95 ms | add one document ms |"
             )
-            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
             for size in numeric:
                 size_point(size, work, args, real, qvecs)
+            print()
+            print("\n".join(RATIOS))
             print()
             print("| size | kind | vectors | ANN | recall@10 vs exact | ms per search | build s |")
             print("|---|---|---|---|---|---|---|")

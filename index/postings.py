@@ -75,7 +75,7 @@ class Postings:
     def load(cls, folder: Path, name: str) -> Postings:
         return cls(
             **{
-                field: np.load(folder / f"{name}.{field}.npy", mmap_mode="r")
+                field: np.asarray(np.load(folder / f"{name}.{field}.npy", mmap_mode="r"))
                 for field in ("keys", "indptr", "units", "tf", "lengths")
             }
         )

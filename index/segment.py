@@ -81,22 +81,20 @@ class Segment:
                     )
                 )
         self.text = _map(folder / "text.bin")
-        self.sentences = np.load(folder / "sentences.npy", mmap_mode="r")
-        self.passages = np.load(folder / "passages.npy", mmap_mode="r")
-        self.flagged = np.load(folder / "flagged.npy", mmap_mode="r")
+        self.sentences = _load(folder / "sentences.npy")
+        self.passages = _load(folder / "passages.npy")
+        self.flagged = _load(folder / "flagged.npy")
         meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
         if meta.get("flags_version") != FLAGS_VERSION:  # found by other patterns: again
             self.flagged = self._flags()
-        self.vectors = {
-            k: np.load(folder / f"{_FILE[k]}.vectors.npy", mmap_mode="r") for k in KINDS
-        }
+        self.vectors = {k: _load(folder / f"{_FILE[k]}.vectors.npy") for k in KINDS}
         self.postings = {k: Postings.load(folder, _FILE[k]) for k in KINDS}
         self.ann: dict[str, faiss.Index] = {}
         for k in KINDS:
             path = folder / f"{_FILE[k]}.ann"
             if path.is_file():
                 self.ann[k] = faiss.read_index(str(path))
-        self.document_text = lru_cache(maxsize=64)(self._document_text)
+        self.document_text = lru_cache(maxsize=1024)(self._document_text)
 
     def _flags(self) -> np.ndarray:
         flags = []
@@ -123,6 +121,12 @@ class Segment:
             else:
                 out.append(np.arange(doc.first_passage, doc.first_passage + doc.entry.passages))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _load(path: Path) -> np.ndarray:
+    """The array in ``path``, memory-mapped (a plain ndarray view: indexing a np.memmap
+    makes a memmap object per access, 10 ms a question over a hundred passages)."""
+    return np.asarray(np.load(path, mmap_mode="r"))
 
 
 def _map(path: Path) -> np.ndarray:

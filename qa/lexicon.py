@@ -4,12 +4,14 @@ weighted by IDF (the store's statistics over every sentence, see qa.retrieve).""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
 from index.tokens import bigrams, terms
 
 
+@lru_cache(maxsize=16384)  # the sentences of the passages questions often retrieve
 def terms_of(text: str) -> frozenset[str]:
     """The terms and adjacent term pairs a sentence holds."""
     ts = terms(text)

@@ -93,14 +93,14 @@ class HybridRetriever:
         ids = sorted(nominees)
         if not ids:
             return Retrieval(question, qvec, qterms, [], self._idf())
-        passages = store.passages(ids)
-        sentence_ids = [s.id for p in passages for s in p.sentences]
+        # the nominees scored from their vectors and ids; only the best fetched whole
+        held = store.sentences_of(ids)
+        sentence_ids = [i for sentences in held for i in sentences]
         s_bm25 = _over(store.bm25_scores("sentence", qterms, sentence_ids), top_s)
         p_bm25 = _over(store.bm25_scores("passage", qterms, ids), top_p)
-        bm25_of = dict(zip(sentence_ids, s_bm25.tolist(), strict=True))
-        p_dense = np.stack([p.vector for p in passages]) @ qvec
-        s_dense = np.stack([s.vector for p in passages for s in p.sentences]) @ qvec
-        bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
+        p_dense = store.vectors("passage", ids) @ qvec
+        s_dense = store.vectors("sentence", sentence_ids) @ qvec
+        bounds = np.cumsum([0] + [len(sentences) for sentences in held])
         scores = (
             WEIGHTS["dense_passage"] * p_dense
             + WEIGHTS["bm25_passage"] * p_bm25
@@ -108,11 +108,15 @@ class HybridRetriever:
             + WEIGHTS["bm25_sentence"] * np.maximum.reduceat(s_bm25, bounds[:-1])
         )
         order = np.argsort(-scores, kind="stable")[:top_k]
+        bm25_of = dict(zip(sentence_ids, s_bm25.tolist(), strict=True))
+        best = store.passages([ids[o] for o in order])
         return Retrieval(
             question=question,
             question_vector=qvec,
             question_terms=qterms,
-            passages=[_passage(passages[o], float(scores[o]), bm25_of) for o in order],
+            passages=[
+                _passage(p, float(scores[o]), bm25_of) for p, o in zip(best, order, strict=True)
+            ],
             idf=self._idf(),
         )
 

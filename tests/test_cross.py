@@ -87,7 +87,7 @@ def test_answerer_uses_the_model_and_falls_back_without_it(tmp_path, seed_index_
         result = engine.ask("How many troops were shipped?")
         assert result.answer == "1,500"
         cited = result.citations[0]
-        doc = next(d for d in engine.index.documents if d.doc_id == cited.doc_id)
+        doc = engine.require_store().document(cited.doc_id)
         assert doc.text[cited.start : cited.end] == cited.text
 
 

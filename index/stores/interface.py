@@ -144,6 +144,15 @@ class Store(Protocol):
         on the same scale as ``bm25_search``."""
         ...
 
+    def vectors(self, kind: Kind, ids: Sequence[int]) -> np.ndarray:
+        """The unit vectors of the units ``ids``, one row each, in the order asked."""
+        ...
+
+    def sentences_of(self, passage_ids: Sequence[int]) -> list[list[int]]:
+        """The sentence ids of each passage, in order (cheaper than ``passages``: the
+        retriever scores a hundred nominees with these and fetches only the best whole)."""
+        ...
+
     def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
         """The passages ``ids`` with their sentences, in the order asked."""
         ...
@@ -166,10 +175,11 @@ class Store(Protocol):
         ...
 
     # -- writing -------------------------------------------------------------------------
-    def add(self, documents: Sequence[NewDocument]) -> None:
-        """Store ``documents``, each replacing the visible document of the same ``doc_id``;
-        all of them become visible together, at once. Cost: about the size of
-        ``documents``, not of the store."""
+    def add(self, documents: Sequence[NewDocument], delete: Sequence[str] = ()) -> None:
+        """Store ``documents``, each replacing the visible document of the same ``doc_id``,
+        and remove the documents ``delete``: one change, visible whole and at once (``qa
+        index`` adds what changed and removes what is gone together). Cost: about the
+        size of ``documents``, not of the store."""
         ...
 
     def delete(self, doc_ids: Sequence[str]) -> None:

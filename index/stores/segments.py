@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from index.ann import candidates, tune
-from index.chunk import Chunking, passage_input
+from index.chunk import Chunking
 from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
 from index.lock import stamp, writing
 from index.postings import Part, bm25_scores, document_frequencies, part
@@ -265,28 +265,50 @@ class SegmentStore:
         hit = (found[at] == ids) if len(found) else np.zeros(len(ids), dtype=bool)
         return np.where(hit, scores[at] if len(found) else 0.0, 0.0).astype(np.float32)
 
+    def vectors(self, kind: Kind, ids: Sequence[int]) -> np.ndarray:
+        view = self._view
+        segs, units = view.locate(kind, np.asarray(ids, dtype=np.int64))
+        out = np.empty((len(units), self.dim), dtype=np.float32)
+        for s in np.unique(segs).tolist():
+            mine = segs == s
+            out[mine] = view.segments[s].vectors[kind][units[mine]]
+        return out
+
+    def sentences_of(self, passage_ids: Sequence[int]) -> list[list[int]]:
+        view = self._view
+        segs, units = view.locate("passage", np.asarray(passage_ids, dtype=np.int64))
+        out = []
+        for s, j in zip(segs.tolist(), units.tolist(), strict=True):
+            _, first, last = view.segments[s].passages[j].tolist()
+            base = int(view.base["sentence"][s])
+            out.append(list(range(base + first, base + last)))
+        return out
+
     def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
         view = self._view
         segs, units = view.locate("passage", np.asarray(ids, dtype=np.int64))
         out = []
         for s, j in zip(segs.tolist(), units.tolist(), strict=True):
             seg = view.segments[s]
-            d, first, last = (int(x) for x in seg.passages[j])
+            d, first, last = seg.passages[j].tolist()
             doc = seg.documents[d]
             text = seg.document_text(d)
             base = int(view.base["sentence"][s])
+            rows = seg.sentences[first:last].tolist()
+            flags = seg.flagged[first:last].tolist()
+            vectors = seg.vectors["sentence"][first:last]
             sentences = tuple(
                 StoredSentence(
                     base + i,
                     doc.entry.doc_id,
-                    int(seg.sentences[i][1]),
-                    int(seg.sentences[i][2]),
-                    text[int(seg.sentences[i][1]) : int(seg.sentences[i][2])],
-                    np.asarray(seg.vectors["sentence"][i]),
-                    bool(seg.flagged[i]),
+                    start,
+                    end,
+                    text[start:end],
+                    vectors[k],
+                    flags[k],
                     i == doc.first_sentence,
                 )
-                for i in range(first, last)
+                for k, (i, (_, start, end)) in enumerate(zip(range(first, last), rows, strict=True))
             )
             start, end = sentences[0].start, sentences[-1].end
             out.append(
@@ -297,7 +319,7 @@ class SegmentStore:
                     start,
                     end,
                     text[start:end],
-                    np.asarray(seg.vectors["passage"][j]),
+                    seg.vectors["passage"][j],
                     sentences,
                 )
             )
@@ -306,15 +328,16 @@ class SegmentStore:
     def passages_of_sentences(self, ids: Sequence[int]) -> list[list[int]]:
         view = self._view
         segs, units = view.locate("sentence", np.asarray(ids, dtype=np.int64))
-        out = []
-        for s, i in zip(segs.tolist(), units.tolist(), strict=True):
+        lo, hi = np.zeros(len(units), np.int64), np.zeros(len(units), np.int64)
+        for s in np.unique(segs).tolist():
             rows = view.segments[s].passages
-            # passages are in sentence order: those holding i start at or before it and end after it
-            lo = int(np.searchsorted(rows[:, 2], i, side="right"))
-            hi = int(np.searchsorted(rows[:, 1], i, side="right"))
-            base = int(view.base["passage"][s])
-            out.append([base + j for j in range(lo, hi)])
-        return out
+            mine = segs == s
+            # passages are in sentence order: those holding i start at or before it and
+            # end after it
+            base = view.base["passage"][s]
+            lo[mine] = base + np.searchsorted(rows[:, 2], units[mine], side="right")
+            hi[mine] = base + np.searchsorted(rows[:, 1], units[mine], side="right")
+        return [list(range(a, b)) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
 
     def document_frequencies(self, keys: Sequence[str]) -> tuple[list[int], int]:
         view = self._view
@@ -343,9 +366,6 @@ class SegmentStore:
             tuple(Span(int(a), int(b)) for _, a, b in rows),
             tuple(bool(f) for f in flags),
         )
-
-    def passage_input(self, passage: StoredPassage) -> str:
-        return passage_input(passage.title, passage.text)
 
     # -- writing -------------------------------------------------------------------------
     def add(self, documents: Sequence[NewDocument], delete: Sequence[str] = ()) -> None:
