@@ -13,7 +13,6 @@ from pathlib import Path
 
 from index.budget import Budget
 from index.build import Progress, build, with_provenance
-from index.chunk import Chunking
 from index.embed import Embedder
 from index.errors import NoDocuments
 from index.read import read_documents
@@ -39,17 +38,16 @@ def sync_store(
     read = {d.doc_id for d in documents}
     unchanged = {(e.doc_id, e.sha256) for e in held}
     new = [d for d in documents if (d.doc_id, d.sha256) not in unchanged]
-    chunking: Chunking = store.chunking
-    for b in range(0, len(new), BATCH_DOCUMENTS):
-        batch = new[b : b + BATCH_DOCUMENTS]
-        store.add(build(batch, embedder, chunking, progress=progress).new_documents())
+    gone = [e.doc_id for e in held if e.doc_id not in read and not (keep_uploads and e.uploaded)]
+    batches = [new[b : b + BATCH_DOCUMENTS] for b in range(0, len(new), BATCH_DOCUMENTS)] or [[]]
+    for n, batch in enumerate(batches):
+        added = (
+            build(batch, embedder, store.chunking, progress=progress).new_documents()
+            if batch
+            else []
+        )
+        # the removals go with the last batch: with one batch, one change seen at once
+        store.add(added, delete=gone if n == len(batches) - 1 else ())
     store.refresh()
-    gone = [
-        e.doc_id
-        for e in store.documents()
-        if e.doc_id not in read and not (keep_uploads and e.uploaded)
-    ]
-    if gone:
-        store.delete(gone)
     kept = [e.doc_id for e in store.documents() if e.uploaded and e.doc_id not in read]
     return store.counts(), kept

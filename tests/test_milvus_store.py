@@ -3,6 +3,9 @@ cut short that stay invisible and converge when run again, and the collections' 
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from index.chunk import Chunking
@@ -96,3 +99,23 @@ def test_the_manifest_guards_the_model(milvus_uri, milvus_prefix, embedder):
     MilvusStore.create(client, milvus_prefix, embedder.name, embedder.dim, Chunking())
     with pytest.raises(IndexMismatch, match="QA_MILVUS_PREFIX"):
         MilvusStore.create(client, milvus_prefix, "another-model", embedder.dim, Chunking())
+
+
+def test_a_change_committed_by_a_writer_that_died_is_seen_whole(pair, embedder):
+    """Dead after its commit (the batch row) and before marking heads and deletions done:
+    readers see the whole change, and compact finishes it."""
+    writer, reader = pair
+    (doc,) = new_documents([Document("eiffel.txt", EIFFEL)], embedder)
+    key = document_key(doc.doc_id, doc.sha256, writer.model, writer.chunking)
+    writer.rows._upsert("documents", writer.rows._head_rows(doc, key, "writing", "b1", 1))
+    writer.rows._write_units(doc, key)
+    writer.rows.set_meta("batch:b1", json.dumps({"at": time.time_ns(), "delete": ["leaves.txt"]}))
+    writer.rows.bump()
+    reader.refresh()
+    assert [e.doc_id for e in reader.documents()] == ["eiffel.txt"]
+    assert reader.document("leaves.txt") is None
+    writer.compact()
+    assert writer.rows.batches() == {}
+    assert {h.state for h in writer.rows.heads()} == {"live"}
+    reader.refresh()
+    assert [e.doc_id for e in reader.documents()] == ["eiffel.txt"]

@@ -202,7 +202,12 @@ def test_replace_and_delete(two, embedder):
     ]
     assert any("finished in the spring of 1889" in t for t in texts)
 
-    store.delete(["eiffel.txt", "never-added.txt"])
+    # an addition and a removal in one change
+    store.add(
+        new_documents([Document("extra.txt", "Extra words here.")], embedder), delete=["eiffel.txt"]
+    )
+    assert {e.doc_id for e in store.documents()} == {"leaves.txt", "extra.txt"}
+    store.delete(["extra.txt", "never-added.txt"])
     assert [e.doc_id for e in store.documents()] == ["leaves.txt"]
     assert store.document("eiffel.txt") is None
     q = embedder.encode(["When was the Eiffel Tower completed?"])[0]

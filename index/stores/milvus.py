@@ -134,11 +134,16 @@ class MilvusStore:
         heads = self.rows.heads()
         best: dict[str, tuple[int, Head]] = {}
         for h in heads:
-            at = h.committed_at if h.state == "live" else committed.get(h.batch)
+            batch = committed.get(h.batch)
+            at = h.committed_at if h.state == "live" else batch.at if batch else None
             if h.state == "gone" or at is None:
                 continue
             if h.doc_id not in best or at > best[h.doc_id][0]:
                 best[h.doc_id] = (at, h)
+        for batch in committed.values():  # deletions committed, not all done yet
+            for doc_id in batch.delete:
+                if doc_id in best and best[doc_id][0] < batch.at:
+                    del best[doc_id]
         visible = {h.doc_id: h for _, h in sorted(best.values(), key=lambda x: x[0])}
         by_key = {h.key: h for h in visible.values()}
         new = [k for k in by_key if k not in old.stats.by_key]
@@ -263,6 +268,19 @@ class MilvusStore:
             raise IndexError_(f"document version {key} is gone from Milvus: ask again")
         return heads[0]
 
+    def vectors(self, kind: Kind, ids: Sequence[int]) -> np.ndarray:
+        rows = self._fetch(kind, ids)
+        if not len(ids):
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([rows[int(i)]["vector"] for i in ids])
+
+    def sentences_of(self, passage_ids: Sequence[int]) -> list[list[int]]:
+        rows = self._fetch("passage", passage_ids)
+        return [
+            [row_id(r["key"], "s", s) for s in range(r["first"], r["last"])]
+            for r in (rows[int(i)] for i in passage_ids)
+        ]
+
     def passages_of_sentences(self, ids: Sequence[int]) -> list[list[int]]:
         rows = self._fetch("sentence", ids)
         step = self.chunking.sentences - self.chunking.overlap
@@ -305,9 +323,9 @@ class MilvusStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def add(self, documents: Sequence[NewDocument]) -> None:
-        if documents:
-            self.rows.add(documents, self.model, self.chunking)
+    def add(self, documents: Sequence[NewDocument], delete: Sequence[str] = ()) -> None:
+        if documents or delete:
+            self.rows.add(documents, self.model, self.chunking, delete)
             self.rows.flush()
             self.refresh()
 

@@ -57,6 +57,12 @@ def quoted(values: Iterable) -> str:
 
 
 @dataclass(frozen=True)
+class Batch:
+    at: int  # when committed
+    delete: tuple[str, ...]  # the documents it removes
+
+
+@dataclass(frozen=True)
 class Head:
     key: str
     doc_id: str
@@ -113,14 +119,26 @@ class MilvusRows:
             for r in self.query("documents", filter, HEAD_FIELDS)
         ]
 
-    def batches(self) -> dict[str, int]:
-        """Committed batches whose heads may not all say live yet: id -> time."""
+    def batches(self) -> dict[str, Batch]:
+        """Committed batches whose heads may not all say live yet (nor their deletions
+        gone), by id."""
         rows = self.query("meta", 'name like "batch:%"', ["name", "value"])
-        return {r["name"][6:]: int(r["value"]) for r in rows}
+        out = {}
+        for r in rows:
+            value = json.loads(r["value"])
+            out[r["name"][6:]] = Batch(int(value["at"]), tuple(value["delete"]))
+        return out
 
     # -- writing -----------------------------------------------------------------------
 
-    def add(self, docs: Sequence[NewDocument], model: str, chunking: Chunking) -> None:
+    def add(
+        self,
+        docs: Sequence[NewDocument],
+        model: str,
+        chunking: Chunking,
+        delete: Sequence[str] = (),
+    ) -> None:
+        """Write ``docs`` and remove the documents ``delete``: one change, visible at once."""
         batch = uuid.uuid4().hex[:16]
         committed = self.batches()
         done = {h.key for h in self.heads() if h.state == "live" or h.batch in committed}
@@ -131,18 +149,20 @@ class MilvusRows:
                 self._upsert("documents", self._head_rows(doc, key, "writing", batch, started))
                 self._write_units(doc, key)
         at = time.time_ns()
-        self.set_meta(f"batch:{batch}", str(at))
+        self.set_meta(f"batch:{batch}", json.dumps({"at": at, "delete": list(delete)}))
         self.bump()
-        self.finish(batch, at, docs, keys)
-
-    def finish(self, batch: str, at: int, docs: Sequence[NewDocument], keys: list[str]) -> None:
-        """Mark a committed batch's heads live, forget the batch, retire older versions."""
-        self._upsert(
-            "documents",
-            [self._head_rows(d, k, "live", batch, at)[0] for d, k in zip(docs, keys, strict=True)],
-        )
-        self.client.delete(self.names["meta"], ids=[f"batch:{batch}"])
+        heads = [
+            self._head_rows(d, k, "live", batch, at)[0] for d, k in zip(docs, keys, strict=True)
+        ]
+        self.finish(batch, heads, delete)
         self.retire([d.doc_id for d in docs], keep=set(keys))
+
+    def finish(self, batch: str, heads: list[dict], delete: Sequence[str]) -> None:
+        """After a batch's commit: its heads marked live and its deletions done, then the
+        batch forgotten (in this order, so readers see the same all along)."""
+        self._upsert("documents", heads)
+        self.retire(delete)
+        self.client.delete(self.names["meta"], ids=[f"batch:{batch}"])
 
     def retire(self, doc_ids: Iterable[str], keep: set[str] = frozenset()) -> None:
         """Hide every version of ``doc_ids`` not in ``keep``, then delete their rows. A
@@ -227,12 +247,11 @@ class MilvusRows:
         versions and of writes abandoned long ago, then let Milvus compact."""
         committed = self.batches()
         heads = self.query("documents", "part == 0", ["*"])
-        for batch, at in committed.items():
+        for batch, b in committed.items():
             mine = [
-                {**r, "state": "live", "committed_at": at} for r in heads if r["batch"] == batch
+                {**r, "state": "live", "committed_at": b.at} for r in heads if r["batch"] == batch
             ]
-            self._upsert("documents", mine)
-            self.client.delete(self.names["meta"], ids=[f"batch:{batch}"])
+            self.finish(batch, mine, b.delete)
         now = time.time_ns()
         dead = [
             r["key"]
