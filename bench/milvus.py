@@ -2,7 +2,7 @@
 same documents, same vectors, same questions, in the same run.
 
     .venv/bin/python bench/milvus.py [--docs seeds] [--qa eval/seed_qa.jsonl] [--limit 100]
-                                     [--repeat 1]
+                                     [--repeat 1] [--index-dir DIR]
 
 The folder is indexed with `qa index`, then copied into a Milvus Lite server started on a
 loopback port (`qa migrate to-milvus`: no embedding again). One `qa serve` per store runs at
@@ -54,14 +54,21 @@ def main() -> None:
     parser.add_argument("--qa", type=Path, default=ROOT / "eval" / "seed_qa.jsonl")
     parser.add_argument("--limit", type=int, default=100, help="questions asked at most")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--index-dir", type=Path, help="an index folder of --docs already built (not indexed again)"
+    )
     args = parser.parse_args()
     lines = args.qa.read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines if line.strip()][: args.limit]
     latency.QUESTIONS[:] = questions
 
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        folder = Path(tmp) / "index"
-        took = qa("index", str(args.docs.resolve()), "--index-dir", str(folder))
+        folder = args.index_dir or Path(tmp) / "index"
+        took = (
+            0.0
+            if args.index_dir
+            else qa("index", str(args.docs.resolve()), "--index-dir", str(folder))
+        )
         uri = stack.enter_context(milvus_lite_server(Path(tmp) / "milvus"))
         milvus = {"QA_STORE": "milvus", "QA_MILVUS_URI": uri, "QA_MILVUS_PREFIX": "bench"}
         copied = qa("migrate", "to-milvus", "--index-dir", str(folder), env=os.environ | milvus)
