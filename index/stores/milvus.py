@@ -103,7 +103,7 @@ class MilvusStore:
         elif found != wanted:
             raise IndexMismatch(
                 f"the Milvus collections {prefix}_* hold {found}, not {wanted}: use another "
-                "QA_MILVUS_PREFIX, or drop them (qa migrate --drop) and index again"
+                "QA_MILVUS_PREFIX, or drop those collections and index again"
             )
         return cls(client, prefix)
 

@@ -7,9 +7,11 @@ converges. ``add`` writes a batch in three steps:
 
 1. every new version's head (part 0 of its ``documents`` rows) with ``state`` "writing" and
    the batch id, then its text parts, sentences and passages;
-2. one row ``batch:ID`` in ``meta``: from this write on, the whole batch is visible at once;
-3. each head rewritten "live" with the batch's time, the batch row deleted, and every other
-   version of those documents retired ("gone"), then their rows deleted.
+2. one row ``batch:ID`` in ``meta``, naming the documents the change removes: from this
+   write on, the whole change is visible at once;
+3. each head rewritten "live" with the batch's time, the removed documents retired ("gone")
+   and their rows deleted, the batch row deleted, then every older version of the added
+   documents retired likewise.
 
 Readers (index.stores.milvus) see, per document, the live (or committed-batch) head of the
 latest time and keep only rows of such keys. A writer dead after 1 left invisible rows that
