@@ -100,9 +100,13 @@ class Engine:
             log.info("the index at %s changed on disk: reloading", self.settings.index_dir)
             if self.store is None:
                 self.reload()
-            else:
+                return
+            try:
                 self.store.refresh()
-                self._version = self.store.version()
+            except IndexNotFound:  # the folder was removed: say so until there is one
+                self.reload()
+                return
+            self._version = self.store.version()
 
     def use(self, store: Store) -> None:
         """Answer from ``store`` now."""

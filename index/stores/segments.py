@@ -16,6 +16,7 @@ lock. A merge (``compact``) rewrites some segments as one; it runs on ``qa index
 
 from __future__ import annotations
 
+import copy
 import heapq
 import json
 import logging
@@ -208,6 +209,11 @@ class SegmentStore:
         if seg is None or seg.folder.parent != self.index_dir:
             seg = Segment(self.index_dir / name)
         return seg
+
+    def snapshot(self) -> SegmentStore:
+        pinned = copy.copy(self)  # shares the open segments; its view never changes
+        pinned.refresh = lambda: False  # type: ignore[method-assign]
+        return pinned
 
     def version(self) -> str:
         return repr(stamp(self.index_dir))
