@@ -140,7 +140,8 @@ def ingest(docs: Path, index_dir: Path, embedder) -> tuple[float, float]:
     documents = read_documents([docs])
     split = {
         d.doc_id: [
-            Span(m.start(), m.end()) for m in re.finditer(r"\S.*?(?:[.!?](?=\s)|$)", d.text, re.M)
+            Span(m.start(), m.end())
+            for m in re.finditer(r"\S.*?(?:[.!?](?=\s)|$)", d.text, re.MULTILINE)
         ]
         for d in documents
     }
