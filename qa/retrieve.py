@@ -65,8 +65,9 @@ class Retrieval:
 
 
 class HybridRetriever:
-    """Retrieval over a store (index.stores.interface.Store): four searches, then the
-    nominees fetched once, with their sentences, and fused."""
+    """Retrieval over a store (index.stores.interface.Store): four searches nominate
+    passages, the nominees are scored from their vectors and BM25 scores, and only the
+    best are fetched whole (text, offsets, sentences)."""
 
     def __init__(self, store: Store, embedder: Embedder) -> None:
         self.store = store
