@@ -13,9 +13,10 @@ from index.embed import Embedder, load_embedder
 from index.errors import IndexError_, IndexNotFound
 from index.lock import stamp, try_writing
 from index.store import StoredIndex, load_index
-from qa.answer import Answer, Answerer
+from qa.answer import Answer
 from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
+from qa.pipeline import Pipeline
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
@@ -53,14 +54,14 @@ class Engine:
         self.settings = settings
         set_query_threads(settings.torch_threads)
         self.embedder = embedder or load_embedder(settings.model)
-        self.backend = backend or Backend(settings)
+        self.backend = backend or Backend(settings, self.embedder)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
         # Answering is CPU-bound: more at once than there are cores only makes each slower
         # (and starves the event loop of the GIL); the others admitted wait their turn.
         self._answering = threading.BoundedSemaphore(settings.answer_workers)
         self.index: StoredIndex | None = None
-        self.answerer: Answerer | None = None
+        self.answerer: Pipeline | None = None
         self.load_error: str | None = None
         # called with every answer given (the metrics count answers and refusals)
         self.observers: list[Callable[[Answer], None]] = []
@@ -109,7 +110,7 @@ class Engine:
         """Answer from ``index`` now; ``disk_stamp``: the manifest it was read from or saved
         to (by default the one on disk now: call it under the writer lock)."""
         retriever = HybridRetriever(index, self.embedder)
-        answerer = self.backend.answerer(retriever)
+        answerer = self.backend.pipeline(retriever)
         with self._lock:
             self.index, self.answerer, self.load_error = index, answerer, None
             self.stamp = disk_stamp or stamp(self.settings.index_dir)
@@ -125,7 +126,7 @@ class Engine:
             raise IndexNotFound(str(self.settings.index_dir))
         return index
 
-    def _require_answerer(self) -> Answerer:
+    def _require_answerer(self) -> Pipeline:
         answerer = self.answerer
         if answerer is None:
             raise IndexNotFound(str(self.settings.index_dir))

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.answerers import Backend
+from qa.answerers import Backend, generative
 from qa.api import create_app
 from qa.engine import Engine
 from qa.settings import Settings
@@ -195,7 +195,8 @@ def test_backend_model_is_injectable(seed_index_dir, embedder):
         def stream(self, messages, max_tokens):
             yield self.complete(messages, max_tokens)
 
-    result = Engine(settings, embedder, backend=Backend(settings, model=Parrot())).ask(TROOPS)
+    backend = Backend(settings, embedder, generative(settings, embedder, Parrot()))
+    result = Engine(settings, embedder, backend=backend).ask(TROOPS)
     assert result.grounded and result.answer == "1,500"
 
 
