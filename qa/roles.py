@@ -43,6 +43,7 @@ class Ranker(Protocol):
     # the abstention model fitted on this ranker's scores (qa.abstain), written by
     # train.fit_abstain: every ranker owns its own
     abstain_weights: Path
+    reader: str  # the reader (qa.readers) it was fitted with, by name
     model_dir: str | None  # the trained model it runs (GET /health), None for heuristics
 
     def rank(self, question: Question, retrieval: Retrieval) -> list[RankedSentence]:

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     )
     ranker: str | None = Field(
         None,
-        description="the ranker and reader by name (qa/rankers, qa/readers: heuristic, cross); "
+        description="the ranker by name (qa/rankers: heuristic, cross; it names its reader); "
         "default: cross when trained_model is on and its weights are present, else heuristic",
     )
     trained_model_dir: Path = Field(

@@ -96,7 +96,8 @@ def test_questions_about_what_the_documents_never_mention_are_refused(conflictin
 
 
 def test_fit_scripts_write_weights_the_answerer_loads(tmp_path, seed_index_dir):
-    from qa import evidence, reader
+    from qa.rankers import heuristic as evidence
+    from qa.readers import phrases as reader
     from train import fit_evidence, fit_reader
 
     qa_file = ROOT / "eval" / "seed_qa.jsonl"

@@ -103,9 +103,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     index = load_index(settings.index_dir, expect_model=embedder.name)
     # the roles before the abstainer only: the ranker need not have a refusal model yet
     retriever = HybridRetriever(index, embedder)
-    roles = (ranker(name, settings), reader(name, settings))
+    ranking = ranker(name, settings)
+    roles = (ranking, reader(ranking.reader, settings))
     out = args.out
-    print(f"fitting for the {name} ranker and reader")
+    print(f"fitting for the {name} ranker and its reader, {ranking.reader}")
     rows, unanswerable, groups = [], [], []
     for item in tqdm(asked, desc="reading", unit="q", disable=None):
         found = find(retriever, *roles, item.question, settings.top_k)

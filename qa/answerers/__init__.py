@@ -77,7 +77,7 @@ class Backend:
         self.name = settings.answerer
         self.ranking = chosen(settings)
         self.ranker = ranker(self.ranking, settings)
-        self.reader = reader(self.ranking, settings)
+        self.reader = reader(self.ranker.reader, settings)
         # the refusal model fitted on this ranker's scores: its own, or an error
         self.abstainer = LogisticAbstainer(self.ranker.abstain_weights, settings.abstain_below)
         self.answerer = answerer or ANSWERERS[settings.answerer](settings, embedder)

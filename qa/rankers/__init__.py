@@ -1,6 +1,6 @@
-"""Rankers, chosen by name: what orders the retrieved sentences by how likely each holds
-the answer (qa.roles.Ranker). A ranker is one module here and one line in ``RANKERS``;
-its reader of the same name is in qa.readers, its refusal model beside its weights."""
+"""Rankers, chosen by name (``QA_RANKER``): what orders the retrieved sentences by how
+likely each holds the answer (qa.roles.Ranker). A ranker is one module here and one line
+in ``RANKERS``; it names its reader (qa.readers) and its refusal model (qa.abstain)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ RANKERS: dict[str, Callable[[Settings], Ranker]] = {
 
 
 def chosen(settings: Settings) -> str:
-    """The ranker (and reader) the settings ask for: ``QA_RANKER``, or by default the
+    """The ranker the settings ask for: ``QA_RANKER``, or by default the
     trained cross-encoder when it is wanted and its weights are there, else the fitted
     heuristics."""
     if settings.ranker:

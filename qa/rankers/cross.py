@@ -41,6 +41,7 @@ class CrossRanker:
         self.model = model
         self.model_dir: str | None = str(model.directory)
         self.abstain_weights = model.directory / ABSTAIN_WEIGHTS
+        self.reader = "span-head"  # its span head reads in the pass that ranks
 
     def rank(self, question: Question, retrieval: Retrieval) -> list[RankedSentence]:
         ranked = rank_sentences(question, retrieval)

@@ -89,6 +89,7 @@ class HeuristicRanker:
     """The Ranker of the fitted heuristics."""
 
     abstain_weights = ABSTAIN_WEIGHTS
+    reader = "phrases"
     model_dir = None
 
     def rank(self, question: Question, retrieval: Retrieval) -> list[RankedSentence]:

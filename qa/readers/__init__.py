@@ -1,6 +1,6 @@
 """Readers, chosen by name: what finds the short answer in a ranked sentence
-(qa.roles.Reader). A reader is one module here and one line in ``READERS``; the name is
-its ranker's (qa.rankers), whose scores the refusal model was fitted on with it."""
+(qa.roles.Reader). A reader is one module here and one line in ``READERS``; each ranker
+(qa.rankers) names the reader its refusal model was fitted with."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from qa.roles import Reader
 from qa.settings import Settings
 
 READERS: dict[str, Callable[[Settings], Reader]] = {
-    "heuristic": lambda settings: PhraseReader(),
-    "cross": lambda settings: SpanHeadReader(),
+    "phrases": lambda settings: PhraseReader(),
+    "span-head": lambda settings: SpanHeadReader(),
 }
 
 
 def reader(name: str, settings: Settings) -> Reader:
     if name not in READERS:
         raise TrainedModelError(
-            f"unknown reader {name!r} (QA_RANKER): choose one of " + ", ".join(READERS)
+            f"unknown reader {name!r}: choose one of " + ", ".join(READERS)
         )
     return READERS[name](settings)
