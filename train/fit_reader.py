@@ -7,7 +7,7 @@ described by ``qa.readers.phrases.FEATURES`` and labelled by their F1 against th
 candidate with F1 >= 0.5 is a positive); a logistic regression is fitted on them. Before
 the final fit on everything, it fits on half the groups (articles: the part of ``doc``
 before "__") and prints the F1 of the chosen span on the other half, beside the pattern
-heuristic of qa/span.py on the same sentences."""
+heuristic of qa/patterns.py on the same sentences."""
 
 from __future__ import annotations
 
