@@ -20,7 +20,5 @@ READERS: dict[str, Callable[[Settings], Reader]] = {
 
 def reader(name: str, settings: Settings) -> Reader:
     if name not in READERS:
-        raise TrainedModelError(
-            f"unknown reader {name!r}: choose one of " + ", ".join(READERS)
-        )
+        raise TrainedModelError(f"unknown reader {name!r}: choose one of " + ", ".join(READERS))
     return READERS[name](settings)
