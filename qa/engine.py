@@ -14,9 +14,10 @@ from index.errors import IndexNotFound
 from index.lock import stamp, try_writing
 from index.stores.interface import Counts, Store
 from index.stores.segments import Options, SegmentStore
-from qa.answer import Answer, Answerer
+from qa.answer import Answer
 from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
+from qa.pipeline import Pipeline
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
@@ -54,7 +55,7 @@ class Engine:
         self.settings = settings
         set_query_threads(settings.torch_threads)
         self.embedder = embedder or load_embedder(settings.model)
-        self.backend = backend or Backend(settings)
+        self.backend = backend or Backend(settings, self.embedder)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
         # Answering is CPU-bound: more at once than there are cores only makes each slower
@@ -62,7 +63,7 @@ class Engine:
         self._answering = threading.BoundedSemaphore(settings.answer_workers)
         self.store: Store | None = None
         self._version: str | None = None  # of the store when last read
-        self.answerer: Answerer | None = None
+        self.answerer: Pipeline | None = None
         self.load_error: str | None = None
         # called with every answer given (the metrics count answers and refusals)
         self.observers: list[Callable[[Answer], None]] = []
@@ -111,7 +112,7 @@ class Engine:
     def use(self, store: Store) -> None:
         """Answer from ``store`` now."""
         retriever = HybridRetriever(store, self.embedder)
-        answerer = self.backend.answerer(retriever)
+        answerer = self.backend.pipeline(retriever)
         with self._lock:
             self.store, self.answerer, self.load_error = store, answerer, None
             self._version = store.version()
@@ -127,7 +128,7 @@ class Engine:
             raise IndexNotFound(str(self.settings.index_dir))
         return store
 
-    def _require_answerer(self) -> Answerer:
+    def _require_answerer(self) -> Pipeline:
         answerer = self.answerer
         if answerer is None:
             raise IndexNotFound(str(self.settings.index_dir))
