@@ -24,13 +24,8 @@ from index.lock import try_writing
 from index.read import Document
 from index.split import Span
 from index.stores.interface import NewDocument
-from index.stores.segments import (
-    FORMAT_VERSION,
-    Options,
-    SegmentStore,
-    create_store,
-    read_manifest,
-)
+from index.stores.manifest import FORMAT_VERSION, read_manifest
+from index.stores.segments import Options, SegmentStore, create_store
 
 log = logging.getLogger(__name__)
 

@@ -3,25 +3,22 @@ answer likely: the best sentence's probability of holding it, how much of the qu
 the best passage covers, how rare the question's missing words are, how good a span the
 reader found. A logistic model over these, fitted by ``python -m train.fit_abstain`` on
 questions made unanswerable by leaving their paragraph out, gives the probability that
-the question is answered by the documents; below ``abstain_below`` the service says so."""
+the question is answered by the documents; below ``below`` the service says so.
+
+The model is fitted on one ranker's and reader's scores and kept with that ranker (its
+``abstain_weights``): another ranker's scores mean something else, so a ranker without
+its own is an error, never given another's."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.evidence import ScoredSentence
+from qa.errors import TrainedModelError
 from qa.linear import LinearModel, load_linear
 from qa.retrieve import Retrieval
-
-if TYPE_CHECKING:
-    from qa.cross import CrossReader
-
-WEIGHTS_FILE = Path(__file__).parent / "weights" / "abstain.json"
-# the trained cross-encoder's scores need their own fit, kept beside its weights
-ABSTAIN_WEIGHTS = "abstain.json"
+from qa.roles import RankedSentence
 
 FEATURES = (
     "best",  # probability that the best sentence holds the answer
@@ -33,14 +30,15 @@ FEATURES = (
     "dense",  # cosine of question and best sentence
     "reader",  # the reader's score for its best span
 )
+NO_SPAN_SCORE = -10.0  # the "reader" feature when the reader found no span
 
 
-def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
+def load_model(path: Path) -> LinearModel:
     return load_linear(path, FEATURES)
 
 
 def abstention_features(
-    retrieval: Retrieval, ranked: list[ScoredSentence], reader_score: float
+    retrieval: Retrieval, ranked: list[RankedSentence], reader_score: float
 ) -> np.ndarray:
     best = ranked[0]
     second = ranked[1].score if len(ranked) > 1 else 0.0
@@ -62,11 +60,18 @@ def abstention_features(
     )
 
 
-def weights_for(cross: CrossReader | None) -> Path:
-    """Where the abstention model for these scores is (or is written): beside the trained
-    cross-encoder when it ranks, else the heuristics' qa/weights/abstain.json."""
-    return cross.directory / ABSTAIN_WEIGHTS if cross is not None else WEIGHTS_FILE
+class LogisticAbstainer:
+    """The Abstainer: the logistic model in ``weights``, loaded now."""
 
+    def __init__(self, weights: Path, below: float = 0.33) -> None:
+        if not weights.is_file():
+            raise TrainedModelError(
+                f"no refusal model at {weights}: fit one for this ranker with `python -m "
+                f"train.fit_abstain --out {weights} ...`, or set QA_TRAINED_MODEL=false"
+            )
+        self.weights = weights
+        self.model = load_model(weights)
+        self.below = below
 
-def answerable_probability(features: np.ndarray, weights: Path = WEIGHTS_FILE) -> float:
-    return float(load_model(weights).probability(features))
+    def probability(self, features: np.ndarray) -> float:
+        return float(self.model.probability(features))

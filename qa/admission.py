@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.documents import FORM_OVERHEAD, too_large
+from qa.openai_errors import TYPES_BY_STATUS
 from qa.settings import Settings
 
 # Validation messages are cut to this: they name the problem, never repeat a long input.
@@ -80,13 +81,15 @@ class Admission:
             return
         limit, message = self.body_limit(scope)
         declared = dict(scope["headers"]).get(b"content-length", b"")
+        path = scope["path"]
         if declared.isdigit() and int(declared) > limit:
-            await _reply(send, 413, message(int(declared), True))
+            await _reply(send, path, 413, message(int(declared), True))
             return
-        asking = scope["method"] == "POST" and scope["path"].rstrip("/") in QUESTIONS
+        asking = scope["method"] == "POST" and path.rstrip("/") in QUESTIONS
         if asking and self.inflight >= self.settings.max_inflight:
             await _reply(
                 send,
+                path,
                 503,
                 f"the server is answering {self.inflight} questions, as many as it takes at "
                 "once (the QA_MAX_INFLIGHT setting): try again in a moment",
@@ -142,13 +145,13 @@ class Admission:
         except _Refused as exc:
             if started:
                 raise
-            await _reply(send, exc.status, exc.detail)
+            await _reply(send, scope["path"], exc.status, exc.detail)
         except Exception as exc:
             # a route that swallowed our refusal (e.g. a form parser) re-raises it wrapped
             refused = _cause(exc)
             if refused is None or started:
                 raise
-            await _reply(send, refused.status, refused.detail)
+            await _reply(send, scope["path"], refused.status, refused.detail)
 
 
 def _cause(exc: BaseException) -> _Refused | None:
@@ -161,8 +164,18 @@ def _cause(exc: BaseException) -> _Refused | None:
     return None
 
 
-async def _reply(send: Send, status: int, detail: str, headers: dict | None = None) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _reply(
+    send: Send, path: str, status: int, detail: str, headers: dict | None = None
+) -> None:
+    """``{"detail"}``, or OpenAI's error shape on /v1 (its clients read only that)."""
+    if path.startswith("/v1/"):
+        kind = TYPES_BY_STATUS.get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        )
+        error = {"message": detail, "type": kind, "param": None, "code": None}
+        body = json.dumps({"error": error}).encode()
+    else:
+        body = json.dumps({"detail": detail}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     # the body is not read (or not all of it): the connection cannot carry another request

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,6 @@ class Answer:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class Answerer(Protocol):
-    def answer(self, question: str, top_k: int | None = None) -> Answer: ...
-
-    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
-        """Pieces of the answer text as they are produced, then the final ``Answer``."""
-        ...
 
 
 NO_ANSWER = "The documents do not answer this question."

@@ -142,7 +142,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "ready": engine.ready,
             "model": engine.embedder.name,
             "answerer": engine.backend.name,
-            "reranker": str(cross.directory) if (cross := engine.backend.cross) else None,
+            "reranker": engine.backend.ranker.model_dir,
             "index_dir": str(settings.index_dir),
             "documents": counts.documents,
             "sentences": counts.sentences,

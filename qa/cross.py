@@ -13,7 +13,6 @@ hit@1 in a trial)."""
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 from collections.abc import Sequence
@@ -28,8 +27,6 @@ from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-log = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).parent / "models" / "cross"
 WEIGHTS = "model.safetensors"
@@ -98,15 +95,15 @@ def best_spans(
 
 
 @dataclass(frozen=True)
-class CrossRead:
+class CrossScore:
     relevance: float  # logit that the sentence holds the answer
     start: int  # the answer's characters in the sentence; -1 when none
     end: int
     span_score: float  # start + end logit of the span over the "no answer" one
 
 
-class CrossReader:
-    """Loads the trained model once; ``read`` scores sentences for a question."""
+class CrossModel:
+    """Loads the trained model once; ``score`` scores sentences for a question."""
 
     def __init__(self, directory: Path = MODEL_DIR, bf16: bool | None = None) -> None:
         import torch
@@ -127,8 +124,8 @@ class CrossReader:
         # candidates whose untrained logit trails the best by more than this are not read
         self.gap = float(self.meta.get("gap", 1e9))
 
-    def read(self, question: str, sentences: Sequence[str]) -> list[CrossRead]:
-        """The model's reading of each sentence for the question, in their order."""
+    def score(self, question: str, sentences: Sequence[str]) -> list[CrossScore]:
+        """The model's relevance and span for each sentence, in their order."""
         if not sentences:
             return []
         enc = self.tokenizer(
@@ -138,18 +135,18 @@ class CrossReader:
             max_length=self.max_length,
             return_offsets_mapping=True,
         )
-        reads: list[CrossRead | None] = [None] * len(sentences)
+        scores: list[CrossScore | None] = [None] * len(sentences)
         # in bf16 a call's fixed cost outweighs padding: the rows go through together
         waste = 1.0 if self.bf16 else 0.25
         for rows in similar_lengths([len(ids) for ids in enc["input_ids"]], waste):
-            for row, read in zip(rows, self._forward(enc, rows)):
-                if read.start >= 0:
-                    start, end = snap(sentences[row], read.start, read.end)
-                    read = CrossRead(read.relevance, start, end, read.span_score)
-                reads[row] = read
-        return [r for r in reads if r is not None]
+            for row, found in zip(rows, self._forward(enc, rows)):
+                if found.start >= 0:
+                    start, end = snap(sentences[row], found.start, found.end)
+                    found = CrossScore(found.relevance, start, end, found.span_score)
+                scores[row] = found
+        return [r for r in scores if r is not None]
 
-    def _forward(self, enc, rows: list[int]) -> list[CrossRead]:
+    def _forward(self, enc, rows: list[int]) -> list[CrossScore]:
         import torch
 
         ids, mask, types = pad(
@@ -161,29 +158,14 @@ class CrossReader:
         with torch.inference_mode():
             relevance, start, end = (x.float() for x in self.model(ids, mask, types))
         spans = best_spans(start.numpy(), end.numpy(), context, self.max_answer_tokens)
-        reads = []
+        out = []
         for k, (i, j, score) in enumerate(spans):
             offsets = enc["offset_mapping"][rows[k]]
             if score == NO_SPAN:
-                reads.append(CrossRead(float(relevance[k]), -1, -1, NO_SPAN))
+                out.append(CrossScore(float(relevance[k]), -1, -1, NO_SPAN))
             else:
-                reads.append(CrossRead(float(relevance[k]), offsets[i][0], offsets[j][1], score))
-        return reads
-
-    def rerank(
-        self, question: str, sentences: Sequence[str], probabilities: Sequence[float]
-    ) -> list[tuple[int, float, CrossRead]]:
-        """The untrained pipeline's best sentences (best first, with its probabilities)
-        reordered: (position in ``sentences``, probability, the model's reading), best
-        first. The model's score is a correction added to the pipeline's logit; only the
-        first ``candidates`` sentences within ``gap`` of the best logit are read."""
-        priors = [logit(p) for p in probabilities[: self.candidates]]
-        if not priors:
-            return []
-        read = [k for k, z in enumerate(priors) if z >= priors[0] - self.gap]
-        reads = self.read(question, [sentences[k] for k in read])
-        scored = [(k, _sigmoid(priors[k] + r.relevance), r) for k, r in zip(read, reads)]
-        return sorted(scored, key=lambda t: -t[1])
+                out.append(CrossScore(float(relevance[k]), offsets[i][0], offsets[j][1], score))
+        return out
 
 
 def _probe(model):
@@ -256,22 +238,14 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
-
-
 @lru_cache(maxsize=4)
-def load_reader(directory: Path = MODEL_DIR) -> CrossReader | None:
-    """The trained model, or None (the heuristics answer) when it is not there."""
-    if not (directory / WEIGHTS).is_file():
-        log.info(
-            "no trained model at %s: sentences and spans are chosen by the heuristics", directory
-        )
-        return None
+def load_cross_model(directory: Path = MODEL_DIR) -> CrossModel:
+    """The trained model in ``directory``, loaded once; TrainedModelError when it cannot
+    be."""
     from safetensors import SafetensorError
 
     try:
-        return CrossReader(directory)
+        return CrossModel(directory)
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         raise TrainedModelError(
             f"cannot load the trained model in {directory} ({type(exc).__name__}: {exc}); "

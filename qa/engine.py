@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from index.embed import Embedder, load_embedder
 from index.errors import IndexNotFound
 from index.stores.interface import Counts, Store
-from qa.answer import Answer, Answerer
+from qa.answer import Answer
 from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
+from qa.pipeline import Pipeline
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.stores import store_kind
@@ -53,7 +54,7 @@ class Engine:
         self.settings = settings
         set_query_threads(settings.torch_threads)
         self.embedder = embedder or load_embedder(settings.model)
-        self.backend = backend or Backend(settings)
+        self.backend = backend or Backend(settings, self.embedder)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
         # Answering is CPU-bound: more at once than there are cores only makes each slower
@@ -61,7 +62,7 @@ class Engine:
         self._answering = threading.BoundedSemaphore(settings.answer_workers)
         self.store: Store | None = None
         self._version: str | None = None  # of the store when last read
-        self.answerer: Answerer | None = None
+        self.answerer: Pipeline | None = None
         self.load_error: str | None = None
         # called with every answer given (the metrics count answers and refusals)
         self.observers: list[Callable[[Answer], None]] = []
@@ -99,14 +100,18 @@ class Engine:
             log.info("the index in %s changed: reloading", self.kind.where(self.settings))
             if self.store is None:
                 self.reload()
-            else:
+                return
+            try:
                 self.store.refresh()
-                self._version = self.store.version()
+            except IndexNotFound:  # the folder was removed: say so until there is one
+                self.reload()
+                return
+            self._version = self.store.version()
 
     def use(self, store: Store) -> None:
         """Answer from ``store`` now."""
         retriever = HybridRetriever(store, self.embedder)
-        answerer = self.backend.answerer(retriever)
+        answerer = self.backend.pipeline(retriever)
         with self._lock:
             self.store, self.answerer, self.load_error = store, answerer, None
             self._version = store.version()
@@ -122,7 +127,7 @@ class Engine:
             raise IndexNotFound(self.kind.where(self.settings))
         return store
 
-    def _require_answerer(self) -> Answerer:
+    def _require_answerer(self) -> Pipeline:
         answerer = self.answerer
         if answerer is None:
             raise IndexNotFound(self.kind.where(self.settings))

@@ -23,7 +23,8 @@ class QAError(Exception):
 
 
 class TrainedModelError(QAError):
-    """The trained reranker/reader's files are there but do not load."""
+    """The ranker, reader or refusal model asked for cannot be used: an unknown name,
+    files that do not load, a ranker without its refusal model."""
 
 
 class BadQuestion(QAError):

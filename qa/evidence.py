@@ -1,91 +1,80 @@
-"""Choosing the sentences that answer. Every sentence of the retrieved passages is
-described by a few signals and scored by a logistic model fitted on a Q&A set
-(``python -m train.fit_evidence``); the score of the best sentence is the probability that
-it holds the answer, which also decides whether to answer at all."""
+"""What the pipeline hands every answerer: one ``Evidence`` per question, with the ranked
+sentences, the citations an answer gives (offsets and scores), the question's analysis,
+the extractive short answer and the probability that the documents answer. Citations are
+made here and only here; an answerer words the answer, it does not search again."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
 
-import numpy as np
+from qa.answer import Answer, Citation, PassageHit
+from qa.question import Question
+from qa.retrieve import Retrieval
+from qa.roles import RankedSentence
 
-from qa.lexicon import bigrams, coverage
-from qa.linear import LinearModel, load_linear
-from qa.retrieve import Retrieval, Sentence
-from qa.span import answer_type, has_typed_candidate
-
-WEIGHTS_FILE = Path(__file__).parent / "weights" / "evidence.json"
-
-FEATURES = (
-    "dense",  # cosine of question and sentence
-    "bm25",  # sentence BM25 over the collection's best
-    "coverage",  # IDF-weighted share of the question's terms in the sentence
-    "bigram_coverage",  # the same for adjacent term pairs
-    "passage_score",  # fused score of its best passage over the top passage's
-    "passage_rank",  # 1 / (1 + rank of that passage)
-    "typed",  # holds a span of the type asked for (a number for "how many", ...)
-    "length",  # log characters
-    "first",  # first sentence of its document (often a title)
-)
+# a runner-up sentence is cited too when it is at least this likely, relative to the best
+RUNNER_UP = 0.35
 
 
 @dataclass(frozen=True)
-class ScoredSentence:
-    sentence: Sentence
-    score: float  # probability the sentence holds the answer
-    coverage: float
-    passage_rank: int
+class Evidence:
+    question: Question
+    ranked: list[RankedSentence]  # every sentence that may be cited, best first
+    passages: list[PassageHit]  # what was retrieved, in the order of their best sentence
+    probability: float  # that the documents answer the question (the abstainer's)
+    answer: str | None  # the short answer, verbatim from citations[0]; None: abstain
+    citations: list[Citation] = field(default_factory=list)  # empty when abstaining
+    # the reader's short answer in each citation, for a question asking for a figure
+    # (the extractive answer compares them); empty for other questions
+    figures: list[tuple[int, int] | None] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def abstained(self) -> bool:
+        return self.answer is None
+
+    def sources(self, k: int) -> list[Citation]:
+        """The best ``k`` sentences as citations numbered 1..k: what a generative model
+        is shown."""
+        return [citation(n, s) for n, s in enumerate(self.ranked[:k], start=1)]
 
 
-def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
-    return load_linear(path, FEATURES)
+class Answerer(Protocol):
+    """The last role: the answer the evidence supports, worded by its model."""
+
+    def answer(self, evidence: Evidence) -> Answer: ...
+
+    def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are produced, then the final ``Answer``."""
+        ...
 
 
-def candidate_features(retrieval: Retrieval) -> tuple[list[Sentence], list[int], np.ndarray]:
-    """(sentences, rank of their best passage, feature rows) for the sentences of the
-    retrieved passages, except instruction-like ones (index.injection): a document's orders
-    are never evidence, so no answerer cites them or shows them to a model."""
-    question = retrieval.question
-    kind = answer_type(question)
-    pair_terms = bigrams(retrieval.question_terms)
-    top = retrieval.passages[0].score if retrieval.passages else 1.0
-    top = top if top > 0 else 1.0
-    chosen: list[Sentence] = []
-    ranks: list[int] = []
-    rows: list[list[float]] = []
-    seen: set[int] = set()
-    for rank, passage in enumerate(retrieval.passages):
-        for s in passage.sentences:
-            if s.id in seen or s.flagged:
-                continue
-            seen.add(s.id)
-            chosen.append(s)
-            ranks.append(rank)
-            rows.append(
-                [
-                    float(s.vector @ retrieval.question_vector),
-                    s.bm25,
-                    coverage(retrieval.question_terms, s.terms, retrieval.idf),
-                    coverage(pair_terms, s.terms, retrieval.idf) if pair_terms else 0.0,
-                    passage.score / top,
-                    1.0 / (1 + rank),
-                    1.0 if has_typed_candidate(question, s.text, kind) else 0.0,
-                    math.log(len(s.text) + 1),
-                    1.0 if s.opens_document else 0.0,
-                ]
-            )
-    return chosen, ranks, np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+def citation(n: int, ranked: RankedSentence) -> Citation:
+    s = ranked.sentence
+    return Citation(n, s.doc_id, s.start, s.end, s.text, round(ranked.score, 4))
 
 
-def score_sentences(retrieval: Retrieval) -> list[ScoredSentence]:
-    sentences, ranks, x = candidate_features(retrieval)
-    if not sentences:
-        return []
-    probability = load_model().probability(x)
-    scored = [
-        ScoredSentence(s, float(p), float(row[2]), r)
-        for s, r, p, row in zip(sentences, ranks, probability, x)
-    ]
-    return sorted(scored, key=lambda s: -s.score)
+def cited(ranked: list[RankedSentence], most: int) -> list[RankedSentence]:
+    """The best sentence, plus runners-up nearly as likely (the answer may need both, or
+    the sources may differ), ``most`` in all at the most."""
+    best = ranked[0]
+    extra = [s for s in ranked[1:most] if s.score >= RUNNER_UP * best.score]
+    return [best, *extra]
+
+
+def shown_passages(retrieval: Retrieval, ranked: list[RankedSentence]) -> list[PassageHit]:
+    """The retrieved passages, in the order of their best-ranked sentence (ties keep the
+    retrieval order), so the passage of the cited sentence comes first. A passage holding
+    an instruction-like sentence is not shown: what such a sentence says (a link to log in
+    at, say) is never put before the reader."""
+    position = {s.sentence.id: n for n, s in enumerate(ranked)}
+    order = []
+    for p in retrieval.passages:
+        if any(s.flagged for s in p.sentences):
+            continue
+        best = min((position.get(s.id, len(ranked)) for s in p.sentences), default=0)
+        order.append((best, p))
+    order.sort(key=lambda t: t[0])
+    return [PassageHit(p.doc_id, p.start, p.end, p.text, round(p.score, 5)) for _, p in order]

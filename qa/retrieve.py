@@ -65,8 +65,9 @@ class Retrieval:
 
 
 class HybridRetriever:
-    """Retrieval over a store (index.stores.interface.Store): four searches, then the
-    nominees fetched once, with their sentences, and fused."""
+    """Retrieval over a store (index.stores.interface.Store): four searches nominate
+    passages, the nominees are scored from their vectors and BM25 scores, and only the
+    best are fetched whole (text, offsets, sentences)."""
 
     def __init__(self, store: Store, embedder: Embedder) -> None:
         self.store = store
@@ -77,7 +78,7 @@ class HybridRetriever:
         return self.retrieve_vector(question, qvec, top_k)
 
     def retrieve_vector(self, question: str, qvec: np.ndarray, top_k: int) -> Retrieval:
-        store = self.store
+        store = self.store.snapshot()  # its ids stay valid through this question
         qterms = terms(question)
         dense_p = store.dense_search("passage", qvec, DEPTH)
         dense_s = store.dense_search("sentence", qvec, DEPTH)
@@ -92,7 +93,7 @@ class HybridRetriever:
             nominees.update(held)
         ids = sorted(nominees)
         if not ids:
-            return Retrieval(question, qvec, qterms, [], self._idf())
+            return Retrieval(question, qvec, qterms, [], self._idf(store))
         # the nominees scored from their vectors and ids; only the best fetched whole
         held = store.sentences_of(ids)
         sentence_ids = [i for sentences in held for i in sentences]
@@ -117,13 +118,13 @@ class HybridRetriever:
             passages=[
                 _passage(p, float(scores[o]), bm25_of) for p, o in zip(best, order, strict=True)
             ],
-            idf=self._idf(),
+            idf=self._idf(store),
         )
 
-    def _idf(self) -> Callable[[str], float]:
+    @staticmethod
+    def _idf(store: Store) -> Callable[[str], float]:
         """IDF over every sentence of the store, of a term or a term pair; a term no
         sentence holds weighs the most (a question about it is likely unanswered)."""
-        store = self.store
         cache: dict[str, float] = {}
 
         def idf(key: str) -> float:

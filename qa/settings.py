@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="rerank sentences and read spans with the trained cross-encoder when its "
         "weights are present (qa/cross.py); false: the fitted heuristics alone",
     )
+    ranker: str | None = Field(
+        None,
+        description="the ranker by name (qa/rankers: heuristic, cross; it names its reader); "
+        "default: cross when trained_model is on and its weights are present, else heuristic",
+    )
     trained_model_dir: Path = Field(
         MODEL_DIR, description="the trained cross-encoder (python -m train.train_cross --out)"
     )

@@ -219,3 +219,29 @@ def wait_until_ready(url: str, seconds: float = 120) -> int | None:
             pass
         time.sleep(0.3)
     return status
+
+
+def test_refusals_on_v1_come_in_openais_error_shape(limited):
+    """OpenAI's clients read ``{"error": {...}}`` only: a body too large or a question
+    beyond the in-flight limit on /v1 says why in that shape."""
+    too_large = httpx.post(
+        f"{limited}/v1/chat/completions",
+        json={"model": "qa", "messages": [{"role": "user", "content": "x" * 30_000}]},
+    )
+    assert too_large.status_code == 413
+    error = too_large.json()["error"]
+    assert "QA_MAX_BODY_BYTES" in error["message"] and error["type"] == "invalid_request_error"
+    with connect(limited) as held:
+        held.sendall(
+            b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 60\r\n\r\n{"question": "How many'
+        )
+        time.sleep(0.2)
+        refused = httpx.post(
+            f"{limited}/v1/chat/completions",
+            json={"model": "qa", "messages": [{"role": "user", "content": "How many troops?"}]},
+        )
+        response_of(held)
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    error = refused.json()["error"]
+    assert "QA_MAX_INFLIGHT" in error["message"] and error["type"] == "server_error"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.cross import MODEL_DIR, CrossReader
+from qa.cross import MODEL_DIR, CrossModel
 from tests.conftest import SHARED
 from train import answerability
 
@@ -52,9 +52,9 @@ def test_fine_tuning_stops_resumes_and_writes_a_model_that_loads(small_squad, tm
     assert looks and all(r["look_alike"] != r["original"] for r in looks)
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "Fine-tuned to tell answers from look-alikes" in card and str(made["pairs"]) in card
-    reader = CrossReader(out)
-    [read] = reader.read("How many people died?", ["The quake killed 69,197 people."])
-    assert isinstance(read.relevance, float)
+    model = CrossModel(out)
+    [scored] = model.score("How many people died?", ["The quake killed 69,197 people."])
+    assert isinstance(scored.relevance, float)
 
 
 def test_held_out_articles_are_the_squad2_files(tmp_path):

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from qa.cross import MODEL_DIR, NO_SPAN, WEIGHTS, CrossReader, best_spans, load_reader
+from qa.cross import MODEL_DIR, NO_SPAN, WEIGHTS, CrossModel, best_spans, load_cross_model
 from qa.engine import Engine
+from qa.rankers.cross import rerank
 from qa.settings import Settings
 from tests.conftest import ROOT, SEEDS
 from tests.test_quality import sentence_with
@@ -16,10 +17,8 @@ from train import train_cross
 
 
 @pytest.fixture(scope="module")
-def reader() -> CrossReader:
-    shipped = load_reader(MODEL_DIR)
-    assert shipped is not None, "the trained weights are committed in qa/models/cross"
-    return shipped
+def model() -> CrossModel:
+    return load_cross_model(MODEL_DIR)  # the trained weights are committed
 
 
 def test_shipped_model_is_compact_and_documented():
@@ -39,14 +38,14 @@ def test_shipped_model_is_compact_and_documented():
         ("How many active duty troops does North Korea have?", "1.28 million", "1.28 million"),
     ],
 )
-def test_reader_ranks_the_answering_sentence_first_and_reads_the_span(
-    reader, question, fragment, expected
+def test_model_ranks_the_answering_sentence_first_and_reads_the_span(
+    model, question, fragment, expected
 ):
     others = [sentence_with("Vessels belonging"), sentence_with("partnership")]
     answering = sentence_with(fragment)
     sentences = [*others, answering]
     # the pipeline has no preference here: the model alone puts the answer first
-    (best, probability, read), *_ = reader.rerank(question, sentences, [0.5, 0.5, 0.5])
+    (best, probability, read), *_ = rerank(model, question, sentences, [0.5, 0.5, 0.5])
     assert sentences[best] == answering and 0.5 < probability < 1.0
     assert answering[read.start : read.end] == expected
 
@@ -55,14 +54,14 @@ def test_bf16_and_fp32_read_alike():
     # bfloat16 is used where the CPU has it natively; it must not change what is read
     sentences = [sentence_with(f) for f in ("North Korea has shipped 1,500", "Mark Rutte")]
     question = "How many troops were shipped?"
-    fp32, bf16 = (CrossReader(MODEL_DIR, bf16=b).read(question, sentences) for b in (False, True))
+    fp32, bf16 = (CrossModel(MODEL_DIR, bf16=b).score(question, sentences) for b in (False, True))
     assert [(r.start, r.end) for r in fp32] == [(r.start, r.end) for r in bf16]
     assert np.allclose([r.relevance for r in fp32], [r.relevance for r in bf16], atol=0.25)
 
 
-def test_spans_are_character_offsets_into_the_sentence(reader):
+def test_spans_are_character_offsets_into_the_sentence(model):
     sentence = "Zoë Müller, the café’s owner since 1998, sold 2,400 crêpes in März."
-    (read,) = reader.read("How many crêpes did Zoë Müller sell?", [sentence])
+    (read,) = model.score("How many crêpes did Zoë Müller sell?", [sentence])
     assert 0 <= read.start < read.end <= len(sentence)
     assert sentence[read.start : read.end] == "2,400"
 
@@ -80,9 +79,9 @@ def test_best_spans_keeps_to_the_context_and_the_length_limit():
 
 def test_answerer_uses_the_model_and_falls_back_without_it(tmp_path, seed_index_dir, embedder):
     trained = Engine(Settings(index_dir=seed_index_dir), embedder)
-    assert trained.backend.cross is not None
+    assert trained.backend.ranking == "cross"
     heuristic = Engine(Settings(index_dir=seed_index_dir, trained_model_dir=tmp_path), embedder)
-    assert heuristic.backend.cross is None
+    assert heuristic.backend.ranking == "heuristic"
     for engine in (trained, heuristic):
         result = engine.ask("How many troops were shipped?")
         assert result.answer == "1,500"
@@ -110,11 +109,11 @@ def test_training_command_writes_a_model_that_loads(tmp_path, seed_index_dir):
     assert meta["trained_on"]["synthetic_questions"] > 10
     assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
     assert (out / WEIGHTS).is_file() and (out / "README.md").is_file()
-    reads = CrossReader(out).read("How many troops were shipped?", ["It shipped 1,500 troops."])
+    reads = CrossModel(out).score("How many troops were shipped?", ["It shipped 1,500 troops."])
     assert len(reads) == 1 and np.isfinite(reads[0].relevance)
 
 
-def test_a_damaged_model_is_a_clear_error(tmp_path):
+def test_a_damaged_model_is_a_clear_error(tmp_path, embedder):
     from qa.answerers import Backend
     from qa.errors import TrainedModelError
 
@@ -122,7 +121,7 @@ def test_a_damaged_model_is_a_clear_error(tmp_path):
         (tmp_path / name).write_bytes((MODEL_DIR / name).read_bytes())
     (tmp_path / WEIGHTS).write_bytes(b"not a safetensors file")
     with pytest.raises(TrainedModelError, match="QA_TRAINED_MODEL=false"):
-        Backend(Settings(trained_model_dir=tmp_path))
+        Backend(Settings(trained_model_dir=tmp_path), embedder)
 
 
 def test_a_trained_model_without_its_refusal_model_is_a_clear_error(

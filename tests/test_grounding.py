@@ -6,6 +6,7 @@ import pytest
 
 from qa.answerers.grounding import Source, ground, split_claims
 from qa.answerers.prompt import build_messages, quote
+from qa.question import Question
 
 SENTENCES = [
     "North Korea has shipped 1,500 special forces troops to Russia’s far east for training.",
@@ -22,7 +23,7 @@ def sources(embedder):
 
 def run(question, reply, sources, embedder):
     found, vectors = sources
-    return ground(question, reply, found, embedder, vectors)
+    return ground(Question.of(question), reply, found, embedder, vectors)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +93,7 @@ def test_answer_paired_with_the_wrong_words_is_not_snapped(embedder):
     text = "ABC purchased the ESPN channel, and Disney later acquired ABC."
     found = [Source(1, "doc", 0, len(text), text, 1.0)]
     vectors = embedder.encode([text])
-    question = "What cable sports channel did ABC purchase?"
+    question = Question.of("What cable sports channel did ABC purchase?")
     swapped = ground(question, "ABC purchased the Disney channel [1].", found, embedder, vectors)
     assert swapped.answer is None or text[swapped.answer[1] : swapped.answer[2]] != "Disney"
     right = ground(question, "ABC purchased the ESPN channel [1].", found, embedder, vectors)

@@ -65,13 +65,10 @@ def test_qa_index_into_a_running_servers_folder_is_seen_and_kept(server, tmp_pat
     assert listed == {SEED_ID, "ferry.txt", "museum.txt", "lighthouse.txt"}
     assert "6:40" in server.ask("When does the ferry leave?")["text"]
     assert server.upload("notes.txt", "The harbour board meets on Tuesdays.").status_code == 201
+    # in the order they were added: the seed's segment was kept as it was
     assert load_index(server.index_dir).doc_ids == [
-        SEED_ID,
-        "lighthouse.txt",
-        "ferry.txt",
-        "museum.txt",
-        "notes.txt",
-    ]  # fmt: skip (in the order they were added: the seed's segment was kept as it was)
+        SEED_ID, "lighthouse.txt", "ferry.txt", "museum.txt", "notes.txt"
+    ]  # fmt: skip
     assert generation(server.index_dir) == before + 2
 
 

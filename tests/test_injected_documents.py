@@ -20,7 +20,7 @@ from index.injection import VERSION as FLAGS_VERSION
 from index.read import Document
 from index.store import load_index, save_index
 from index.stores.segments import SegmentStore
-from qa.answerers import MODELS, Backend
+from qa.answerers import CHAT_MODELS, Backend, generative
 from qa.api import create_app
 from qa.engine import Engine
 from qa.settings import Settings
@@ -121,8 +121,9 @@ def assert_orders_never_reach_the_model(settings: Settings, embedder) -> None:
     """A generative backend (``settings.answerer``) over ``with_the_notice``'s index, its
     real model recorded: no answer shows the orders, and no prompt holds them.
     tests/test_answer_backends.py runs it for `local` and `remote`."""
-    model = RecordingModel(MODELS[settings.answerer](settings))
-    engine = Engine(settings, embedder, Backend(settings, model=model))
+    model = RecordingModel(CHAT_MODELS[settings.answerer](settings))
+    backend = Backend(settings, embedder, generative(settings, embedder, model))
+    engine = Engine(settings, embedder, backend)
     for question in QUESTIONS:
         answer = engine.ask(question).to_dict()
         assert not any(bad in shown(answer) for bad in BAD), (question, answer)

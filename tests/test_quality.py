@@ -11,7 +11,8 @@ from index.read import Document
 from index.store import save_index
 from qa.attribution import source_of
 from qa.engine import Engine
-from qa.reader import read_answer
+from qa.question import Question
+from qa.readers.phrases import best_phrase
 from qa.settings import Settings
 from tests.conftest import ROOT, SEED_FILE
 
@@ -36,12 +37,12 @@ def sentence_with(fragment: str) -> str:
 )
 def test_reader_reads_the_span_asked_for(question, fragment, expected):
     sentence = sentence_with(fragment)
-    span = read_answer(question, sentence)
-    assert span is not None and sentence[span[0] : span[1]] == expected
+    span = best_phrase(Question.of(question), sentence)
+    assert span is not None and sentence[span.start : span.end] == expected
 
 
 def test_reader_gives_nothing_when_the_sentence_only_repeats_the_question():
-    assert read_answer("Who is Mark Rutte?", "Mark Rutte.") is None
+    assert best_phrase(Question.of("Who is Mark Rutte?"), "Mark Rutte.") is None
 
 
 def test_attribution_finds_who_said_it():
@@ -95,7 +96,8 @@ def test_questions_about_what_the_documents_never_mention_are_refused(conflictin
 
 
 def test_fit_scripts_write_weights_the_answerer_loads(tmp_path, seed_index_dir):
-    from qa import evidence, reader
+    from qa.rankers import heuristic as evidence
+    from qa.readers import phrases as reader
     from train import fit_evidence, fit_reader
 
     qa_file = ROOT / "eval" / "seed_qa.jsonl"

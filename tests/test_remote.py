@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from qa.answer import Answer
-from qa.answerers import Backend
+from qa.answerers import Backend, generative
 from qa.answerers.errors import UnknownAnswerer, UpstreamError
 from qa.answerers.remote import RemoteModel
 from qa.api import create_app
@@ -52,7 +52,8 @@ def engine_with(handler: Handler, seed_index_dir, embedder, **model_args) -> Eng
     model = RemoteModel(
         "http://upstream.test", "test-model", client=client, backoff=0, **model_args
     )
-    return Engine(settings, embedder, backend=Backend(settings, model=model))
+    backend = Backend(settings, embedder, generative(settings, embedder, model))
+    return Engine(settings, embedder, backend=backend)
 
 
 def check_citations(answer: Answer) -> None:

@@ -260,3 +260,14 @@ def _shape(retrieval) -> list:
         (p.doc_id, p.start, p.end, round(p.score, 5), [(s.start, s.bm25) for s in p.sentences])
         for p in retrieval.passages
     ]
+
+
+def test_a_snapshot_keeps_its_ids_through_a_merge(segmented):
+    store, _, embedder = segmented
+    snapshot = store.snapshot()
+    q = embedder.encode([QUESTIONS[0]])[0]
+    hits = snapshot.dense_search("passage", q, 3)
+    before = [p.text for p in snapshot.passages([h.id for h in hits])]
+    SegmentStore(store.index_dir).compact()  # another writer renumbers every id
+    assert [p.text for p in snapshot.passages([h.id for h in hits])] == before
+    assert store.refresh() and len(store._view.segments) == 1

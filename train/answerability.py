@@ -96,7 +96,7 @@ def sample_questions(paragraphs: list[dict], n: int, rng: random.Random) -> list
 
 def make_data(paragraphs: list[dict], n: int, seed: int, per_question: int):
     """(pairs, kinds): the training pairs, and how many look-alikes of each kind."""
-    from qa.reader import _nlp
+    from qa.readers.phrases import _nlp
 
     rng = random.Random(seed)
     chosen = sample_questions(paragraphs, n, rng)

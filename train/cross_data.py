@@ -11,7 +11,8 @@ from tqdm import tqdm
 
 from eval.data import QAItem
 from qa.cross import logit
-from qa.evidence import score_sentences
+from qa.question import Question
+from qa.rankers.heuristic import rank_sentences
 from qa.retrieve import HybridRetriever
 
 
@@ -73,7 +74,9 @@ def ranked_candidates(items: Sequence[QAItem], retriever: HybridRetriever, top_k
     """The untrained pipeline's ranked (sentence id, probability) per question."""
     out = []
     for item in tqdm(items, desc="retrieving", unit="q", disable=None):
-        ranked = score_sentences(retriever.retrieve(item.question, top_k))
+        ranked = rank_sentences(
+            Question.of(item.question), retriever.retrieve(item.question, top_k)
+        )
         out.append([(s.sentence.id, s.score) for s in ranked])
     return out
 

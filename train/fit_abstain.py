@@ -29,9 +29,11 @@ from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
 from qa.abstain import FEATURES
-from qa.cross import MODEL_DIR, load_reader
-from qa.extractive import ExtractiveAnswerer
+from qa.cross import MODEL_DIR
 from qa.linear import write_weights
+from qa.pipeline import find
+from qa.rankers import chosen, ranker
+from qa.readers import reader
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
@@ -97,22 +99,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     embedder = load_embedder(settings.model)
     ensure_index(kept, settings.index_dir, embedder, settings.chunking, (args.index_dir,))
     set_query_threads(settings.torch_threads)
-    cross = load_reader(args.trained_model) if settings.trained_model else None
+    name = chosen(settings)
     store = SegmentStore(settings.index_dir, embedder.name)
-    # reading only: the model need not have a refusal model yet, this fits it
-    answerer = ExtractiveAnswerer(
-        HybridRetriever(store, embedder), top_k=settings.top_k, cross=cross, reading_only=True
-    )
+    # the roles before the abstainer only: the ranker need not have a refusal model yet
+    retriever = HybridRetriever(store, embedder)
+    ranking = ranker(name, settings)
+    roles = (ranking, reader(ranking.reader, settings))
     out = args.out
-    print(
-        f"fitting for {'the trained model in ' + str(cross.directory) if cross else 'the heuristics'}"
-    )
+    print(f"fitting for the {name} ranker and its reader, {ranking.reader}")
     rows, unanswerable, groups = [], [], []
     for item in tqdm(asked, desc="reading", unit="q", disable=None):
-        reading = answerer.read(item.question)
-        if reading.features is None:
+        found = find(retriever, *roles, item.question, settings.top_k)
+        if found.features is None:
             continue
-        rows.append(reading.features)
+        rows.append(found.features)
         unanswerable.append(not item.answers)
         groups.append(item.doc.split("__")[0])
     x, u, g = np.array(rows), np.array(unanswerable), np.array(groups)

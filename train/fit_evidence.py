@@ -5,7 +5,7 @@
 
 Index the Q&A set's documents first (``qa index DOCS --index-dir DIR``, or any eval run,
 which leaves its index in ``OUT/index``). For every answerable question, the sentences of
-the retrieved passages are described by ``qa.evidence.FEATURES`` and labelled by whether
+the retrieved passages are described by ``qa.rankers.heuristic.FEATURES`` and labelled by whether
 they hold a gold answer; a logistic regression is fitted on them. Before the final fit on
 all questions, it fits on half the groups (articles: the part of ``doc`` before "__") and
 prints hit@1/@2/@3 on the other half, so the figures are not measured on training data."""
@@ -23,8 +23,9 @@ from tqdm import tqdm
 from eval.data import QAItem, load_qa
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
-from qa.evidence import FEATURES, WEIGHTS_FILE, candidate_features
 from qa.linear import write_weights
+from qa.question import Question
+from qa.rankers.heuristic import FEATURES, WEIGHTS_FILE, candidate_features
 from qa.retrieve import HybridRetriever
 from qa.threads import set_query_threads
 
@@ -33,7 +34,7 @@ def collect(items: Sequence[QAItem], retriever: HybridRetriever, top_k: int):
     xs, ys, groups, questions = [], [], [], []
     for q, item in enumerate(tqdm(items, desc="features", unit="q", disable=None)):
         retrieval = retriever.retrieve(item.question, top_k)
-        sentences, _, x = candidate_features(retrieval)
+        sentences, _, x = candidate_features(Question.of(item.question), retrieval)
         labels = [any(a in s.text for a in item.answers) for s in sentences]
         xs.append(x)
         ys += labels

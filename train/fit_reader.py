@@ -3,11 +3,11 @@
     python -m train.fit_reader --qa ../shared/data/squad11-dev13/qa.jsonl --out qa/weights/reader.json
 
 For every answerable question with an evidence sentence, the reader's candidate spans are
-described by ``qa.reader.FEATURES`` and labelled by their F1 against the gold answers (a
+described by ``qa.readers.phrases.FEATURES`` and labelled by their F1 against the gold answers (a
 candidate with F1 >= 0.5 is a positive); a logistic regression is fitted on them. Before
 the final fit on everything, it fits on half the groups (articles: the part of ``doc``
 before "__") and prints the F1 of the chosen span on the other half, beside the pattern
-heuristic of qa/span.py on the same sentences."""
+heuristic of qa/patterns.py on the same sentences."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from tqdm import tqdm
 from eval.data import load_qa
 from eval.metrics import best_f1
 from qa.linear import write_weights
-from qa.reader import FEATURES, WEIGHTS_FILE, features, spans
-from qa.span import short_answer
+from qa.patterns import short_answer
+from qa.question import Question
+from qa.readers.phrases import FEATURES, WEIGHTS_FILE, features, phrases
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -38,12 +39,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     heuristic = []
     for q, item in enumerate(tqdm(items, desc="candidates", unit="q", disable=None)):
         sentence = item.evidence
-        candidates = spans(sentence)
-        found = short_answer(item.question, sentence)
+        question = Question.of(item.question)
+        candidates = phrases(sentence)
+        found = short_answer(question, sentence)
         heuristic.append(best_f1(sentence[found[0] : found[1]] if found else None, item.answers))
         if not candidates:
             continue
-        xs.append(features(item.question, sentence, candidates))
+        xs.append(features(question, sentence, candidates))
         for c in candidates:
             f1s.append(best_f1(sentence[c.start : c.end], item.answers))
             groups.append(item.doc.split("__")[0])

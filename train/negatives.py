@@ -168,7 +168,7 @@ def look_alike_items(
     """Unanswerable look-alikes of ``share`` of the answerable ``items`` whose document is in
     ``doc_texts`` (one each, of the first kind that applies after a shuffle; names swapped
     from the other questions of the same group), with ``answers: []``."""
-    from qa.reader import _nlp
+    from qa.readers.phrases import _nlp
 
     rng = random.Random(seed)
     answerable = [i for i in items if i.answers and i.doc in doc_texts]

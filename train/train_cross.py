@@ -39,12 +39,13 @@ from index.embed import load_embedder
 from index.precision import bf16_native
 from index.store import load_index
 from index.stores.segments import SegmentStore
-from qa.abstain import ABSTAIN_WEIGHTS
-from qa.cross import MODEL_DIR, WEIGHTS, CrossReader, build_model, logit, pad, similar_lengths
-from qa.reader import best_span
+from qa.cross import MODEL_DIR, WEIGHTS, CrossModel, build_model, logit, pad, similar_lengths
+from qa.patterns import short_answer
+from qa.question import Question
+from qa.rankers.cross import ABSTAIN_WEIGHTS, rerank
+from qa.readers.phrases import best_phrase
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
-from qa.span import short_answer
 from qa.threads import set_query_threads
 from train import fit_abstain, synthetic
 from train.cross_data import (
@@ -204,27 +205,27 @@ def save(model, config, tokenizer, out: Path, meta: dict) -> None:
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
-def choose_gap(reader: CrossReader, items, ranked, index, keep: float = 0.95) -> float:
+def choose_gap(model: CrossModel, items, ranked, index, keep: float = 0.95) -> float:
     """The smallest gap (in the pipeline's logit, below its best sentence) beyond which
     candidates may go unread and still leave the first sentence unchanged for ``keep`` of
     these questions: what the model overturns, it overturns from within this gap."""
     needed = []
-    reader.gap = 1e9  # every candidate read
+    model.gap = 1e9  # every candidate read
     for item, scored in zip(items, ranked):
         if not scored:
             continue
         texts = [index.sentence_text(i) for i, _ in scored]
-        best = reader.rerank(item.question, texts, [p for _, p in scored])[0][0]
+        best = rerank(model, item.question, texts, [p for _, p in scored])[0][0]
         needed.append(logit(scored[0][1]) - logit(scored[best][1]))
     return round(float(np.quantile(needed, keep)), 2) if needed else 1e9
 
 
-def measure(reader: CrossReader, items, ranked, index) -> dict:
+def measure(model: CrossModel, items, ranked, index) -> dict:
     """Held-out figures: reranking and reading, trained model against the heuristics."""
     hit_before, hit_after, top3_before, top3_after = [], [], [], []
     for item, scored in zip(items, ranked):
         before = [index.sentence_text(i) for i, _ in scored]
-        order = reader.rerank(item.question, before, [p for _, p in scored])
+        order = rerank(model, item.question, before, [p for _, p in scored])
         first = [k for k, _, _ in order]
         after = [before[k] for k in first] + [t for k, t in enumerate(before) if k not in first]
         hit_before.append(bool(before) and holds(before[0], item.answers))
@@ -236,11 +237,12 @@ def measure(reader: CrossReader, items, ranked, index) -> dict:
         if not item.evidence:
             continue
         s = item.evidence
-        r = reader.read(item.question, [s])[0]
+        question = Question.of(item.question)
+        r = model.score(item.question, [s])[0]
         f1_cross.append(best_f1(s[r.start : r.end] if r.start >= 0 else None, item.answers))
-        b = best_span(item.question, s)
-        f1_reader.append(best_f1(s[b[0] : b[1]] if b else None, item.answers))
-        p = short_answer(item.question, s)
+        b = best_phrase(question, s)
+        f1_reader.append(best_f1(s[b.start : b.end] if b else None, item.answers))
+        p = short_answer(question, s)
         f1_pattern.append(best_f1(s[p[0] : p[1]] if p else None, item.answers))
     return {
         "questions": len(items),
@@ -427,14 +429,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     save(model, config, tokenizer, args.out, meta)
     set_query_threads(1)
-    reader = CrossReader(args.out)
+    cross = CrossModel(args.out)
     sample = random.Random(args.seed).sample(range(len(training)), min(600, len(training)))
     meta["gap"] = choose_gap(
-        reader, [training[k] for k in sample], [by_id[training[k].id] for k in sample], index
+        cross, [training[k] for k in sample], [by_id[training[k].id] for k in sample], index
     )
-    reader.gap = meta["gap"]
+    cross.gap = meta["gap"]
     print(f"candidates read: within {meta['gap']} of the best logit")
-    figures = measure(reader, heldout, [by_id[i.id] for i in heldout], index)
+    figures = measure(cross, heldout, [by_id[i.id] for i in heldout], index)
     meta["heldout"] = figures
     print("held-out figures:")
     for k, v in figures.items():

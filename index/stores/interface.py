@@ -126,6 +126,11 @@ class Store(Protocol):
         """Read another writer's changes if there are any; True when there were."""
         ...
 
+    def snapshot(self) -> Store:
+        """A reader of the store as it is now: the ids one of its calls returns stay valid
+        in the next even if a writer changes the store meanwhile (one per question)."""
+        ...
+
     def counts(self) -> Counts: ...
 
     def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:

@@ -16,11 +16,11 @@ lock. A merge (``compact``) rewrites some segments as one; it runs on ``qa index
 
 from __future__ import annotations
 
+import copy
 import heapq
 import json
 import logging
 import os
-import secrets
 import shutil
 import threading
 from collections.abc import Sequence
@@ -32,10 +32,10 @@ import numpy as np
 
 from index.ann import candidates, tune
 from index.chunk import Chunking
-from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
+from index.errors import raise_disk_full
 from index.lock import stamp, writing
-from index.postings import Part, bm25_scores, document_frequencies, part
-from index.segment import KINDS, Segment, fsync_folder, write_segment
+from index.postings import bm25_scores, document_frequencies
+from index.segment import Segment, fsync_folder, write_segment
 from index.split import Span
 from index.stores.interface import (
     Counts,
@@ -47,10 +47,17 @@ from index.stores.interface import (
     StoredPassage,
     StoredSentence,
 )
+from index.stores.manifest import (
+    check_manifest,
+    new_manifest,
+    read_manifest,
+    segment_name,
+    write_manifest,
+)
+from index.stores.view import View
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
 MAX_SEGMENTS = 8  # past this many, the small ones are merged
 MAX_DELETED = 0.25  # past this share of deleted rows, everything is merged
 
@@ -62,105 +69,6 @@ class Options:
     ann: str = "IVF{nlist},SQ8"  # FAISS factory string; "Flat": always exact
     ann_above: int = 50_000  # units of one kind in a segment
     write_wait: float = -1  # seconds to wait for the writer lock; -1: for ever
-
-
-def read_manifest(index_dir: Path) -> dict:
-    path = index_dir / "manifest.json"
-    if not path.is_file():
-        raise IndexNotFound(str(index_dir))
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise IndexMismatch(f"{path} is not valid JSON ({exc}): rebuild with `qa index`") from exc
-
-
-def check_manifest(index_dir: Path, manifest: dict, expect_model: str | None) -> None:
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexMismatch(
-            f"index at {index_dir} has format version {manifest.get('format_version')}, "
-            f"this qa reads version {FORMAT_VERSION}: rebuild it with `qa index`"
-        )
-    model = manifest["model"]["name"]
-    if expect_model is not None and model != expect_model:
-        raise IndexMismatch(
-            f"index at {index_dir} was built with model {model!r}, this service embeds "
-            f"questions with {expect_model!r}: rebuild it with `qa index`"
-        )
-
-
-def write_manifest(index_dir: Path, manifest: dict) -> None:
-    """Replace the manifest atomically (a new file renamed over the old: readers see the
-    old one or the new one; its new inode is how other processes notice, index.lock.stamp)."""
-    tmp = index_dir / f".manifest.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, index_dir / "manifest.json")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def new_manifest(model: str, dim: int, chunking: Chunking) -> dict:
-    return {
-        "format_version": FORMAT_VERSION,
-        "generation": 0,
-        "model": {"name": model, "dim": dim},
-        "chunking": {"sentences": chunking.sentences, "overlap": chunking.overlap},
-        "segments": [],
-        "deleted": {},
-        "counts": {"documents": 0, "sentences": 0, "passages": 0},
-    }
-
-
-def segment_name(generation: int) -> str:
-    return f"seg-{generation:08d}-{secrets.token_hex(3)}"
-
-
-class _View:
-    """The segments of one manifest with their tombstones, and global ids over them:
-    unit ``i`` of segment ``s`` is ``base[kind][s] + i``. Never changed once built."""
-
-    def __init__(self, manifest: dict, segments: list[Segment]) -> None:
-        self.manifest = manifest
-        self.segments = segments
-        deleted = manifest.get("deleted", {})
-        self.live: dict[str, list[np.ndarray]] = {k: [] for k in KINDS}
-        self.parts: dict[str, list[Part]] = {k: [] for k in KINDS}
-        self.base: dict[str, np.ndarray] = {}
-        self.docs: dict[str, tuple[int, int]] = {}
-        self.order: list[tuple[int, int]] = []
-        for s, seg in enumerate(segments):
-            gone = sorted(set(deleted.get(seg.name, [])))
-            for kind in KINDS:
-                live = np.ones(seg.size(kind), dtype=bool)
-                live[seg.units_of(kind, gone)] = False
-                self.live[kind].append(live)
-                self.parts[kind].append(part(seg.postings[kind], live))
-            dead = set(gone)
-            for d, doc in enumerate(seg.documents):
-                if d not in dead:
-                    self.docs[doc.entry.doc_id] = (s, d)
-                    self.order.append((s, d))
-        for kind in KINDS:
-            sizes = [seg.size(kind) for seg in segments]
-            self.base[kind] = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.counts = Counts(
-            len(self.docs),
-            int(sum(x.sum() for x in self.live["sentence"])),
-            int(sum(x.sum() for x in self.live["passage"])),
-        )
-
-    def locate(self, kind: Kind, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Segment and unit number of global ids."""
-        s = np.searchsorted(self.base[kind], ids, side="right") - 1
-        return s, ids - self.base[kind][s]
-
-    def deleted_share(self) -> float:
-        total = sum(len(x) for x in self.live["sentence"])
-        return 1 - self.counts.sentences / total if total else 0.0
 
 
 class SegmentStore:
@@ -175,7 +83,7 @@ class SegmentStore:
         self.options = options or Options()
         self._open: dict[str, Segment] = {}
         self._write_lock = threading.Lock()
-        self._view: _View
+        self._view: View
         self._stamp: tuple | None = None
         self._load()
 
@@ -198,7 +106,7 @@ class SegmentStore:
         self.dim = manifest["model"]["dim"]
         self.chunking = Chunking(**manifest["chunking"])
         self.generation = manifest.get("generation", 0)
-        self._view = _View(manifest, segments)
+        self._view = View(manifest, segments)
         self._stamp = before
         self._open = {seg.name: seg for seg in segments}
         self._bm25.cache_clear()
@@ -208,6 +116,11 @@ class SegmentStore:
         if seg is None or seg.folder.parent != self.index_dir:
             seg = Segment(self.index_dir / name)
         return seg
+
+    def snapshot(self) -> SegmentStore:
+        pinned = copy.copy(self)  # shares the open segments; its view never changes
+        pinned.refresh = lambda: False  # type: ignore[method-assign]
+        return pinned
 
     def version(self) -> str:
         return repr(stamp(self.index_dir))
@@ -420,7 +333,7 @@ class SegmentStore:
         manifest["generation"] = generation
         listed = {s["name"] for s in manifest["segments"]}
         manifest["deleted"] = {k: sorted(v) for k, v in manifest["deleted"].items() if k in listed}
-        view = _View(manifest, [self._segment(s["name"]) for s in manifest["segments"]])
+        view = View(manifest, [self._segment(s["name"]) for s in manifest["segments"]])
         manifest["counts"] = {
             "documents": view.counts.documents,
             "sentences": view.counts.sentences,

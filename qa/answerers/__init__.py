@@ -1,16 +1,22 @@
-"""Answer backends, chosen by name (``QA_ANSWERER``). Each one returns the same ``Answer``;
-nothing outside this package knows which is in use."""
+"""Answer backends, chosen by name (``QA_ANSWERER``): a name maps to a factory of an
+Answerer (qa.evidence.Answerer), which takes the pipeline's evidence and returns the same
+``Answer`` whatever model is behind it. A backend is one module here and one line in
+``ANSWERERS``; ``Backend`` puts the chosen roles together."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from qa.answer import Answerer
+from index.embed import Embedder
+from qa.abstain import LogisticAbstainer
 from qa.answerers.chat import ChatModel
 from qa.answerers.errors import UnknownAnswerer
 from qa.answerers.generative import GenerativeAnswerer
-from qa.cross import CrossReader, load_reader
+from qa.evidence import Answerer
 from qa.extractive import ExtractiveAnswerer
+from qa.pipeline import Pipeline
+from qa.rankers import chosen, ranker
+from qa.readers import reader
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 
@@ -36,46 +42,54 @@ def _remote(settings: Settings) -> ChatModel:
     )
 
 
-# name -> the chat model behind it (None: no generative model)
-MODELS: dict[str, Callable[[Settings], ChatModel | None]] = {
-    "extractive": lambda settings: None,
-    "local": _local,
-    "remote": _remote,
+# name -> the chat model a generative backend words its answers with
+CHAT_MODELS: dict[str, Callable[[Settings], ChatModel]] = {"local": _local, "remote": _remote}
+
+
+def generative(settings: Settings, embedder: Embedder, model: ChatModel) -> GenerativeAnswerer:
+    """The answerer around a chat model; ``embedder`` grounds its replies."""
+    return GenerativeAnswerer(
+        model, embedder, sources=settings.prompt_sentences, max_tokens=settings.max_answer_tokens
+    )
+
+
+# name -> the answerer, built once from the settings and the embedding model
+ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {
+    "extractive": lambda settings, embedder: ExtractiveAnswerer(),
+    "local": lambda settings, embedder: generative(settings, embedder, _local(settings)),
+    "remote": lambda settings, embedder: generative(settings, embedder, _remote(settings)),
 }
 
 
 class Backend:
-    """The chosen backend's model, loaded once; ``answerer`` binds it to an index."""
+    """The chosen roles, loaded once; ``pipeline`` binds them to an index's retriever.
+    ``answerer``: one to use instead of the registry's (a test's model, say)."""
 
     def __init__(
-        self,
-        settings: Settings,
-        model: ChatModel | None = None,
-        cross: CrossReader | None = None,
+        self, settings: Settings, embedder: Embedder, answerer: Answerer | None = None
     ) -> None:
-        if settings.answerer not in MODELS:
+        if settings.answerer not in ANSWERERS:
             raise UnknownAnswerer(
                 f"unknown answerer {settings.answerer!r} (QA_ANSWERER): choose one of "
-                + ", ".join(MODELS)
+                + ", ".join(ANSWERERS)
             )
         self.settings = settings
         self.name = settings.answerer
-        self.model = model if model is not None else MODELS[settings.answerer](settings)
-        if cross is None and settings.trained_model:
-            cross = load_reader(settings.trained_model_dir)
-        self.cross = cross
+        self.ranking = chosen(settings)
+        self.ranker = ranker(self.ranking, settings)
+        self.reader = reader(self.ranker.reader, settings)
+        # the refusal model fitted on this ranker's scores: its own, or an error
+        self.abstainer = LogisticAbstainer(self.ranker.abstain_weights, settings.abstain_below)
+        self.answerer = answerer or ANSWERERS[settings.answerer](settings, embedder)
 
-    def answerer(self, retriever: HybridRetriever) -> Answerer:
+    def pipeline(self, retriever: HybridRetriever) -> Pipeline:
         s = self.settings
-        extractive = ExtractiveAnswerer(
+        return Pipeline(
             retriever,
+            self.ranker,
+            self.reader,
+            self.abstainer,
+            self.answerer,
             top_k=s.top_k,
             max_citations=s.max_citations,
-            abstain_below=s.abstain_below,
-            cross=self.cross,
-        )
-        if self.model is None:
-            return extractive
-        return GenerativeAnswerer(
-            extractive, self.model, sources=s.prompt_sentences, max_tokens=s.max_answer_tokens
         )

@@ -1,6 +1,7 @@
-"""An answerer around any chat model: the extractive answerer decides whether the documents
-answer at all and supplies the fallback; the model words the answer from the best few
-sentences; grounding decides what of its reply may be shown, and with which citations."""
+"""An answerer around any chat model: the evidence decides whether the documents answer at
+all, and its extractive answer is the fallback; the model words the answer from the best
+few sentences; grounding decides what of its reply may be shown, and with which
+citations."""
 
 from __future__ import annotations
 
@@ -11,17 +12,21 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.answer import NO_ANSWER, Answer, Citation
+from index.embed import Embedder
+from qa.answer import NO_ANSWER, Answer
 from qa.answerers.chat import ChatModel, Message
 from qa.answerers.grounding import DEFAULT_THRESHOLDS, Grounding, Source, Thresholds, ground
 from qa.answerers.prompt import build_messages
+from qa.evidence import Evidence
 from qa.extractive import ExtractiveAnswerer
+from qa.question import Question
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class _Prepared:
+    question: Question
     fallback: Answer
     sources: list[Source]
     vectors: np.ndarray
@@ -31,30 +36,31 @@ class _Prepared:
 class GenerativeAnswerer:
     def __init__(
         self,
-        extractive: ExtractiveAnswerer,
         model: ChatModel,
+        embedder: Embedder,
         *,
         sources: int = 3,
         max_tokens: int = 96,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
     ) -> None:
-        self.extractive = extractive
         self.model = model
+        self.embedder = embedder  # to ground the reply's claims
+        self.extractive = ExtractiveAnswerer()  # the fallback
         self.sources = sources
         self.max_tokens = max_tokens
         self.thresholds = thresholds
 
-    def answer(self, question: str, top_k: int | None = None) -> Answer:
-        prepared = self._prepare(question, top_k)
+    def answer(self, evidence: Evidence) -> Answer:
+        prepared = self._prepare(evidence)
         if not prepared.sources:
             return prepared.fallback
         t0 = time.perf_counter()
         reply = self.model.complete(prepared.messages, self.max_tokens)
-        return self._finish(question, prepared, reply, (time.perf_counter() - t0) * 1000)
+        return self._finish(prepared, reply, (time.perf_counter() - t0) * 1000)
 
-    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
         """The model's reply as generated (not yet grounded), then the grounded answer."""
-        prepared = self._prepare(question, top_k)
+        prepared = self._prepare(evidence)
         if not prepared.sources:
             yield prepared.fallback.text
             yield prepared.fallback
@@ -64,34 +70,32 @@ class GenerativeAnswerer:
         for piece in self.model.stream(prepared.messages, self.max_tokens):
             pieces.append(piece)
             yield piece
-        yield self._finish(question, prepared, "".join(pieces), (time.perf_counter() - t0) * 1000)
+        yield self._finish(prepared, "".join(pieces), (time.perf_counter() - t0) * 1000)
 
-    def _prepare(self, question: str, top_k: int | None) -> _Prepared:
+    def _prepare(self, evidence: Evidence) -> _Prepared:
         """The extractive answer (also the fallback) and the sentences the model will see;
         none when the evidence is too weak to answer at all."""
-        t0 = time.perf_counter()
-        reading = self.extractive.read(question, top_k)
-        fallback = replace(
-            self.extractive.answer_from(question, reading, t0), grounded=True, fallback=None
-        )
+        question = evidence.question
+        fallback = self.extractive.answer(evidence)
         if fallback.abstained:
-            return _Prepared(fallback, [], np.zeros((0, 1)), [])
+            return _Prepared(question, fallback, [], np.zeros((0, 1)), [])
         t0 = time.perf_counter()
-        ranked = reading.ranked[: self.sources]
-        sources = [
-            Source(n, s.doc_id, s.start, s.end, s.text, round(r.score, 4))
-            for n, r in enumerate(ranked, start=1)
-            for s in [r.sentence]
-        ]
-        vectors = np.stack([r.sentence.vector for r in ranked])
-        messages = build_messages(question, [s.text for s in sources])
+        sources = evidence.sources(self.sources)
+        vectors = np.stack([r.sentence.vector for r in evidence.ranked[: self.sources]])
+        messages = build_messages(question.text, [s.text for s in sources])
         fallback.timings_ms["prompt"] = (time.perf_counter() - t0) * 1000
-        return _Prepared(fallback, sources, vectors, messages)
+        return _Prepared(question, fallback, sources, vectors, messages)
 
-    def _finish(self, question: str, prepared: _Prepared, reply: str, generate_ms: float) -> Answer:
+    def _finish(self, prepared: _Prepared, reply: str, generate_ms: float) -> Answer:
         t0 = time.perf_counter()
-        embedder = self.extractive.retriever.embedder
-        g = ground(question, reply, prepared.sources, embedder, prepared.vectors, self.thresholds)
+        g = ground(
+            prepared.question,
+            reply,
+            prepared.sources,
+            self.embedder,
+            prepared.vectors,
+            self.thresholds,
+        )
         timings = {
             **prepared.fallback.timings_ms,
             "generate": generate_ms,
@@ -126,10 +130,7 @@ def _grounded_answer(g: Grounding, prepared: _Prepared, timings: dict[str, float
     # citations renumbered 1..k in order of first use
     order = list(dict.fromkeys(n for claim in g.claims for n in claim.sources))
     number = {n: k for k, n in enumerate(order, start=1)}
-    citations = [
-        Citation(number[n], by_n[n].doc_id, by_n[n].start, by_n[n].end, by_n[n].text, by_n[n].score)
-        for n in order
-    ]
+    citations = [replace(by_n[n], n=number[n]) for n in order]
     text = " ".join(f"{c.text} " + "".join(f"[{number[n]}]" for n in c.sources) for c in g.claims)
     n, start, end = g.answer
     return replace(

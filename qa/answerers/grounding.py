@@ -19,8 +19,9 @@ from index.embed import Embedder
 from index.split import split_sentences
 from index.tokens import STOP_WORDS, terms
 from qa.answer import Citation
-from qa.reader import read_answer
-from qa.span import answer_type, candidates, short_answer
+from qa.patterns import candidates, short_answer
+from qa.question import Question
+from qa.readers.phrases import best_phrase
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
@@ -119,7 +120,7 @@ def _name_in(name: str, have: set[str]) -> bool:
 
 
 def ground(
-    question: str,
+    asked: Question,
     reply: str,
     sources: list[Source],
     embedder: Embedder,
@@ -127,6 +128,7 @@ def ground(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Grounding:
     """``source_vectors[i]`` is the unit vector of ``sources[i]``."""
+    question = asked.text
     by_n = {s.n: i for i, s in enumerate(sources)}
     parsed = [(t, m) for t, m in split_claims(reply) if not t.endswith("?")]
     dropped = sorted({m for _, marks in parsed for m in marks if m not in by_n})
@@ -172,7 +174,7 @@ def ground(
         else:
             unsupported.append(text)
 
-    answer = snap_answer(question, claims, {s.n: s for s in sources})
+    answer = snap_answer(asked, claims, {s.n: s for s in sources})
     declined = not claims and bool(_DECLINE.search(reply))
     return Grounding(tuple(claims), tuple(unsupported), tuple(dropped), answer, declined)
 
@@ -186,12 +188,12 @@ def _said(piece: str, claim: str) -> bool:
 
 
 def snap_answer(
-    question: str, claims: list[Claim], sources: dict[int, Source]
+    asked: Question, claims: list[Claim], sources: dict[int, Source]
 ) -> tuple[int, int, int] | None:
     """The short answer: a span of a supporting source that the model's claim contains.
     Typed spans first (a number for "how many", ...); for other questions, then the
     longest run of the source's words that the claim repeats, without the question's."""
-    kind = answer_type(question)
+    question, kind = asked.text, asked.kind
     q_terms = set(terms(question))
 
     def novel(piece: str) -> bool:
@@ -204,7 +206,8 @@ def snap_answer(
         for n in claim.sources:
             text = sources[n].text
             # the extractive reader's choices first, if the model stated them
-            best = [read_answer(question, text), short_answer(question, text)]
+            phrase = best_phrase(asked, text)
+            best = [(phrase.start, phrase.end) if phrase else None, short_answer(asked, text)]
             spans = [b for b in best if b] + [(c.start, c.end) for c in candidates(text, kind)]
             for start, end in spans:
                 piece = text[start:end]

@@ -1,6 +1,7 @@
-"""Short answers: a span of the cited sentence of the type the question asks for
-(a number for "how many", a date for "when", a name for "who", ...), near the words
-the question and the sentence share, and never a repeat of the question."""
+"""Typed spans found by pattern: the numbers, dates and names of a sentence, whether it
+holds one of the type a question asks for, and the nearest such span to the words the
+question and the sentence share (never a repeat of the question): the labels the fitted
+readers were trained on, and the grounding's second choice of a short answer."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from index.tokens import STOP_WORDS, terms, words
+from qa.question import Question
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -45,27 +47,6 @@ class Candidate:
     start: int
     end: int
     kind: str
-
-
-def answer_type(question: str) -> str:
-    q = question.lower()
-    if re.search(
-        r"\bhow (?:many|much|long|old|far|large|big|tall|high|fast|often)\b", q
-    ) or re.search(
-        r"\bwhat (?:percentage|percent|number|amount|proportion|fraction|size|population)\b", q
-    ):
-        return "number"
-    if re.search(
-        r"\bwhen\b|\bwhat (?:year|date|day|month|time|century|decade|period)\b", q
-    ) or re.search(r"\b(?:which|in what) (?:year|date|day|month|century|decade)\b", q):
-        return "date"
-    if re.search(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|people|name)\b", q):
-        return "person"
-    if re.search(
-        r"\bwhere\b|\b(?:what|which) (?:city|country|state|place|town|region|continent)\b", q
-    ):
-        return "place"
-    return "other"
 
 
 def candidates(sentence: str, kind: str) -> list[Candidate]:
@@ -119,17 +100,19 @@ def _novel(question: str, text: str) -> bool:
     )
 
 
-def has_typed_candidate(question: str, sentence: str, kind: str | None = None) -> bool:
+def has_typed_candidate(question: Question, sentence: str) -> bool:
     """Whether the sentence holds a new span of the type the question asks for."""
-    kind = kind or answer_type(question)
-    if kind == "other":
+    if question.kind == "other":
         return True
-    return any(_novel(question, sentence[c.start : c.end]) for c in candidates(sentence, kind))
+    return any(
+        _novel(question.text, sentence[c.start : c.end])
+        for c in candidates(sentence, question.kind)
+    )
 
 
-def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
-    """Offsets of the short answer inside ``sentence``, or None if no span fits."""
-    kind = answer_type(question)
+def short_answer(asked: Question, sentence: str) -> tuple[int, int] | None:
+    """Offsets of the nearest typed span inside ``sentence``, or None if no span fits."""
+    question, kind = asked.text, asked.kind
     q_terms = set(terms(question))
     anchors = _anchor_positions(sentence, q_terms)
 

@@ -1,7 +1,7 @@
-"""Short answers read from a sentence: candidate spans are the named entities and noun
-phrases spaCy finds (plus numbers and dates by pattern), each described by how it fits
-the question (the type asked for, closeness to the question's words, words the question
-does not already say) and scored by a logistic model fitted on a Q&A set
+"""The heuristic reader: the short answer of a sentence is one of its phrases, the named
+entities and noun phrases spaCy finds (plus numbers and dates by pattern), each described
+by how it fits the question (the type asked for, closeness to the question's words, words
+the question does not already say) and scored by a logistic model fitted on a Q&A set
 (``python -m train.fit_reader``)."""
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import numpy as np
 
 from index.tokens import STOP_WORDS, terms, words
 from qa.linear import LinearModel, load_linear
-from qa.span import _DATE, _NUMBER, answer_type
+from qa.patterns import _DATE, _NUMBER
+from qa.question import KINDS, Question
+from qa.roles import AnswerSpan, RankedSentence
 
-WEIGHTS_FILE = Path(__file__).parent / "weights" / "reader.json"
+WEIGHTS_FILE = Path(__file__).parent.parent / "weights" / "reader.json"
 
-KINDS = ("number", "date", "person", "place", "other")
 GROUPS = ("num", "date", "person", "org", "place", "norp", "entity", "chunk", "pattern")
 _LABEL_GROUP = {
     "CARDINAL": "num", "QUANTITY": "num", "MONEY": "num", "PERCENT": "num", "ORDINAL": "num",
@@ -49,7 +50,7 @@ _FOCUS = re.compile(
 
 
 @dataclass(frozen=True)
-class Span:
+class Phrase:
     start: int
     end: int
     group: str
@@ -73,11 +74,11 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=8192)
-def spans(sentence: str) -> tuple[Span, ...]:
-    """Candidate spans of a sentence. Parsing is most of a question's reading time and the
+def phrases(sentence: str) -> tuple[Phrase, ...]:
+    """The candidate answers of a sentence. Parsing is most of a question's reading time and the
     same sentences come back for related questions, so the result is kept."""
     doc = _nlp()(sentence)
-    found: dict[tuple[int, int], Span] = {}
+    found: dict[tuple[int, int], Phrase] = {}
 
     def add(start: int, end: int, group: str, root=None) -> None:
         start, end = _trim(sentence, start, end)
@@ -89,7 +90,7 @@ def spans(sentence: str) -> tuple[Span, ...]:
                 if head.dep_ == "prep" or head.pos_ == "ADP":
                     head = head.head
                 governor = head.text if head is not root else ""
-            found[(start, end)] = Span(start, end, group, dep, governor)
+            found[(start, end)] = Phrase(start, end, group, dep, governor)
 
     for ent in doc.ents:
         add(ent.start_char, ent.end_char, _LABEL_GROUP.get(ent.label_, "entity"), ent.root)
@@ -105,8 +106,8 @@ def spans(sentence: str) -> tuple[Span, ...]:
     return tuple(found.values())
 
 
-def features(question: str, sentence: str, candidates: tuple[Span, ...]) -> np.ndarray:
-    kind = answer_type(question)
+def features(asked: Question, sentence: str, candidates: tuple[Phrase, ...]) -> np.ndarray:
+    question, kind = asked.text, asked.kind
     q_terms = set(terms(question))
     q_words = set(words(question))
     focus_match = _FOCUS.search(question)
@@ -155,13 +156,10 @@ def load_model(path: Path = WEIGHTS_FILE) -> LinearModel:
     return load_linear(path, FEATURES)
 
 
-NO_SPAN_SCORE = -10.0
-
-
-def best_span(question: str, sentence: str) -> tuple[int, int, float] | None:
-    """(start, end, score) of the best short answer in ``sentence``; None when every
-    candidate only repeats the question."""
-    candidates = spans(sentence)
+def best_phrase(question: Question, sentence: str) -> AnswerSpan | None:
+    """The best short answer in ``sentence``; None when every phrase only repeats the
+    question."""
+    candidates = phrases(sentence)
     if not candidates:
         return None
     x = features(question, sentence, candidates)
@@ -171,9 +169,11 @@ def best_span(question: str, sentence: str) -> tuple[int, int, float] | None:
     score = load_model().score(x)
     score[~novel] = -np.inf
     k = int(np.argmax(score))
-    return candidates[k].start, candidates[k].end, float(score[k])
+    return AnswerSpan(candidates[k].start, candidates[k].end, float(score[k]))
 
 
-def read_answer(question: str, sentence: str) -> tuple[int, int] | None:
-    found = best_span(question, sentence)
-    return (found[0], found[1]) if found else None
+class PhraseReader:
+    """The Reader of the fitted heuristics: the best-scored phrase."""
+
+    def span(self, question: Question, ranked: RankedSentence) -> AnswerSpan | None:
+        return best_phrase(question, ranked.sentence.text)
