@@ -215,3 +215,50 @@ def test_replace_and_delete(two, embedder):
     assert found and {p.doc_id for p in found} == {"leaves.txt"}
     assert store.counts().documents == 1
     assert store.document_frequencies(["eiffel"])[0] == [0]
+
+
+def test_the_retriever_hands_on_the_same_passages_from_every_store(embedder, tmp_path, milvus_uri):
+    """The Retrieval contract does not depend on the store: same passages, offsets, scores,
+    sentences' BM25 and flags, same IDF."""
+    from qa.retrieve import HybridRetriever
+
+    stores = {
+        kind: make_store(
+            kind, documents(), embedder, folder=tmp_path / kind, milvus=(milvus_uri, "retrieval")
+        )
+        for kind in STORES
+    }
+    questions = [
+        "When was the Eiffel Tower completed?",
+        "How many North Korean troops were shipped to Russia?",
+        "What does chlorophyll absorb?",
+        "Who won the 2022 World Cup?",
+    ]
+    for question in questions:
+        seen = []
+        for store in stores.values():
+            r = HybridRetriever(store, embedder).retrieve(question, 5)
+            seen.append(
+                (
+                    [
+                        (p.doc_id, p.start, p.end, round(p.score, 5),
+                         [(s.start, round(s.bm25, 5), s.flagged, s.terms) for s in p.sentences])
+                        for p in r.passages
+                    ],
+                    [round(r.idf(t), 6) for t in [*r.question_terms, "tower", "eiffel tower"]],
+                )
+            )  # fmt: skip
+        assert seen[0][0] and all(s == seen[0] for s in seen[1:])
+
+
+def test_a_snapshot_keeps_its_ids_through_a_change(two, embedder):
+    snapshot = two.snapshot()
+    q = embedder.encode(["When was the Eiffel Tower completed?"])[0]
+    ids = [h.id for h in snapshot.dense_search("passage", q, 3)]
+    changed = EIFFEL.replace("1889", "the year 1889")
+    two.add(new_documents([Document("eiffel.txt", changed)], embedder), delete=["leaves.txt"])
+    assert snapshot.refresh() is False
+    assert {e.doc_id for e in snapshot.documents()} == {"eiffel.txt", "leaves.txt"}
+    passages = snapshot.passages(ids)
+    assert passages[0].doc_id == "eiffel.txt" and passages[0].text in EIFFEL
+    assert two.document("eiffel.txt").text == changed

@@ -8,6 +8,7 @@ written or retired are never returned (index.stores.milvus_rows says how writes 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -161,6 +162,13 @@ class MilvusStore:
             frozenset(h.key for h in heads) - by_key.keys(),
             old.stats.changed(by_key, added),
         )
+
+    def snapshot(self) -> MilvusStore:
+        """This store with its view pinned (a row's id never changes: it names its version,
+        so the ids of one call stay valid in the next)."""
+        pinned = copy.copy(self)  # shares the client and the cache of rows
+        pinned.refresh = lambda: False  # type: ignore[method-assign]
+        return pinned
 
     def heads(self) -> list[Head]:
         """The visible documents' heads, in the order they were committed."""

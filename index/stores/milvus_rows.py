@@ -9,9 +9,10 @@ converges. ``add`` writes a batch in three steps:
    the batch id, then its text parts, sentences and passages;
 2. one row ``batch:ID`` in ``meta``, naming the documents the change removes: from this
    write on, the whole change is visible at once;
-3. each head rewritten "live" with the batch's time, the removed documents retired ("gone")
-   and their rows deleted, the batch row deleted, then every older version of the added
-   documents retired likewise.
+3. each head rewritten "live" with the batch's time, the removed documents retired ("gone"),
+   the batch row deleted, then every older version of the added documents retired likewise.
+   Retired rows are deleted a minute later (by the next write or ``compact``): a question
+   being answered may still read them.
 
 Readers (index.stores.milvus) see, per document, the live (or committed-batch) head of the
 latest time and keep only rows of such keys. A writer dead after 1 left invisible rows that
@@ -36,6 +37,7 @@ from index.tokens import terms
 BATCH_ROWS = 512  # rows per upsert call
 PLACEHOLDER = [0.0, 0.0]
 STALE_WRITE_NS = 3600 * 10**9  # an uncommitted write this old was abandoned
+GRACE_NS = 60 * 10**9  # retired rows are kept this long for questions still reading them
 
 
 def row_id(key: str, kind: str, seq: int) -> int:
@@ -167,8 +169,8 @@ class MilvusRows:
         self.client.delete(self.names["meta"], ids=[f"batch:{batch}"])
 
     def retire(self, doc_ids: Iterable[str], keep: set[str] = frozenset()) -> None:
-        """Hide every version of ``doc_ids`` not in ``keep``, then delete their rows. A
-        write still in progress (another writer's) is left to finish."""
+        """Hide every version of ``doc_ids`` not in ``keep`` (a write still in progress,
+        another writer's, is left to finish); rows retired a while ago are deleted."""
         docs = [doc_hash(d) for d in doc_ids]
         if not docs:
             return
@@ -179,9 +181,18 @@ class MilvusRows:
             if r["key"] not in keep and (r["state"] == "live" or r["batch"] in committed)
         ]
         if doomed:
-            self._upsert("documents", [{**r, "state": "gone"} for r in doomed])
+            now = time.time_ns()
+            self._upsert("documents", [{**r, "state": "gone", "committed_at": now} for r in doomed])
             self.bump()
-            self.sweep([r["key"] for r in doomed])
+        self.sweep_retired()
+
+    def sweep_retired(self, grace_ns: int = GRACE_NS) -> None:
+        """Delete the rows of versions retired more than ``grace_ns`` ago: a reader in the
+        middle of a question (index.stores.milvus's snapshot) may still read newer ones."""
+        before = time.time_ns() - grace_ns
+        self.sweep(
+            [h.key for h in self.heads('part == 0 and state == "gone"') if h.committed_at <= before]
+        )
 
     def sweep(self, keys: list[str]) -> None:
         """Delete the rows of hidden keys, their heads last (a sweep cut short is finished
@@ -244,9 +255,10 @@ class MilvusRows:
 
     # -- upkeep ------------------------------------------------------------------------
 
-    def compact(self) -> None:
-        """Finish batches whose writer died after committing, delete the rows of retired
-        versions and of writes abandoned long ago, then let Milvus compact."""
+    def compact(self, grace_ns: int = GRACE_NS) -> None:
+        """Finish batches whose writer died after committing, delete the rows of versions
+        retired more than ``grace_ns`` ago and of writes abandoned long ago, then let Milvus
+        compact."""
         committed = self.batches()
         heads = self.query("documents", "part == 0", ["*"])
         for batch, b in committed.items():
@@ -255,16 +267,15 @@ class MilvusRows:
             ]
             self.finish(batch, mine, b.delete)
         now = time.time_ns()
-        dead = [
-            r["key"]
-            for r in heads
-            if r["state"] == "gone"
-            or (r["state"] == "writing" and r["batch"] not in committed
-                and now - r["committed_at"] > STALE_WRITE_NS)
-        ]  # fmt: skip
-        self.sweep(dead)
         if committed:
             self.retire({r["doc_id"] for r in heads if r["batch"] in committed},
                         keep={r["key"] for r in heads if r["batch"] in committed})  # fmt: skip
+        self.sweep([
+            r["key"]
+            for r in heads
+            if r["state"] == "writing" and r["batch"] not in committed
+            and now - r["committed_at"] > STALE_WRITE_NS
+        ])  # fmt: skip
+        self.sweep_retired(grace_ns)
         for name in self.names.values():
             self.client.compact(name)
