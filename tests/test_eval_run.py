@@ -12,7 +12,7 @@ import pytest
 from eval.errors import EvalError, ServiceUnreachable
 from eval.run import RunConfig, evaluate
 from index.embed import HashEmbedder
-from index.store import read_manifest
+from index.stores.segments import SegmentStore
 from qa.settings import Settings
 from tests.conftest import ROOT, SEEDS, free_port
 
@@ -252,7 +252,7 @@ def test_unanswerable_share_indexes_a_collection_without_the_chosen_paragraphs(t
     assert outcome.metrics["overall"]["unanswerable"] == 1
     index_dir = Path(run["index_dir"])
     assert index_dir != config.out / "index"
-    assert set(read_manifest(index_dir)["documents"]) == set(facts) - excluded
+    assert {d.doc_id for d in SegmentStore(index_dir).documents()} == set(facts) - excluded
     preds = predictions(config.out)
     assert [p["doc"] for p in preds.values() if not p["answers"]] == list(excluded)
     assert all(doc not in excluded for p in preds.values() for doc in p["retrieved"])
