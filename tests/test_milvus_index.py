@@ -72,3 +72,14 @@ def test_the_first_upload_starts_the_index_in_milvus(embedder, milvus_uri, milvu
         assert not (tmp_path / "unused").exists()  # nothing of it on this machine's disk
         r = client.delete("/documents/eiffel.txt", headers={"X-Requested-With": "tests"})
         assert r.status_code == 409  # as with the folder: an index keeps one document
+
+
+def test_milvus_lite_in_the_process_from_a_db_path(tmp_path):
+    """QA_MILVUS_URI=PATH.db: Milvus Lite inside each command; what one wrote, the next
+    reads (its collections loaded again after the restart)."""
+    env = {"QA_STORE": "milvus", "QA_MILVUS_URI": str(tmp_path / "milvus.db")}
+    r = run("index", str(SEED_FILE), env=env)
+    assert r.returncode == 0, r.stderr
+    r = run("ask", "How many troops were shipped?", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "1,500" in json.loads(r.stdout)["answer"]

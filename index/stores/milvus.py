@@ -32,7 +32,7 @@ from index.stores.interface import (
     StoredSentence,
 )
 from index.stores.milvus_rows import Head, MilvusRows, quoted, row_id
-from index.stores.milvus_schema import create_collections, encode_terms
+from index.stores.milvus_schema import create_collections, encode_terms, load_collections
 from index.stores.milvus_stats import KINDS, KeyStats, Statistics
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class MilvusStore:
         manifest = self._manifest()
         if manifest is None:
             raise IndexNotFound(f"Milvus collections {prefix}_*")
+        load_collections(client, prefix)
         self.model: str = manifest["model"]["name"]
         self.dim: int = manifest["model"]["dim"]
         self.chunking = Chunking(**manifest["chunking"])
@@ -355,6 +356,7 @@ def has_store(client, prefix: str) -> bool:
 def _manifest_of(client, rows: MilvusRows) -> dict | None:
     if not client.has_collection(rows.names["meta"]):
         return None
+    client.load_collection(rows.names["meta"])
     value = rows.meta("manifest")
     return json.loads(value) if value else None
 

@@ -36,6 +36,15 @@ def encode_terms(terms: list[str]) -> str:
     return " ".join(_NOT_WORD.sub(lambda m: f"_{ord(m.group()):x}_", t) for t in terms)
 
 
+def load_collections(client, prefix: str) -> bool:
+    """Load the collections into memory (Milvus leaves them released after a restart);
+    False when there are none."""
+    collections = [n for n in names(prefix).values() if client.has_collection(n)]
+    for name in collections:
+        client.load_collection(name)
+    return bool(collections)
+
+
 def create_collections(client, prefix: str, dim: int) -> None:
     """Create whatever collection is missing (idempotent)."""
     from pymilvus import DataType, Function, FunctionType, MilvusClient
