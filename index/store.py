@@ -140,7 +140,7 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
     for d, entry in enumerate(store.documents()):
         text = store.document(entry.doc_id)
         assert text is not None
-        new = store._new_document(*store._view.docs[entry.doc_id])
+        new = store._view.new_document(*store._view.docs[entry.doc_id])
         docs.append(
             IndexedDocument(
                 entry.doc_id,

@@ -16,7 +16,8 @@ from index.embed import HashEmbedder
 from index.errors import IndexMismatch
 from index.read import Document
 from index.store import load_index, save_index
-from index.stores.segments import MAX_SEGMENTS, Options, SegmentStore
+from index.stores.segments import Options, SegmentStore
+from index.stores.view import MAX_SEGMENTS
 from index.tokens import terms
 from qa.retrieve import HybridRetriever
 

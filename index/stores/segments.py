@@ -58,9 +58,6 @@ from index.stores.view import View
 
 log = logging.getLogger(__name__)
 
-MAX_SEGMENTS = 8  # past this many, the small ones are merged
-MAX_DELETED = 0.25  # past this share of deleted rows, everything is merged
-
 
 @dataclass(frozen=True)
 class Options:
@@ -305,8 +302,8 @@ class SegmentStore:
                 name = self._write(documents, generation)
                 manifest["segments"].append({"name": name, "documents": len(documents)})
             self._commit(manifest, generation)
-            if self._needs_merge():
-                self._merge(self._mergeable())
+            if self._view.needs_merge():
+                self._merge(self._view.mergeable())
 
     def compact(self) -> None:
         """Merge every segment into one, without the deleted rows."""
@@ -358,27 +355,13 @@ class SegmentStore:
             elif path.name.startswith(".manifest.") and path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)
 
-    def _needs_merge(self) -> bool:
-        view = self._view
-        return len(view.segments) > MAX_SEGMENTS or view.deleted_share() > MAX_DELETED
-
-    def _mergeable(self) -> list[int]:
-        """The segments to merge: all when many rows are deleted, else the small ones (each
-        under a tenth of the rows), so a merge costs about what the small segments hold."""
-        view = self._view
-        if view.deleted_share() > MAX_DELETED:
-            return list(range(len(view.segments)))
-        sizes = [int(x.sum()) for x in view.live["sentence"]]
-        small = [s for s, n in enumerate(sizes) if n <= 0.1 * sum(sizes)]
-        return small if len(small) > 1 else list(range(len(view.segments)))
-
     def _merge(self, chosen: list[int]) -> None:
         """Rewrite the segments ``chosen`` (their live documents) as one, in the place of
         the first of them (called under the writer lock)."""
         view = self._view
         manifest = json.loads(json.dumps(view.manifest))
         generation = manifest.get("generation", 0) + 1
-        docs = [self._new_document(s, d) for s, d in view.order if s in set(chosen)]
+        docs = [view.new_document(s, d) for s, d in view.order if s in set(chosen)]
         name = self._write(docs, generation)
         names = [view.segments[s].name for s in chosen]
         kept = [s for s in manifest["segments"] if s["name"] not in names]
@@ -390,29 +373,6 @@ class SegmentStore:
             manifest["deleted"].pop(n, None)
         log.info("merged %d segments into %s (%d documents)", len(chosen), name, len(docs))
         self._commit(manifest, generation)
-
-    def _new_document(self, s: int, d: int) -> NewDocument:
-        seg = self._view.segments[s]
-        doc = seg.documents[d]
-        e = doc.entry
-        srows = np.asarray(seg.sentences[doc.first_sentence : doc.first_sentence + e.sentences])
-        prows = np.asarray(seg.passages[doc.first_passage : doc.first_passage + e.passages])
-        return NewDocument(
-            e.doc_id,
-            e.title,
-            seg.document_text(d),
-            e.sha256,
-            tuple(Span(int(a), int(b)) for _, a, b in srows),
-            tuple((int(a) - doc.first_sentence, int(b) - doc.first_sentence) for _, a, b in prows),
-            np.asarray(
-                seg.vectors["sentence"][doc.first_sentence : doc.first_sentence + e.sentences]
-            ),
-            np.asarray(seg.vectors["passage"][doc.first_passage : doc.first_passage + e.passages]),
-            np.asarray(seg.flagged[doc.first_sentence : doc.first_sentence + e.sentences]),
-            e.uploaded,
-            e.added_by,
-            e.added_at,
-        )
 
 
 def create_store(

@@ -7,7 +7,11 @@ import numpy as np
 
 from index.postings import Part, part
 from index.segment import KINDS, Segment
-from index.stores.interface import Counts, Kind
+from index.split import Span
+from index.stores.interface import Counts, Kind, NewDocument
+
+MAX_SEGMENTS = 8  # past this many, the small ones are merged
+MAX_DELETED = 0.25  # past this share of deleted rows, everything is merged
 
 
 class View:
@@ -52,3 +56,39 @@ class View:
     def deleted_share(self) -> float:
         total = sum(len(x) for x in self.live["sentence"])
         return 1 - self.counts.sentences / total if total else 0.0
+
+    def needs_merge(self) -> bool:
+        return len(self.segments) > MAX_SEGMENTS or self.deleted_share() > MAX_DELETED
+
+    def mergeable(self) -> list[int]:
+        """The segments to merge: all when many rows are deleted, else the small ones (each
+        under a tenth of the rows), so a merge costs about what the small segments hold."""
+        if self.deleted_share() > MAX_DELETED:
+            return list(range(len(self.segments)))
+        sizes = [int(x.sum()) for x in self.live["sentence"]]
+        small = [s for s, n in enumerate(sizes) if n <= 0.1 * sum(sizes)]
+        return small if len(small) > 1 else list(range(len(self.segments)))
+
+    def new_document(self, s: int, d: int) -> NewDocument:
+        """Document ``d`` of segment ``s`` as a store takes it (to merge it elsewhere)."""
+        seg = self.segments[s]
+        doc = seg.documents[d]
+        e = doc.entry
+        srows = np.asarray(seg.sentences[doc.first_sentence : doc.first_sentence + e.sentences])
+        prows = np.asarray(seg.passages[doc.first_passage : doc.first_passage + e.passages])
+        return NewDocument(
+            e.doc_id,
+            e.title,
+            seg.document_text(d),
+            e.sha256,
+            tuple(Span(int(a), int(b)) for _, a, b in srows),
+            tuple((int(a) - doc.first_sentence, int(b) - doc.first_sentence) for _, a, b in prows),
+            np.asarray(
+                seg.vectors["sentence"][doc.first_sentence : doc.first_sentence + e.sentences]
+            ),
+            np.asarray(seg.vectors["passage"][doc.first_passage : doc.first_passage + e.passages]),
+            np.asarray(seg.flagged[doc.first_sentence : doc.first_sentence + e.sentences]),
+            e.uploaded,
+            e.added_by,
+            e.added_at,
+        )
