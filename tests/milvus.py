@@ -24,8 +24,10 @@ def _answers(uri: str) -> bool:
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 
+    from index.stores.milvus import GRPC_OPTIONS
+
     try:
-        client = MilvusClient(uri, timeout=2)
+        client = MilvusClient(uri, timeout=2, grpc_options=GRPC_OPTIONS)
     except MilvusException:
         return False
     try:

@@ -37,6 +37,7 @@ from index.stores.milvus_stats import KINDS, KeyStats, Statistics
 
 log = logging.getLogger(__name__)
 
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 310_000, "grpc.keepalive_permit_without_calls": 0}
 SLACK = 16  # extra hits asked for, in case some belong to a version not visible here
 CACHED_ROWS = 100_000  # sentence or passage rows kept in memory, per kind
 _COMMON = ["id", "key", "seq", "start", "end", "text", "terms", "vector"]
@@ -57,7 +58,10 @@ def connect(uri: str, token: str | None = None):
     # logging configuration pymilvus applies when imported
     logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     try:
-        return MilvusClient(uri, token=token or "")
+        # no keepalive pings on idle connections: `milvus-lite server` answers pymilvus's
+        # (every 10 s) with GOAWAY "too_many_pings", after which the channel fails for a
+        # while; a call on a dead connection reconnects anyway
+        return MilvusClient(uri, token=token or "", grpc_options=GRPC_OPTIONS)
     except MilvusException as exc:
         raise IndexError_(f"cannot reach Milvus at {uri}: {exc}") from exc
 
