@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import importlib.util
 import json
 import os
 import random
@@ -431,6 +432,8 @@ def main() -> None:
         "--txtai", action="store_true", help="txtai beside qa (sizes with real vectors)"
     )
     args = parser.parse_args()
+    if args.txtai and importlib.util.find_spec("txtai") is None:
+        parser.error("--txtai needs txtai: pip install -c constraints.txt '.[bench]'")
 
     from index.embed import MiniLMEmbedder
 
