@@ -70,7 +70,7 @@ def test_malformed_json_is_422(client):
 def test_health_and_documents(client):
     health = client.get("/health").json()
     assert health["ready"] is True and health["model"] == "all-MiniLM-L6-v2"
-    assert health["documents"] == 1 and health["sentences"] >= 20
+    assert health["documents"] == 1 and health["sentences"] >= 20 and health["store"] == "faiss"
     assert health["answerer"] == "extractive" and health["reranker"].endswith("models/cross")
     [doc] = client.get("/documents").json()
     assert doc["id"] == "north-korea-troops-russia.txt"

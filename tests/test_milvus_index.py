@@ -66,7 +66,8 @@ def test_the_first_upload_starts_the_index_in_milvus(embedder, milvus_uri, milvu
             headers={"X-Requested-With": "tests"},
         )
         assert r.status_code == 201, r.text
-        assert client.get("/health").json()["documents"] == 1
+        health = client.get("/health").json()
+        assert health["documents"] == 1 and health["store"] == "milvus"
         body = client.post("/ask", json={"question": "How tall is the Eiffel Tower?"}).json()
         assert "330" in body["answer"]
         assert not (tmp_path / "unused").exists()  # nothing of it on this machine's disk
