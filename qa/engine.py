@@ -7,11 +7,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 
 from index.embed import Embedder, load_embedder
 from index.errors import IndexNotFound
-from index.stores.interface import Counts, Store
+from index.stores.interface import Counts, DocumentEntry, Store
 from qa.answer import Answer
 from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
@@ -22,18 +21,6 @@ from qa.stores import store_kind
 from qa.threads import set_query_threads
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    doc_id: str
-    title: str
-    characters: int
-    sentences: int
-    uploaded: bool = False
-    added_by: str | None = None
-    added_at: str | None = None
-    flagged_sentences: int = 0  # instruction-like, never cited (index.injection)
 
 
 def lone_surrogate(text: str) -> int | None:
@@ -175,23 +162,9 @@ class Engine:
             observe(result)
         return result
 
-    def documents(self) -> list[DocumentInfo]:
+    def documents(self) -> list[DocumentEntry]:
         store = self.store
-        if store is None:
-            return []
-        return [
-            DocumentInfo(
-                d.doc_id,
-                d.title,
-                d.characters,
-                d.sentences,
-                d.uploaded,
-                d.added_by,
-                d.added_at,
-                d.flagged_sentences,
-            )
-            for d in store.documents()
-        ]
+        return store.documents() if store is not None else []
 
     def title(self, doc_id: str) -> str | None:
         store = self.store

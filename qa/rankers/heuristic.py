@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexicon import bigrams, coverage
+from index.tokens import bigrams
+from qa.lexicon import coverage
 from qa.linear import LinearModel, load_linear
 from qa.patterns import has_typed_candidate
 from qa.question import Question
