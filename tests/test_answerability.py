@@ -9,6 +9,7 @@ import pytest
 from qa.cross import MODEL_DIR, CrossModel
 from tests.conftest import SHARED
 from train import answerability
+from train.checkpoint import CHECKPOINT
 
 SQUAD11 = SHARED / "data/squad11-train/squad11_train_paragraphs.jsonl.gz"
 SQUAD20 = SHARED / "data/squad20-train-first10/train-v2.0-first10articles.json"
@@ -40,7 +41,7 @@ def test_fine_tuning_stops_resumes_and_writes_a_model_that_loads(small_squad, tm
             "--questions", "24", "--batch", "8", "--threads", "1"]  # fmt: skip
     with pytest.raises(answerability.Interrupted):
         answerability.main([*argv, "--stop-after", "2"])
-    assert (out / answerability.CHECKPOINT).is_file()
+    assert (out / CHECKPOINT).is_file()
     answerability.main(argv)
     printed = capsys.readouterr().out
     assert "resumed at step 2 of" in printed

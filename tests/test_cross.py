@@ -14,6 +14,7 @@ from qa.settings import Settings
 from tests.conftest import ROOT, SEEDS
 from tests.test_quality import sentence_with
 from train import train_cross
+from train.checkpoint import CHECKPOINT, Interrupted
 
 
 @pytest.fixture(scope="module")
@@ -90,23 +91,33 @@ def test_answerer_uses_the_model_and_falls_back_without_it(tmp_path, seed_index_
         assert doc.text[cited.start : cited.end] == cited.text
 
 
-def test_training_command_writes_a_model_that_loads(tmp_path, seed_index_dir):
+def test_training_command_stops_resumes_and_writes_a_model_that_loads(
+    tmp_path, seed_index_dir, capsys
+):
     out = tmp_path / "model"
-    train_cross.main(
-        [
-            "--qa", str(ROOT / "eval" / "seed_qa.jsonl"),
-            "--docs", str(SEEDS),
-            "--index-dir", str(seed_index_dir),
-            "--out", str(out),
-            "--layers", "1",
-            "--epochs", "1",
-            "--synthetic", "1",
-            "--no-abstention",
-        ]
-    )  # fmt: skip
+    argv = [
+        "--qa", str(ROOT / "eval" / "seed_qa.jsonl"),
+        "--docs", str(SEEDS),
+        "--index-dir", str(seed_index_dir),
+        "--out", str(out),
+        "--layers", "1",
+        "--epochs", "2",
+        "--batch", "8",
+        "--synthetic", "1",
+        "--look-alikes", "0.5",
+        "--no-abstention",
+    ]  # fmt: skip
+    with pytest.raises(Interrupted):
+        train_cross.main([*argv, "--stop-after", "2"])
+    assert (out / CHECKPOINT).is_file()
+    train_cross.main(argv)
+    assert "resumed at batch 2 of epoch 1" in capsys.readouterr().out
+    assert not (out / CHECKPOINT).exists()
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert meta["trained_on"]["split"].startswith("by question")
     assert meta["trained_on"]["synthetic_questions"] > 10
+    assert meta["trained_on"]["look_alike_questions"] > 0
+    assert len(meta["training"]["loss_per_epoch"]) == 2
     assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
     assert (out / WEIGHTS).is_file() and (out / "README.md").is_file()
     reads = CrossModel(out).score("How many troops were shipped?", ["It shipped 1,500 troops."])

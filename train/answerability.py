@@ -38,17 +38,11 @@ from tqdm import tqdm
 from index.precision import bf16_native
 from index.split import split_sentences
 from qa.cross import WEIGHTS, load_network, pad, similar_lengths
-from qa.errors import QAError
+from train.checkpoint import Checkpoint, Interrupted
 from train.cross_data import Pair, encode
 from train.model_card import write_card
 from train.negatives import name_pool, negatives
 from train.train_cross import save
-
-CHECKPOINT = "checkpoint.pt"
-
-
-class Interrupted(QAError):
-    """Training stopped before its last step (``--stop-after``); the checkpoint holds it."""
 
 
 def held_out_titles(path: Path | None) -> set[str]:
@@ -185,8 +179,8 @@ def load_model(directory: Path):
     return model, config, torch
 
 
-def train(model, examples, teacher, original, args, checkpoint: Path) -> dict:
-    """Fine-tune in place; resumes from ``checkpoint`` when it is there."""
+def train(model, examples, teacher, original, args, checkpoint: Checkpoint) -> dict:
+    """Fine-tune in place; resumes from ``checkpoint`` when it holds a run."""
     import torch
 
     plan = batches(len(examples), args.batch, args.seed, args.epochs)
@@ -196,16 +190,12 @@ def train(model, examples, teacher, original, args, checkpoint: Path) -> dict:
         optimizer, lambda step: min(1.0, step / (0.1 * len(plan))) * max(0.0, 1 - step / len(plan))
     )
     step, spent, losses = 0, 0.0, []
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        step, spent, losses = state["step"], state["minutes"], state["losses"]
+    if where := checkpoint.resume(model, optimizer, schedule):
+        step, spent, losses = where["step"], where["minutes"], where["losses"]
         print(f"resumed at step {step} of {len(plan)} ({spent:.1f} min trained)")
     ce = torch.nn.CrossEntropyLoss(reduction="sum")
     model.train()
-    began, saved = time.monotonic(), time.monotonic()
+    began = time.monotonic()
     bar = tqdm(total=len(plan), initial=step, desc="fine-tuning", disable=None)
     stop = len(plan) if args.stop_after is None else min(len(plan), step + args.stop_after)
     while step < stop:
@@ -242,17 +232,9 @@ def train(model, examples, teacher, original, args, checkpoint: Path) -> dict:
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-200:]):.3f}")
-        now = time.monotonic()
-        if now - saved > args.checkpoint_minutes * 60 or step == stop:
-            minutes = spent + (now - began) / 60
-            torch.save(
-                {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "schedule": schedule.state_dict(), "step": step, "minutes": minutes,
-                 "losses": losses},
-                checkpoint.with_suffix(".tmp"),
-            )  # fmt: skip
-            checkpoint.with_suffix(".tmp").replace(checkpoint)
-            saved = now
+        if checkpoint.due() or step == stop:
+            minutes = spent + (time.monotonic() - began) / 60
+            checkpoint.save(model, optimizer, schedule, step=step, minutes=minutes, losses=losses)
     bar.close()
     if step < len(plan):
         raise Interrupted(f"stopped at step {step} of {len(plan)}: run the same command to go on")
@@ -332,7 +314,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if p.label:
             first[p.question] = teacher[k]
     original = np.array([first.get(p.question, 0.0) for p in pairs], dtype=np.float32)
-    figures = train(model, examples, teacher, original, args, args.out / CHECKPOINT)
+    figures = train(
+        model, examples, teacher, original, args, Checkpoint(args.out, args.checkpoint_minutes)
+    )
 
     meta["answerability"] = {
         "started_from": str(args.start),

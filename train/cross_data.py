@@ -36,15 +36,16 @@ def group_of(item: QAItem) -> str:
     return group_name(item.doc)
 
 
-def split(items: Sequence[QAItem]) -> tuple[list[QAItem], list[QAItem], str]:
-    """(training items, held-out items, how they were split)."""
+def split(items: Sequence[QAItem], every: int = 3) -> tuple[list[QAItem], list[QAItem], str]:
+    """(training items, held-out items, how they were split): every ``every``-th group,
+    from the second, is held out."""
     names = sorted({group_of(i) for i in items})
     if len(names) >= 3:
-        held = set(names[1::3])
+        held = set(names[1::every])
         return (
             [i for i in items if group_of(i) not in held],
             [i for i in items if group_of(i) in held],
-            f"by group: held out {', '.join(sorted(held))}",
+            f"by group: held out {', '.join(sorted(held)) if len(held) < 20 else f'{len(held)} of {len(names)}'}",
         )
     return (
         [i for n, i in enumerate(items) if n % 5],
@@ -99,8 +100,10 @@ def make_pairs(items, ranked, index, candidates: int, gap: float = 1e9) -> list[
             answer = locate(t, item.answers) if label else None
             pairs.append(Pair(q, item.question, t, label, answer, logit(p), True))
         if item.evidence and item.evidence not in texts:
-            answer = locate(item.evidence, item.answers)
-            pairs.append(Pair(q, item.question, item.evidence, True, answer, 0.0, False))
+            # a look-alike's (no answers) teaches the span head "no answer here"
+            answer = locate(item.evidence, item.answers) if item.answers else None
+            label = bool(item.answers)
+            pairs.append(Pair(q, item.question, item.evidence, label, answer, 0.0, False))
     return pairs
 
 

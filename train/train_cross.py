@@ -48,7 +48,9 @@ from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
 from train import fit_abstain, synthetic
+from train.checkpoint import Checkpoint, Interrupted
 from train.cross_data import (
+    Pair,
     encode,
     group_name,
     group_of,
@@ -58,6 +60,7 @@ from train.cross_data import (
     split,
 )
 from train.model_card import write_card
+from train.negatives import look_alike_items
 
 
 def non_negative(kind):
@@ -99,6 +102,13 @@ def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[di
     return out
 
 
+def renumbered(more: list[Pair], pairs: list[Pair]) -> list[Pair]:
+    """``more`` numbered after the questions of ``pairs``: each question's pairs stay
+    together and apart from the others'."""
+    after = max((p.question for p in pairs), default=-1) + 1
+    return [replace(p, question=p.question + after) for p in more]
+
+
 def collate(batch: list[dict]):
     import torch
 
@@ -127,53 +137,50 @@ def ranking_loss(score, label, ranked, question):
     return torch.stack(losses).mean() if losses else score.sum() * 0.0
 
 
-def train(model, examples, args, deadline: float) -> tuple[list[float], bool]:
-    """Mean loss per epoch, and whether the time limit stopped it early."""
+def train(model, examples, args, checkpoint: Checkpoint) -> tuple[list[float], bool, float]:
+    """Mean loss per epoch, whether the time limit stopped it early, minutes trained. Resumes from
+    ``checkpoint`` when it holds a run; the minutes trained before count to the limit."""
     import torch
 
     rng = random.Random(args.seed)
     steps = args.epochs * len(batches(examples, args.batch, random.Random(args.seed)))
     trained = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01, fused=True)
-    began = time.monotonic()
+    budget = args.minutes * 60
+    began, spent = time.monotonic(), 0.0
+
+    def elapsed() -> float:
+        return spent + time.monotonic() - began
 
     def rate(step: int) -> float:
         """Linear warm-up over the first tenth, then linear decay to zero at the end:
         the end of the epochs or the time limit, whichever comes first."""
-        done = max(step / steps, (time.monotonic() - began) / max(deadline - began, 1e-9))
+        done = max(step / steps, elapsed() / max(budget, 1e-9))
         return done / 0.1 if done < 0.1 else max(0.0, (1.0 - done) / 0.9)
 
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
+    first_epoch, first_batch, total, seen, losses = 0, 0, 0.0, 0, []
+    if where := checkpoint.resume(model, optimizer, schedule):
+        first_epoch, first_batch = where["epoch"], where["batch"]
+        total, seen, losses, spent = where["total"], where["seen"], where["losses"], where["spent"]
+        print(
+            f"resumed at batch {first_batch} of epoch {first_epoch + 1} "
+            f"({spent / 60:.1f} min trained)"
+        )
     bce = torch.nn.BCEWithLogitsLoss()
     ce = torch.nn.CrossEntropyLoss(reduction="sum")
     model.train()
-    losses = []
+    stop = None if args.stop_after is None else args.stop_after
     for epoch in range(args.epochs):
-        total, seen = 0.0, 0
-        epoch_batches = batches(examples, args.batch, rng)
-        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}", disable=None)
-        for done, batch in enumerate(bar, start=1):
-            # pairs of similar lengths go through the model together (little padding);
-            # the loss is taken over the whole batch, so each question is ranked whole
-            parts, span_loss = [], 0.0
-            for rows in similar_lengths([len(e["input_ids"]) for e in batch]):
-                ids, mask, types, label, start, end, prior, ranked, question = collate(
-                    [batch[r] for r in rows]
-                )
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-                    relevance, s, e = model(ids, mask, types)
-                relevance, s, e = relevance.float(), s.float(), e.float()
-                s = s.masked_fill(mask == 0, -1e4)
-                e = e.masked_fill(mask == 0, -1e4)
-                span_loss = span_loss + (ce(s, start) + ce(e, end)) / 2
-                # the model corrects the pipeline: its score is added to the pipeline's logit
-                parts.append((relevance + prior, label, ranked, question))
-            score, label, ranked, question = (torch.cat(x) for x in zip(*parts))
-            loss = (
-                ranking_loss(score, label, ranked, question)
-                + 0.5 * bce(score[ranked], label[ranked])
-                + span_loss / len(batch)
-            )
+        epoch_batches = batches(examples, args.batch, rng)  # advances rng as the first run did
+        if epoch < first_epoch:
+            continue
+        start = first_batch if epoch == first_epoch else 0
+        if epoch > first_epoch:
+            total, seen = 0.0, 0
+        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}", initial=start, disable=None)
+        for done, batch in enumerate(epoch_batches[start:], start=start + 1):
+            loss = step_loss(model, batch, args, bce, ce)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
@@ -181,17 +188,56 @@ def train(model, examples, args, deadline: float) -> tuple[list[float], bool]:
             optimizer.zero_grad()
             total += loss.item() * len(batch)
             seen += len(batch)
+            bar.update(1)
             bar.set_postfix(loss=f"{total / seen:.3f}")
-            if time.monotonic() > deadline:
+            out_of_time = elapsed() > budget
+            if stop is not None:
+                stop -= 1
+            if checkpoint.due() or stop == 0:
+                checkpoint.save(model, optimizer, schedule, epoch=epoch, batch=done,
+                                total=total, seen=seen, losses=losses, spent=elapsed())  # fmt: skip
+            if stop == 0:
+                raise Interrupted(f"stopped after batch {done} of epoch {epoch + 1}: "
+                                  "run the same command to go on")  # fmt: skip
+            if out_of_time:
                 print(
                     f"time limit reached after {done} of {len(epoch_batches)} batches "
                     f"of epoch {epoch + 1}: stopping"
                 )
                 losses.append(total / seen)
-                return losses, True
+                return losses, True, elapsed() / 60
+        bar.close()
         losses.append(total / seen)
         print(f"epoch {epoch + 1}: mean loss {total / seen:.4f}")
-    return losses, False
+    return losses, False, elapsed() / 60
+
+
+def step_loss(model, batch: list[dict], args, bce, ce):
+    """One batch's loss: listwise ranking and pointwise relevance of the pipeline's
+    nominees, and the span of every pair. Pairs of similar lengths go through the model
+    together (little padding); the loss is taken over the whole batch, so each question
+    is ranked whole."""
+    import torch
+
+    parts, span_loss = [], 0.0
+    for rows in similar_lengths([len(e["input_ids"]) for e in batch]):
+        ids, mask, types, label, start, end, prior, ranked, question = collate(
+            [batch[r] for r in rows]
+        )
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            relevance, s, e = model(ids, mask, types)
+        relevance, s, e = relevance.float(), s.float(), e.float()
+        s = s.masked_fill(mask == 0, -1e4)
+        e = e.masked_fill(mask == 0, -1e4)
+        span_loss = span_loss + (ce(s, start) + ce(e, end)) / 2
+        # the model corrects the pipeline: its score is added to the pipeline's logit
+        parts.append((relevance + prior, label, ranked, question))
+    score, label, ranked, question = (torch.cat(x) for x in zip(*parts))
+    return (
+        ranking_loss(score, label, ranked, question)
+        + 0.5 * bce(score[ranked], label[ranked])
+        + span_loss / len(batch)
+    )
 
 
 def save(model, config, tokenizer, out: Path, meta: dict) -> None:
@@ -299,6 +345,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="synthetic questions per sentence of the training groups' documents "
         "(cloze-to-question rewriting, train/synthetic.py) added to the training data",
     )
+    parser.add_argument(
+        "--look-alikes",
+        type=non_negative(float),
+        default=0.0,
+        help="share of the training questions that also give an unanswerable look-alike "
+        "(train/negatives.py), every sentence nominated for it a negative",
+    )
+    parser.add_argument(
+        "--hold-out-every",
+        type=int,
+        default=3,
+        help="every this-many-th group (article) is held out for the figures and refusals",
+    )
+    parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    parser.add_argument(
+        "--stop-after", type=int, help="stop after this many batches (the checkpoint keeps them)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--cache",
@@ -322,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.manual_seed(args.seed)
 
     items = [i for i in load_qa(args.qa).items if i.answers]
-    training, heldout, how = split(items)
+    training, heldout, how = split(items, args.hold_out_every)
     print(
         f"{len(items)} answerable questions: {len(training)} to train on, "
         f"{len(heldout)} held out ({how})"
@@ -352,6 +415,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     pairs = make_pairs(
         training, [by_id[i.id] for i in training], index, args.candidates, args.train_gap
     )
+    alike = []
+    if args.look_alikes:
+        texts = {d.doc_id: d.text for d in load_documents(args.docs)}
+        alike = look_alike_items(training, texts, args.look_alikes, args.seed)
+        print(f"{len(alike)} look-alike questions the documents do not answer")
+        more = make_pairs(alike, ranked_candidates(alike, retriever, settings.top_k), index,
+                          args.candidates, args.train_gap)  # fmt: skip
+        pairs += renumbered(more, pairs)
     made = []
     if args.synthetic:
         groups, doc_ids = {group_of(i) for i in training}, index.doc_ids
@@ -368,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         more = make_pairs(made, ranked_candidates(made, retriever, settings.top_k), index,
                           args.candidates, args.train_gap)  # fmt: skip
         # numbered after the real questions: each question's pairs stay together
-        pairs += [replace(p, question=p.question + len(training)) for p in more]
+        pairs += renumbered(more, pairs)
     print(f"{len(pairs)} training pairs ({sum(p.label for p in pairs)} positive)")
 
     base_path = str(get_model_path())
@@ -395,9 +466,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = encode(tokenizer, pairs, args.max_length)
 
     torch.set_num_threads(args.threads)
-    t0 = time.monotonic()
-    losses, stopped = train(model, examples, args, time.monotonic() + args.minutes * 60)
-    train_minutes = (time.monotonic() - t0) / 60
+    checkpoint = Checkpoint(args.out, args.checkpoint_minutes)
+    losses, stopped, train_minutes = train(model, examples, args, checkpoint)
     print(f"trained in {train_minutes:.1f} min")
 
     meta = {
@@ -412,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "split": how,
             "questions": len(training),
             "synthetic_questions": len(made),
+            "look_alike_questions": len(alike),
             "pairs": len(pairs),
             "positives": sum(p.label for p in pairs),
         },
@@ -428,6 +499,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
     }
     save(model, config, tokenizer, args.out, meta)
+    checkpoint.remove()
     set_query_threads(1)
     cross = CrossModel(args.out)
     sample = random.Random(args.seed).sample(range(len(training)), min(600, len(training)))
