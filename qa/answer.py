@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 class Citation:
     n: int
     doc_id: str
+    title: str  # its document's
     start: int
     end: int
     text: str

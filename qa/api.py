@@ -63,6 +63,7 @@ class AskRequest(BaseModel):
 class CitationOut(BaseModel):
     n: int
     doc_id: str
+    title: str
     start: int
     end: int
     text: str

@@ -166,11 +166,6 @@ class Engine:
         store = self.store
         return store.documents() if store is not None else []
 
-    def title(self, doc_id: str) -> str | None:
-        store = self.store
-        found = store.document(doc_id) if store is not None else None
-        return found.entry.title if found is not None else None
-
     def counts(self) -> Counts:
         store = self.store
         return store.counts() if store is not None else Counts(0, 0, 0)

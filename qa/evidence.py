@@ -53,7 +53,7 @@ class Answerer(Protocol):
 
 def citation(n: int, ranked: RankedSentence) -> Citation:
     s = ranked.sentence
-    return Citation(n, s.doc_id, s.start, s.end, s.text, round(ranked.score, 4))
+    return Citation(n, s.doc_id, s.title, s.start, s.end, s.text, round(ranked.score, 4))
 
 
 def cited(ranked: list[RankedSentence], most: int) -> list[RankedSentence]:

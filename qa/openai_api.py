@@ -83,13 +83,11 @@ def conversation(messages: list[Message], settings: Settings) -> tuple[str, list
 def render(result: Answer, question: str, request: Request) -> tuple[dict, dict]:
     """A reply's message (content, refusal, annotations) and qa's fields beside it."""
     base = str(request.base_url)
-    cited = {c.doc_id for c in result.citations}
-    titles = {d: t for d in cited if (t := request.app.state.engine.title(d)) is not None}
     citations = [
         {
             "n": c.n,
             "doc_id": c.doc_id,
-            "title": titles.get(c.doc_id, c.doc_id),
+            "title": c.title,
             "start": c.start,
             "end": c.end,
             "text": c.text,

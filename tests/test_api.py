@@ -17,8 +17,10 @@ def test_troops_question_is_answered_with_an_exact_citation(client):
     document = SEED_FILE.read_text(encoding="utf-8")
     cited = [c for c in body["citations"] if "1,500 special forces troops" in c["text"]]
     assert cited, body["citations"]
+    listed = {d["id"]: d["title"] for d in client.get("/documents").json()}
     for c in body["citations"]:
         assert c["doc_id"] == "north-korea-troops-russia.txt"
+        assert c["title"] == listed[c["doc_id"]]
         assert document[c["start"] : c["end"]] == c["text"]
     assert body["answer"] in body["citations"][0]["text"]
     assert "[1]" in body["text"]
