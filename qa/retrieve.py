@@ -80,10 +80,9 @@ class HybridRetriever:
     def retrieve_vector(self, question: str, qvec: np.ndarray, top_k: int) -> Retrieval:
         store = self.store.snapshot()  # its ids stay valid through this question
         qterms = terms(question)
-        dense_p = store.dense_search("passage", qvec, DEPTH)
-        dense_s = store.dense_search("sentence", qvec, DEPTH)
-        bm25_p = store.bm25_search("passage", qterms, DEPTH)
-        bm25_s = store.bm25_search("sentence", qterms, DEPTH)
+        found = store.nominate(qvec, qterms, DEPTH)
+        dense_p, dense_s = found.dense_passages, found.dense_sentences
+        bm25_p, bm25_s = found.bm25_passages, found.bm25_sentences
         # BM25 normalised by the best score of the collection (the first hit's)
         top_p = bm25_p[0].score if bm25_p else 0.0
         top_s = bm25_s[0].score if bm25_s else 0.0

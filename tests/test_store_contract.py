@@ -121,6 +121,19 @@ def test_a_search_finds_the_passage_with_exact_offsets(loaded, embedder, search)
         assert passage.sentences[-1].end == passage.end
 
 
+def test_nominate_is_the_four_searches(loaded, embedder):
+    """The four searches a question starts with, however the store runs them (in turn in
+    the folder, at once across the network), give what each gives alone."""
+    question = "When was the Eiffel Tower completed?"
+    vector, words = embedder.encode([question])[0], terms(question)
+    found = loaded.nominate(vector, words, 5)
+    assert found.dense_passages == loaded.dense_search("passage", vector, 5)
+    assert found.dense_sentences == loaded.dense_search("sentence", vector, 5)
+    assert found.bm25_passages == loaded.bm25_search("passage", words, 5)
+    assert found.bm25_sentences == loaded.bm25_search("sentence", words, 5)
+    assert found.dense_passages and found.bm25_sentences
+
+
 def test_dense_scores_are_inner_products_of_the_stored_vectors(loaded, embedder):
     q = embedder.encode(["Which pigment absorbs light in leaves?"])[0]
     hits = loaded.dense_search("passage", q, 3)

@@ -33,6 +33,28 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Nominees:
+    """What a question's four first searches found: its nearest and its best BM25
+    passages and sentences, best first."""
+
+    dense_passages: list[Hit]
+    dense_sentences: list[Hit]
+    bm25_passages: list[Hit]
+    bm25_sentences: list[Hit]
+
+
+def nominate_in_turn(store: Store, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+    """``Store.nominate`` one search after another: for a store in this process, where
+    each is a short computation."""
+    return Nominees(
+        store.dense_search("passage", vector, k),
+        store.dense_search("sentence", vector, k),
+        store.bm25_search("passage", terms, k),
+        store.bm25_search("sentence", terms, k),
+    )
+
+
+@dataclass(frozen=True)
 class StoredSentence:
     id: int
     doc_id: str
@@ -142,6 +164,11 @@ class Store(Protocol):
         """The ``k`` units of highest BM25 score for ``terms`` (index.tokens.terms of the
         question; a repeated term counts twice), best first, only units scoring > 0.
         Statistics (IDF, average length) are over every unit of the kind in the store."""
+        ...
+
+    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+        """``dense_search`` and ``bm25_search`` of both kinds, ``k`` each: a store across
+        a network runs them at once."""
         ...
 
     def bm25_scores(self, kind: Kind, terms: Sequence[str], ids: Sequence[int]) -> np.ndarray:

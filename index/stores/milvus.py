@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ from index.stores.interface import (
     Hit,
     Kind,
     NewDocument,
+    Nominees,
     StoredPassage,
     StoredSentence,
 )
@@ -90,6 +92,8 @@ class MilvusStore:
         self.dim: int = manifest["model"]["dim"]
         self.chunking = Chunking(**manifest["chunking"])
         self._lock = threading.Lock()
+        # a question's four searches are four round trips: sent at once, not in turn
+        self._searches = ThreadPoolExecutor(4, thread_name_prefix="milvus-search")
         self._view = _View(None, {}, {}, frozenset(), Statistics.empty())
         self._rows: dict[str, OrderedDict[int, dict]] = {k: OrderedDict() for k in KINDS}
         self.refresh()
@@ -208,6 +212,15 @@ class MilvusStore:
             Hit(int(r["id"]), float(r["distance"]))
             for r in self._search(kind, vector, "vector", "IP", k)
         ]
+
+    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+        asked = [
+            self._searches.submit(self.dense_search, "passage", vector, k),
+            self._searches.submit(self.dense_search, "sentence", vector, k),
+            self._searches.submit(self.bm25_search, "passage", terms, k),
+            self._searches.submit(self.bm25_search, "sentence", terms, k),
+        ]
+        return Nominees(*(f.result() for f in asked))
 
     def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
         """Milvus's full-text search finds the candidates (twice as many as asked: its

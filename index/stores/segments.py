@@ -44,8 +44,10 @@ from index.stores.interface import (
     Hit,
     Kind,
     NewDocument,
+    Nominees,
     StoredPassage,
     StoredSentence,
+    nominate_in_turn,
 )
 from index.stores.manifest import (
     check_manifest,
@@ -130,6 +132,9 @@ class SegmentStore:
 
     def counts(self) -> Counts:
         return self._view.counts
+
+    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+        return nominate_in_turn(self, vector, terms, k)
 
     def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
         view = self._view
