@@ -36,16 +36,20 @@ def group_of(item: QAItem) -> str:
     return group_name(item.doc)
 
 
-def split(items: Sequence[QAItem], every: int = 3) -> tuple[list[QAItem], list[QAItem], str]:
-    """(training items, held-out items, how they were split): every ``every``-th group,
-    from the second, is held out."""
+def split(
+    items: Sequence[QAItem], every: int = 3, held: set[str] | None = None
+) -> tuple[list[QAItem], list[QAItem], str]:
+    """(training items, held-out items, how they were split): the groups ``held``, or
+    else every ``every``-th group from the second (with three groups or more)."""
     names = sorted({group_of(i) for i in items})
-    if len(names) >= 3:
+    if not held and len(names) >= 3:
         held = set(names[1::every])
+    if held:
+        listed = ", ".join(sorted(held)) if len(held) < 20 else f"{len(held)} of {len(names)}"
         return (
             [i for i in items if group_of(i) not in held],
             [i for i in items if group_of(i) in held],
-            f"by group: held out {', '.join(sorted(held)) if len(held) < 20 else f'{len(held)} of {len(names)}'}",
+            f"by group: held out {listed}",
         )
     return (
         [i for n, i in enumerate(items) if n % 5],

@@ -362,6 +362,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--stop-after", type=int, help="stop after this many batches (the checkpoint keeps them)"
     )
+    parser.add_argument(
+        "--hold-out-groups-of",
+        type=Path,
+        help="a Q&A file: its questions' groups are the ones held out (instead of every "
+        "--hold-out-every-th)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--cache",
@@ -385,7 +391,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.manual_seed(args.seed)
 
     items = [i for i in load_qa(args.qa).items if i.answers]
-    training, heldout, how = split(items, args.hold_out_every)
+    held = None
+    if args.hold_out_groups_of:
+        held = {group_of(i) for i in load_qa(args.hold_out_groups_of).items}
+    training, heldout, how = split(items, args.hold_out_every, held)
     print(
         f"{len(items)} answerable questions: {len(training)} to train on, "
         f"{len(heldout)} held out ({how})"
