@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from qa.errors import IndexError_, QAError
+from qa.errors import IndexError_, QAError, TrainedModelError
 from qa.settings import Settings
 
 app = typer.Typer(
@@ -86,11 +86,29 @@ def index_cmd(
         f"indexed {counts.documents} documents, {counts.sentences} sentences, "
         f"{counts.passages} passages into {store_kind(settings).where(settings)}"
     )
+    _export_graphs(settings)
     if kept:
         typer.echo(
             f"kept {len(kept)} uploaded document{'s' if len(kept) > 1 else ''} "
             f"({', '.join(kept)}); --drop-uploads leaves them out"
         )
+
+
+def _export_graphs(settings: Settings) -> None:
+    """The encoders' ONNX graphs exported now, while torch is loaded anyway, so that
+    `qa serve` starts without it (nothing to do when they are in QA_ONNX_DIR already)."""
+    if settings.encoder_runtime != "onnx":
+        return
+    from index.embed import load_embedder
+    from qa.cross import load_cross_model
+    from qa.rankers import chosen
+
+    load_embedder(settings.model, "onnx", settings.onnx_dir)
+    if chosen(settings) == "cross":
+        try:
+            load_cross_model(settings.trained_model_dir, "onnx", settings.onnx_dir)
+        except TrainedModelError:  # `qa serve` says so; the index is fine
+            pass
 
 
 def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool):
