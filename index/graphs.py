@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import GraphError
+
 # part of every graph's name: changed when the export below changes, so old files are not used
 RECIPE = "torchscript-opset17-eager-v1"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -90,7 +92,14 @@ class Graph:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self.path = path
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self._session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # ONNX Runtime's errors derive from Exception alone
+            raise GraphError(
+                f"cannot open the ONNX graph {path} ({exc}); delete it to have it exported again"
+            ) from exc
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> list[np.ndarray]:
         feed = dict(zip(INPUTS, (ids, mask, types)))

@@ -267,9 +267,11 @@ def load_cross_model(
     be."""
     from safetensors import SafetensorError
 
+    from index.errors import GraphError
+
     try:
         return CrossModel(directory, runtime=runtime, graphs=graphs, threads=threads)
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError, GraphError) as exc:
         raise TrainedModelError(
             f"cannot load the trained model in {directory} ({type(exc).__name__}: {exc}); "
             "retrain it (python -m train.train_cross) or set QA_TRAINED_MODEL=false"
