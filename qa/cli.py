@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from qa.errors import IndexError_, QAError, TrainedModelError
+from qa.errors import IndexError_, QAError
 from qa.settings import Settings
 
 app = typer.Typer(
@@ -99,15 +99,18 @@ def _export_graphs(settings: Settings) -> None:
     `qa serve` starts without it (nothing to do when they are in QA_ONNX_DIR already)."""
     if settings.encoder_runtime != "onnx":
         return
-    from index.embed import load_embedder
-    from qa.cross import load_cross_model
+    from safetensors import SafetensorError
+
+    from index.embed import DEFAULT_MODEL, minilm_graph
+    from qa.cross import cross_graph
     from qa.rankers import chosen
 
-    load_embedder(settings.model, "onnx", settings.onnx_dir)
+    if settings.model == DEFAULT_MODEL:
+        minilm_graph(settings.onnx_dir)
     if chosen(settings) == "cross":
         try:
-            load_cross_model(settings.trained_model_dir, "onnx", settings.onnx_dir)
-        except TrainedModelError:  # `qa serve` says so; the index is fine
+            cross_graph(settings.trained_model_dir, settings.onnx_dir)
+        except (OSError, RuntimeError, SafetensorError):  # `qa serve` says so; the index is fine
             pass
 
 

@@ -130,10 +130,9 @@ class CrossModel:
         self.tokenizer.enable_truncation(self.max_length, strategy="longest_first")
         self.runtime = runtime
         if runtime == "onnx":
-            from index.graphs import Graph, cached_graph
+            from index.graphs import Graph
 
-            files = [directory / WEIGHTS, directory / "config.json"]
-            path = cached_graph(graphs, "cross", files, lambda out: _export(directory, out))
+            path = cross_graph(directory, graphs)
             self.bf16, self.pad_to, self._network = False, 1, Graph(path, threads)
         else:
             self.bf16, self._network = _torch_model(directory, bf16)
@@ -187,12 +186,17 @@ def _torch_model(directory: Path, bf16: bool | None) -> tuple[bool, Network]:
     return bf16, torch_network(model)
 
 
-def _export(directory: Path, out: Path) -> None:
-    from index.graphs import export
+def cross_graph(directory: Path, graphs: Path) -> Path:
+    """The ONNX graph of the model in ``directory``, in the folder ``graphs``; exported first
+    if need be."""
+    from index.graphs import cached_graph, export
 
-    # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
-    model, _ = load_network(directory, attention="eager")
-    export(model, out, ["relevance", "start", "end"])
+    def exported(out: Path) -> None:
+        # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
+        model, _ = load_network(directory, attention="eager")
+        export(model, out, ["relevance", "start", "end"])
+
+    return cached_graph(graphs, "cross", [directory / WEIGHTS, directory / "config.json"], exported)
 
 
 def _probe(model):
