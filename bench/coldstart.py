@@ -1,7 +1,7 @@
 """Benchmark: cold start (process start to the first /ask answer) and memory (RSS after 100
 questions) of `qa serve` on the seed index, this tree against a git revision, taking turns.
 
-    .venv/bin/python bench/coldstart.py [--against REV] [--rounds 5] [--env K=V ...]
+    .venv/bin/python bench/coldstart.py [--against REV] [--rounds 5] [--variant K=V ...]
 
 Each round starts one server of each tree in turn (alternating which goes first), so the
 machine's changing load falls on both alike; the ONNX graphs' cache is warmed first (the
@@ -60,11 +60,19 @@ def main() -> None:
     parser.add_argument("--against", help="a git revision to measure in the same run")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
-    parser.add_argument("--env", action="append", default=[], help="K=V for this tree")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="also this tree with this setting, e.g. QA_ENCODER_RUNTIME=torch (repeatable)",
+    )
     args = parser.parse_args()
-    extra = dict(kv.split("=", 1) for kv in args.env)
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"this tree": (ROOT, extra)}
+        trees = {"this tree": (ROOT, {})}
+        for variant in args.variant:
+            key, _, value = variant.partition("=")
+            trees[f"this tree, {variant}"] = (ROOT, {key: value})
         if args.against:
             trees[args.against] = (tree(Path(tmp), args.against), {})
         indexes = {}
@@ -104,9 +112,15 @@ def main() -> None:
             f"| {name} | {statistics.median(cold):.2f} ({min(cold):.2f}-{max(cold):.2f}) | "
             f"{mem['VmRSS']:.0f} ({mem['RssAnon']:.0f} + {mem['RssFile']:.0f}) | {p50:.1f} |"
         )
-    if args.against:
-        mine, other = (statistics.median(r["cold"] for r in runs[n]) for n in names)
-        print(f"\ncold start: {mine / other:.2f}x {args.against}")
+    mine = statistics.median(r["cold"] for r in runs["this tree"])
+    others = [n for n in names if n != "this tree"]
+    if others:
+        print(
+            "\ncold start of this tree: "
+            + ", ".join(
+                f"{mine / statistics.median(r['cold'] for r in runs[n]):.2f}x {n}" for n in others
+            )
+        )
 
 
 if __name__ == "__main__":
