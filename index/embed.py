@@ -5,26 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
+
+from index.networks import Runtime, padded, torch_network
 
 # The model is loaded from a local path; these keep any library from trying the hub anyway.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-# OpenMP threads that wait for work sleep instead of spinning (read when torch loads it):
-# embedding on 2 threads with the other core busy elsewhere ran at 46 texts/s spinning,
-# 161 passive, as fast as 1 thread (docs/scale.md)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# torch: transformers' BertModel, bf16 where the CPU has it (quickest in batches: indexing);
-# onnx: ONNX Runtime fp32 on a graph exported once (index/graphs.py): no torch to import
-Runtime = Literal["torch", "onnx"]
-# (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32
-Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
 
 
 class Embedder(Protocol):
@@ -34,31 +27,6 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
-
-
-def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):
-    """(ids, attention mask, token types) as int64 arrays, each row padded with zeros to the
-    longest, rounded up to a multiple of ``multiple`` tokens."""
-    n = -(-max(len(row) for row in rows) // multiple) * multiple
-    ids = np.zeros((len(rows), n), dtype=np.int64)
-    kinds, mask = np.zeros_like(ids), np.zeros_like(ids)
-    for k, (row, kind) in enumerate(zip(rows, types)):
-        ids[k, : len(row)], kinds[k, : len(row)], mask[k, : len(row)] = row, kind, 1
-    return ids, mask, kinds
-
-
-def torch_network(model) -> Network:
-    """A torch module taking (ids, mask, types) tensors, as a Network."""
-
-    def run(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> list[np.ndarray]:
-        import torch
-
-        with torch.inference_mode():
-            out = model(*(torch.from_numpy(x) for x in (ids, mask, types)))
-        out = (out,) if isinstance(out, torch.Tensor) else out
-        return [x.float().numpy() for x in out]
-
-    return run
 
 
 class MiniLMEmbedder:
@@ -94,7 +62,8 @@ class MiniLMEmbedder:
 
             self.bf16, self._network = False, Graph(minilm_graph(graphs), threads)
         else:
-            self.bf16, self._network = _torch_model(path, bf16)
+            # in bfloat16 where the CPU has it: vectors within 0.002 (cosine) of fp32's
+            self.bf16, self._network = torch_network(_bert(path), bf16, _probe)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -151,19 +120,6 @@ def _bert(path: Path, attention: str | None = None):
             ).last_hidden_state
 
     return Hidden().eval()
-
-
-def _torch_model(path: Path, bf16: bool | None) -> tuple[bool, Network]:
-    import torch
-
-    from index.precision import bf16_native, prepack
-
-    model = _bert(path)
-    # in bfloat16 where the CPU has it: vectors within 0.002 (cosine) of fp32's
-    bf16 = bf16_native() if bf16 is None else bf16
-    if bf16:
-        model = prepack(model.to(torch.bfloat16), _probe)
-    return bf16, torch_network(model)
 
 
 def minilm_graph(graphs: Path) -> Path:

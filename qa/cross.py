@@ -8,8 +8,9 @@ score, not a replacement: the sentence's probability is the sigmoid of the pipel
 plus the model's. The weights ship in ``qa/models/cross/`` as fp16 and run in bfloat16 on
 CPUs with bf16 instructions (AVX512-BF16, AMX: about twice as fast, the same answers) and
 in fp32 elsewhere (int8 dynamic quantisation was faster but cost 3 points of F1 and of
-hit@1 in a trial). Served, it runs in fp32 on ONNX Runtime by default (``QA_ENCODER_RUNTIME``,
-index/graphs.py): as quick as torch's bf16 here, without importing torch."""
+hit@1 in a trial). When answering it runs in fp32 on ONNX Runtime by default
+(``QA_ENCODER_RUNTIME``, index/graphs.py): without importing torch, twice as fast as torch's
+fp32, 15% slower than its bf16 (docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import Network, Runtime, padded, torch_network
+from index.networks import Runtime, padded, torch_network
 from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -135,7 +136,8 @@ class CrossModel:
             path = cross_graph(directory, graphs)
             self.bf16, self.pad_to, self._network = False, 1, Graph(path, threads)
         else:
-            self.bf16, self._network = _torch_model(directory, bf16)
+            model, _ = load_network(directory)
+            self.bf16, self._network = torch_network(model, bf16, _probe)
             self.pad_to = PAD_TO
 
     def score(self, question: str, sentences: Sequence[str]) -> list[CrossScore]:
@@ -171,19 +173,6 @@ class CrossModel:
             else:
                 out.append(CrossScore(float(relevance[k]), offsets[i][0], offsets[j][1], score))
         return out
-
-
-def _torch_model(directory: Path, bf16: bool | None) -> tuple[bool, Network]:
-    import torch
-
-    from index.precision import bf16_native, prepack
-
-    model, _ = load_network(directory)
-    model.eval()
-    bf16 = bf16_native() if bf16 is None else bf16
-    if bf16:
-        model = prepack(model.to(torch.bfloat16), _probe)
-    return bf16, torch_network(model)
 
 
 def cross_graph(directory: Path, graphs: Path) -> Path:
