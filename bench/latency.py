@@ -1,7 +1,7 @@
 """Benchmark: ingest time of the seed corpus and /ask latency over HTTP, on a quiet
 machine and with a second process keeping one core busy, at 1 and 2 torch threads.
 
-    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 3] [--against REV]
+    .venv/bin/python bench/latency.py [--docs seeds] [--repeat 3] [--against REV] [--variant K=V]
 
 The tree is measured twice: as it answers by default (with the trained cross-encoder
 when its weights are there) and with QA_TRAINED_MODEL=false (the heuristics alone).
@@ -149,6 +149,13 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", help="a git revision to measure in the same run")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="also this tree with this setting, e.g. QA_ENCODER_RUNTIME=torch (repeatable)",
+    )
     args = parser.parse_args()
     args.docs = args.docs.resolve()
 
@@ -189,6 +196,9 @@ def main() -> None:
             ("this tree", ROOT, index_dir, {}),
             ("this tree, heuristics only", ROOT, index_dir, {"QA_TRAINED_MODEL": "false"}),
         ]
+        for variant in args.variant:
+            key, _, value = variant.partition("=")
+            trees.append((f"this tree, {variant}", ROOT, index_dir, {key: value}))
         if args.against:
             other = Path(tmp) / "against"
             subprocess.run(

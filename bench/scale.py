@@ -161,14 +161,17 @@ def rss(pid: int) -> dict[str, float]:
 
 
 @contextmanager
-def started(command: list[str], env: dict, first: str) -> Iterator[tuple[int, str, float]]:
-    """A server process on a free port: (pid, url, seconds from start to its first answer)."""
+def started(
+    command: list[str], env: dict, first: str, cwd: Path = ROOT
+) -> Iterator[tuple[int, str, float]]:
+    """A server process on a free port, run in ``cwd``: (pid, url, seconds from start to its
+    first answer)."""
     port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [*command, str(port)],
         env={**os.environ, **env},
-        cwd=ROOT,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -190,6 +190,9 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
     from qa.engine import Engine
 
     base_dir = config.index_dir or config.out / "index"
+    # the index is built with torch as `qa index` builds it; the engine answers with the
+    # encoders the settings choose (QA_ENCODER_RUNTIME), as `qa serve` does
+    serving = embedder
     embedder = embedder or load_embedder(settings.model)
     index_dir, reuse_from = base_dir, ()
     if exclusion is not None:
@@ -201,6 +204,6 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
     reused = ensure_index(documents, index_dir, embedder, settings.chunking, reuse_from, progress)
     index_s = time.perf_counter() - t0
     # the Engine sets query-time threads: index first, while every core still helps
-    engine = Engine(settings.model_copy(update={"index_dir": index_dir}), embedder)
+    engine = Engine(settings.model_copy(update={"index_dir": index_dir}), serving)
     info = {"index_dir": str(index_dir), "index_reused": reused, "index_s": round(index_s, 2)}
     return EngineRunner(engine), info

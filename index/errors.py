@@ -52,3 +52,7 @@ def raise_disk_full(exc: OSError, where: Path) -> None:
 
 class IndexBusy(IndexError_):
     """Another process is writing the index."""
+
+
+class GraphError(IndexError_):
+    """An encoder's ONNX graph that ONNX Runtime cannot open (a damaged file in the cache)."""

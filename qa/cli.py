@@ -86,11 +86,32 @@ def index_cmd(
         f"indexed {counts.documents} documents, {counts.sentences} sentences, "
         f"{counts.passages} passages into {store_kind(settings).where(settings)}"
     )
+    _export_graphs(settings)
     if kept:
         typer.echo(
             f"kept {len(kept)} uploaded document{'s' if len(kept) > 1 else ''} "
             f"({', '.join(kept)}); --drop-uploads leaves them out"
         )
+
+
+def _export_graphs(settings: Settings) -> None:
+    """The encoders' ONNX graphs exported now, while torch is loaded anyway, so that
+    `qa serve` starts without it (nothing to do when they are in QA_ONNX_DIR already)."""
+    if settings.encoder_runtime != "onnx":
+        return
+    from safetensors import SafetensorError
+
+    from index.embed import DEFAULT_MODEL, minilm_graph
+    from qa.cross import cross_graph
+    from qa.rankers import chosen
+
+    if settings.model == DEFAULT_MODEL:
+        minilm_graph(settings.onnx_dir)
+    if chosen(settings) == "cross":
+        try:
+            cross_graph(settings.trained_model_dir, settings.onnx_dir)
+        except (OSError, RuntimeError, SafetensorError):  # `qa serve` says so; the index is fine
+            pass
 
 
 def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool):

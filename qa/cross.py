@@ -8,7 +8,9 @@ score, not a replacement: the sentence's probability is the sigmoid of the pipel
 plus the model's. The weights ship in ``qa/models/cross/`` as fp16 and run in bfloat16 on
 CPUs with bf16 instructions (AVX512-BF16, AMX: about twice as fast, the same answers) and
 in fp32 elsewhere (int8 dynamic quantisation was faster but cost 3 points of F1 and of
-hit@1 in a trial)."""
+hit@1 in a trial). When answering it runs in fp32 on ONNX Runtime by default
+(``QA_ENCODER_RUNTIME``, index/graphs.py): without importing torch, twice as fast as torch's
+fp32, 15% slower than its bf16 (docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.precision import bf16_native, prepack
+from index.networks import Runtime, padded, torch_network
 from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,9 +33,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 MODEL_DIR = Path(__file__).parent / "models" / "cross"
 WEIGHTS = "model.safetensors"
 NO_SPAN = -1e4  # span score when no span was found
-# rows are padded to a multiple of this many tokens: oneDNN's bf16 kernels work in tiles of
-# 16 rows, and a few shapes recur instead of one per length (a read took 15-25% less time
-# on 300 dev questions, same results)
+# torch's rows are padded to a multiple of this many tokens: oneDNN's bf16 kernels work in
+# tiles of 16 rows, and a few shapes recur instead of one per length (a read took 15-25%
+# less time on 300 dev questions, same results); ONNX Runtime was 8% quicker unpadded
 PAD_TO = 16
 
 
@@ -105,67 +107,85 @@ class CrossScore:
 class CrossModel:
     """Loads the trained model once; ``score`` scores sentences for a question."""
 
-    def __init__(self, directory: Path = MODEL_DIR, bf16: bool | None = None) -> None:
-        import torch
-        from transformers import BertTokenizerFast
+    def __init__(
+        self,
+        directory: Path = MODEL_DIR,
+        bf16: bool | None = None,
+        runtime: Runtime = "torch",
+        graphs: Path = Path("data/onnx"),
+        threads: int = 1,
+    ) -> None:
+        from tokenizers import Tokenizer
 
         self.directory = directory
         self.meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-        model, _ = load_network(directory)
-        model.eval()
-        self.bf16 = bf16_native() if bf16 is None else bf16
-        if self.bf16:
-            model = prepack(model.to(torch.bfloat16), _probe)
-        self.model = model
-        self.tokenizer = BertTokenizerFast.from_pretrained(str(directory))
         self.max_length = int(self.meta["max_length"])
         self.max_answer_tokens = int(self.meta["max_answer_tokens"])
         self.candidates = int(self.meta["candidates"])
         # candidates whose untrained logit trails the best by more than this are not read
         self.gap = float(self.meta.get("gap", 1e9))
+        # the tokenizer BertTokenizerFast wraps, called as it calls it (without importing
+        # transformers: 1 s)
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_length, strategy="longest_first")
+        self.runtime = runtime
+        if runtime == "onnx":
+            from index.graphs import Graph
+
+            path = cross_graph(directory, graphs)
+            self.bf16, self.pad_to, self._network = False, 1, Graph(path, threads)
+        else:
+            model, _ = load_network(directory)
+            self.bf16, self._network = torch_network(model, bf16, _probe)
+            self.pad_to = PAD_TO
 
     def score(self, question: str, sentences: Sequence[str]) -> list[CrossScore]:
         """The model's relevance and span for each sentence, in their order."""
         if not sentences:
             return []
-        enc = self.tokenizer(
-            [question] * len(sentences),
-            list(sentences),
-            truncation="longest_first",
-            max_length=self.max_length,
-            return_offsets_mapping=True,
-        )
+        encodings = self.tokenizer.encode_batch([(question, s) for s in sentences])
         scores: list[CrossScore | None] = [None] * len(sentences)
         # in bf16 a call's fixed cost outweighs padding: the rows go through together
         waste = 1.0 if self.bf16 else 0.25
-        for rows in similar_lengths([len(ids) for ids in enc["input_ids"]], waste):
-            for row, found in zip(rows, self._forward(enc, rows)):
+        for rows in similar_lengths([len(e.ids) for e in encodings], waste):
+            for row, found in zip(rows, self._forward([encodings[r] for r in rows])):
                 if found.start >= 0:
                     start, end = snap(sentences[row], found.start, found.end)
                     found = CrossScore(found.relevance, start, end, found.span_score)
                 scores[row] = found
         return [r for r in scores if r is not None]
 
-    def _forward(self, enc, rows: list[int]) -> list[CrossScore]:
-        import torch
-
-        ids, mask, types = pad(
-            [enc["input_ids"][r] for r in rows], [enc["token_type_ids"][r] for r in rows]
+    def _forward(self, encodings) -> list[CrossScore]:
+        ids, mask, types = padded(
+            [e.ids for e in encodings], [e.type_ids for e in encodings], self.pad_to
         )
-        context = np.zeros(tuple(ids.shape), dtype=bool)
-        for k, r in enumerate(rows):
-            context[k, : len(enc["input_ids"][r])] = [s == 1 for s in enc.sequence_ids(r)]
-        with torch.inference_mode():
-            relevance, start, end = (x.float() for x in self.model(ids, mask, types))
-        spans = best_spans(start.numpy(), end.numpy(), context, self.max_answer_tokens)
+        context = np.zeros(ids.shape, dtype=bool)
+        for k, e in enumerate(encodings):
+            context[k, : len(e.ids)] = [s == 1 for s in e.sequence_ids]
+        relevance, start, end = self._network(ids, mask, types)
+        spans = best_spans(start, end, context, self.max_answer_tokens)
         out = []
         for k, (i, j, score) in enumerate(spans):
-            offsets = enc["offset_mapping"][rows[k]]
+            offsets = encodings[k].offsets
             if score == NO_SPAN:
                 out.append(CrossScore(float(relevance[k]), -1, -1, NO_SPAN))
             else:
                 out.append(CrossScore(float(relevance[k]), offsets[i][0], offsets[j][1], score))
         return out
+
+
+def cross_graph(directory: Path, graphs: Path) -> Path:
+    """The ONNX graph of the model in ``directory``, in the folder ``graphs``; exported first
+    if need be."""
+    from index.graphs import cached_graph, export
+
+    def exported(out: Path) -> None:
+        # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
+        model, _ = load_network(directory, attention="eager")
+        export(model, out, ["relevance", "start", "end"])
+
+    return cached_graph(graphs, "cross", [directory / WEIGHTS, directory / "config.json"], exported)
 
 
 def _probe(model):
@@ -218,19 +238,10 @@ def similar_lengths(lengths: list[int], waste: float = 0.25) -> list[list[int]]:
 
 def pad(input_ids: Sequence[Sequence[int]], token_type_ids: Sequence[Sequence[int]]):
     """(ids, attention mask, token types) as tensors padded to the longest row, rounded up
-    to a multiple of ``PAD_TO`` tokens: what the model takes, in training and in use
-    alike."""
+    to a multiple of ``PAD_TO`` tokens: what the model takes in training."""
     import torch
 
-    n = -(-max(len(row) for row in input_ids) // PAD_TO) * PAD_TO
-    ids = torch.zeros((len(input_ids), n), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for k, (row, kinds) in enumerate(zip(input_ids, token_type_ids)):
-        ids[k, : len(row)] = torch.tensor(row)
-        types[k, : len(row)] = torch.tensor(kinds)
-        mask[k, : len(row)] = 1
-    return ids, mask, types
+    return tuple(torch.from_numpy(x) for x in padded(input_ids, token_type_ids, PAD_TO))
 
 
 def logit(p: float) -> float:
@@ -239,14 +250,21 @@ def logit(p: float) -> float:
 
 
 @lru_cache(maxsize=4)
-def load_cross_model(directory: Path = MODEL_DIR) -> CrossModel:
+def load_cross_model(
+    directory: Path = MODEL_DIR,
+    runtime: Runtime = "torch",
+    graphs: Path = Path("data/onnx"),
+    threads: int = 1,
+) -> CrossModel:
     """The trained model in ``directory``, loaded once; TrainedModelError when it cannot
     be."""
     from safetensors import SafetensorError
 
+    from index.errors import GraphError
+
     try:
-        return CrossModel(directory)
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+        return CrossModel(directory, runtime=runtime, graphs=graphs, threads=threads)
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError, GraphError) as exc:
         raise TrainedModelError(
             f"cannot load the trained model in {directory} ({type(exc).__name__}: {exc}); "
             "retrain it (python -m train.train_cross) or set QA_TRAINED_MODEL=false"

@@ -39,8 +39,10 @@ class Engine:
     ) -> None:
         started = time.perf_counter()
         self.settings = settings
-        set_query_threads(settings.torch_threads)
-        self.embedder = embedder or load_embedder(settings.model)
+        set_query_threads(settings.torch_threads, settings.encoder_runtime)
+        self.embedder = embedder or load_embedder(
+            settings.model, settings.encoder_runtime, settings.onnx_dir, settings.torch_threads
+        )
         self.backend = backend or Backend(settings, self.embedder)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()

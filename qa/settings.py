@@ -110,6 +110,16 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         1, ge=1, description="threads for query-time encoding; 1 stays fast when the CPU is busy"
     )
+    encoder_runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="what runs the two encoders when answering: onnx (ONNX Runtime, fp32; "
+        "no torch import: a quicker start, less memory) or torch (bf16 where the CPU has "
+        "it); see docs/scale.md. Indexing always uses torch",
+    )
+    onnx_dir: Path = Field(
+        Path("data/onnx"),
+        description="where the encoders' ONNX graphs are kept, exported once per weights",
+    )
 
     # answer backends (qa/answerers): extractive needs no generative model
     answerer: str = Field("extractive", description="extractive | local | remote")

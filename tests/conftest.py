@@ -50,6 +50,19 @@ def embedder() -> MiniLMEmbedder:
 
 
 @pytest.fixture(scope="session")
+def graphs() -> Path:
+    """The folder of the encoders' ONNX graphs the tests' servers use (QA_ONNX_DIR), with
+    both graphs exported."""
+    from index.embed import load_embedder
+    from qa.cross import MODEL_DIR, load_cross_model
+
+    folder = Settings().onnx_dir
+    load_embedder(runtime="onnx", graphs=folder)
+    load_cross_model(MODEL_DIR, "onnx", folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def seed_index_dir(tmp_path_factory, embedder) -> Path:
     index_dir = tmp_path_factory.mktemp("seed") / "index"
     index_paths([SEEDS], index_dir, embedder, Chunking())

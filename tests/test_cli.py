@@ -23,11 +23,21 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def test_index_then_ask_as_json(tmp_path):
-    index_dir = tmp_path / "ix"
-    r = run("index", str(SEEDS), "--index-dir", str(index_dir))
+    index_dir, graphs = tmp_path / "ix", {"QA_ONNX_DIR": str(tmp_path / "onnx")}
+    r = run("index", str(SEEDS), "--index-dir", str(index_dir), env=graphs)
     assert r.returncode == 0, r.stderr
     assert "indexed 1 documents" in r.stdout
-    r = run("ask", "How many troops were shipped?", "--json", env={"QA_INDEX_DIR": str(index_dir)})
+    # `qa index` exported both encoders for the server (which then needs no torch)
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "onnx").iterdir()) == [
+        "cross",
+        "minilm",
+    ]
+    r = run(
+        "ask",
+        "How many troops were shipped?",
+        "--json",
+        env={"QA_INDEX_DIR": str(index_dir), **graphs},
+    )
     assert r.returncode == 0, r.stderr
     body = json.loads(r.stdout)
     assert "1,500" in body["answer"]

@@ -60,6 +60,21 @@ def test_bf16_and_fp32_read_alike():
     assert np.allclose([r.relevance for r in fp32], [r.relevance for r in bf16], atol=0.25)
 
 
+def test_onnx_runtime_scores_as_torch_fp32_does(graphs):
+    # the default runtime when answering (QA_ENCODER_RUNTIME=onnx) computes in fp32
+    question = "How many troops were shipped?"
+    sentences = [
+        sentence_with(f)
+        for f in ("North Korea has shipped 1,500", "Mark Rutte", "Vessels belonging", "1.28")
+    ]
+    sentences.append("Zoë Müller sold 2,400 crêpes in März. " * 20)  # truncated at 128 tokens
+    torch_fp32 = CrossModel(MODEL_DIR, bf16=False).score(question, sentences)
+    onnx = CrossModel(MODEL_DIR, runtime="onnx", graphs=graphs).score(question, sentences)
+    assert [(r.start, r.end) for r in onnx] == [(r.start, r.end) for r in torch_fp32]
+    assert np.allclose([r.relevance for r in onnx], [r.relevance for r in torch_fp32], atol=1e-3)
+    assert np.allclose([r.span_score for r in onnx], [r.span_score for r in torch_fp32], atol=1e-3)
+
+
 def test_spans_are_character_offsets_into_the_sentence(model):
     sentence = "Zoë Müller, the café’s owner since 1998, sold 2,400 crêpes in März."
     (read,) = model.score("How many crêpes did Zoë Müller sell?", [sentence])

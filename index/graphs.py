@@ -1,0 +1,106 @@
+"""The encoders as ONNX graphs, run by ONNX Runtime: answering questions without torch.
+
+Importing torch, transformers and sentence-transformers took 4-6 s of a 6.4 s cold start
+and about 300 MiB of a server's memory (docs/scale.md). A network is exported from torch
+once (which needs torch, kept for indexing and training) into a cache folder
+(``QA_ONNX_DIR``), under a name made from a digest of its weights and of this module's
+export recipe, so a retrained model gets a new graph and an unchanged one is only opened
+(about 0.2 s). ONNX Runtime computes in fp32: the graph's outputs equal torch fp32's to
+about 1e-6."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import GraphError
+
+# part of every graph's name: changed when the export below changes, so old files are not used
+RECIPE = "torchscript-opset17-eager-v1"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def digest(files: Sequence[Path]) -> str:
+    """16 hex digits naming the graph of these weight and config files (their contents)."""
+    h = hashlib.sha256(RECIPE.encode())
+    for path in files:
+        with path.open("rb") as f:
+            h.update(hashlib.file_digest(f, "sha256").digest())
+    return h.hexdigest()[:16]
+
+
+def cached_graph(
+    cache: Path, name: str, files: Sequence[Path], export: Callable[[Path], None]
+) -> Path:
+    """The graph file of ``name`` for these weights in ``cache``; ``export(path)`` writes it
+    first when it is not there. Written beside and renamed, so a killed export leaves no
+    half file and two processes exporting at once both end with a whole one."""
+    path = cache / f"{name}-{digest(files)}.onnx"
+    if path.is_file():
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cache / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        export(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def export(module, path: Path, outputs: Sequence[str]) -> None:
+    """Write the torch ``module`` (taking ``INPUTS``, batch x tokens) as an ONNX graph.
+
+    The TorchScript exporter with transformers' eager attention: ONNX Runtime fuses that
+    graph's attention and layer norms, which made it 5-10% faster per question than the
+    torch.export-based exporter's graph (and the export 3x quicker); torch is pinned."""
+    import torch
+
+    ids = torch.randint(1000, 2000, (2, 16), generator=torch.Generator().manual_seed(0))
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, *outputs)}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
+        torch.onnx.export(
+            module.eval(),
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            str(path),
+            input_names=list(INPUTS),
+            output_names=list(outputs),
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+class Graph:
+    """An ONNX graph opened for inference on ``threads`` threads: called with the padded
+    (ids, attention mask, token types), returns its outputs as float32 arrays."""
+
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # idle threads sleep instead of spinning: a spinning pool against a busy core made
+        # torch's queries 30-50x slower (qa/threads.py)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        self.path = path
+        try:
+            self._session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # ONNX Runtime's errors derive from Exception alone
+            raise GraphError(
+                f"cannot open the ONNX graph {path} ({exc}); delete it to have it exported again"
+            ) from exc
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> list[np.ndarray]:
+        feed = dict(zip(INPUTS, (ids, mask, types)))
+        return self._session.run(None, feed)

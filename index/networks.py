@@ -1,0 +1,53 @@
+"""What runs an encoder: a torch module or an ONNX graph, called alike with padded arrays."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+
+# OpenMP threads that wait for work sleep instead of spinning (read when torch loads it):
+# embedding on 2 threads with the other core busy elsewhere ran at 46 texts/s spinning,
+# 161 passive, as fast as 1 thread (docs/scale.md)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# torch: the module itself, bf16 where the CPU has it (quickest in batches: indexing);
+# onnx: ONNX Runtime fp32 on a graph exported once (index/graphs.py): no torch to import
+Runtime = Literal["torch", "onnx"]
+# (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32
+Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
+
+
+def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):
+    """(ids, attention mask, token types) as int64 arrays, each row padded with zeros to the
+    longest, rounded up to a multiple of ``multiple`` tokens."""
+    n = -(-max(len(row) for row in rows) // multiple) * multiple
+    ids = np.zeros((len(rows), n), dtype=np.int64)
+    kinds, mask = np.zeros_like(ids), np.zeros_like(ids)
+    for k, (row, kind) in enumerate(zip(rows, types)):
+        ids[k, : len(row)], kinds[k, : len(row)], mask[k, : len(row)] = row, kind, 1
+    return ids, mask, kinds
+
+
+def torch_network(model, bf16: bool | None, probe: Callable) -> tuple[bool, Network]:
+    """(whether it runs in bfloat16, the torch ``model`` as a Network). bfloat16 where the
+    CPU has it natively (or as ``bf16`` says), its linear layers prepacked if they compute
+    the same on ``probe(model)`` (index/precision.py)."""
+    import torch
+
+    from index.precision import bf16_native, prepack
+
+    model.eval()
+    bf16 = bf16_native() if bf16 is None else bf16
+    if bf16:
+        model = prepack(model.to(torch.bfloat16), probe)
+
+    def run(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> list[np.ndarray]:
+        with torch.inference_mode():
+            out = model(*(torch.from_numpy(x) for x in (ids, mask, types)))
+        out = (out,) if isinstance(out, torch.Tensor) else out
+        return [x.float().numpy() for x in out]
+
+    return bf16, run
