@@ -18,17 +18,18 @@ from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (doc
 - **Input**: `[CLS] question [SEP] sentence [SEP]`, at most {max_length} tokens; spans of at
   most {max_answer_tokens} tokens; the {candidates} best sentences of the untrained
   pipeline are reranked per question.
-- **Storage**: fp16 safetensors; run in bfloat16 on CPUs that compute in it natively
-  (AVX512-BF16 or AMX), in fp32 elsewhere.
+- **Storage**: fp16 safetensors; answered on ONNX Runtime in fp32 (a graph exported once,
+  index/graphs.py), or with `QA_ENCODER_RUNTIME=torch` in bfloat16 on CPUs that compute in
+  it natively (AVX512-BF16 or AMX), fp32 elsewhere.
 
 ## Data
 {qa}, split {split}. {questions} training questions gave {pairs} (question, sentence) pairs,
 {positives} of them positive: sentences of the retrieved passages holding a gold answer,
 and each question's evidence sentence (for the span head only when the pipeline does not
 nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question, within {train_gap} of the best one's logit.{synthetic} The data is SQuAD 1.1
-development data (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it, are
-shared under CC BY-SA 4.0 with this attribution.
+{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{look_alikes} The
+data is from SQuAD 1.1 (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it,
+are shared under CC BY-SA 4.0 with this attribution.
 
 ## Training
 `{command}` ({total_minutes} minutes in all, with retrieval{cached}, held-out figures and
@@ -105,6 +106,14 @@ def write_card(out: Path, meta: dict) -> None:
             "around their names, numbers and dates (train/synthetic.py), labelled the same way."
         )
         if trained.get("synthetic_questions")
+        else "",
+        look_alikes=(
+            f" And {trained['look_alike_questions']} look-alike questions the documents do not "
+            "answer (a training question with a name, number or antonym swapped in that its "
+            "paragraph does not hold, or a negation added: train/negatives.py): every sentence "
+            'the pipeline nominates for one is a negative, its span "no answer".'
+        )
+        if trained.get("look_alike_questions")
         else "",
         epochs=f"{len(tr['loss_per_epoch'])} epochs",
         stopped=", the last one cut short by the time limit"
