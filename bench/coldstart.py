@@ -24,21 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.latency import QUESTIONS
 from bench.scale import rss, started
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def tree(tmp: Path, rev: str | None) -> Path:
-    if rev is None:
-        return ROOT
-    other = tmp / "against"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(other), rev],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    return other
+from bench.trees import ROOT, add_options, checkout, variants
 
 
 def one(cwd: Path, index_dir: Path, env: dict) -> dict:
@@ -57,24 +43,15 @@ def one(cwd: Path, index_dir: Path, env: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--against", help="a git revision to measure in the same run")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="K=V",
-        help="also this tree with this setting, e.g. QA_ENCODER_RUNTIME=torch (repeatable)",
-    )
+    add_options(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, checkout(args.against, Path(tmp)) as other:
         trees = {"this tree": (ROOT, {})}
-        for variant in args.variant:
-            key, _, value = variant.partition("=")
-            trees[f"this tree, {variant}"] = (ROOT, {key: value})
-        if args.against:
-            trees[args.against] = (tree(Path(tmp), args.against), {})
+        trees.update({name: (ROOT, env) for name, env in variants(args).items()})
+        if other is not None:
+            trees[args.against] = (other, {})
         indexes = {}
         for k, (name, (cwd, env)) in enumerate(trees.items()):
             indexes[name] = Path(tmp) / f"index-{k}"
@@ -87,20 +64,11 @@ def main() -> None:
                 capture_output=True,
             )
         runs: dict[str, list[dict]] = {name: [] for name in trees}
-        try:
-            names = list(trees)
-            for r in range(args.rounds):
-                for name in names[r % len(names) :] + names[: r % len(names)]:
-                    cwd, env = trees[name]
-                    runs[name].append(one(cwd, indexes[name], env))
-        finally:
-            if args.against:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(Path(tmp) / "against")],
-                    cwd=ROOT,
-                    check=False,
-                    capture_output=True,
-                )
+        names = list(trees)
+        for r in range(args.rounds):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                cwd, env = trees[name]
+                runs[name].append(one(cwd, indexes[name], env))
     print(f"`qa serve` on {args.docs.name}/, {args.rounds} starts each, medians (min-max)")
     print("| code | cold start s | RSS MiB after 100 questions (own + mapped) | /ask p50 ms |")
     print("|---|---|---|---|")

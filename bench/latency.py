@@ -27,7 +27,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.trees import ROOT, add_options, checkout, variants
+
 QUESTIONS = [
     "How many troops were shipped?",
     "How many special forces troops did North Korea ship to Russia?",
@@ -148,18 +150,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--against", help="a git revision to measure in the same run")
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="K=V",
-        help="also this tree with this setting, e.g. QA_ENCODER_RUNTIME=torch (repeatable)",
-    )
+    add_options(parser)
     args = parser.parse_args()
     args.docs = args.docs.resolve()
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, checkout(args.against, Path(tmp)) as other:
         index_dir = Path(tmp) / "index"
         t0 = time.perf_counter()
         subprocess.run(
@@ -168,7 +163,6 @@ def main() -> None:
             capture_output=True,
         )
         ingest = time.perf_counter() - t0
-        sys.path.insert(0, str(ROOT))
         from index.build import build
         from index.chunk import Chunking
         from index.embed import MiniLMEmbedder
@@ -196,17 +190,8 @@ def main() -> None:
             ("this tree", ROOT, index_dir, {}),
             ("this tree, heuristics only", ROOT, index_dir, {"QA_TRAINED_MODEL": "false"}),
         ]
-        for variant in args.variant:
-            key, _, value = variant.partition("=")
-            trees.append((f"this tree, {variant}", ROOT, index_dir, {key: value}))
-        if args.against:
-            other = Path(tmp) / "against"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(other), args.against],
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            )
+        trees += [(name, ROOT, index_dir, env) for name, env in variants(args).items()]
+        if other is not None:
             other_index = Path(tmp) / "against-index"
             subprocess.run(
                 [
@@ -223,44 +208,35 @@ def main() -> None:
                 capture_output=True,
             )
             trees.append((args.against, other, other_index, {}))
-        try:
-            ratios = []
-            for threads in (1, 2):
-                with ExitStack() as stack:
-                    urls = {
-                        name: stack.enter_context(server(idx, threads, cwd, extra))
-                        for name, cwd, idx, extra in trees
-                    }
-                    for busy in (False, True):
-                        with busy_core(busy):
-                            times = measure(urls, args.repeat)
-                        load = "busy" if busy else "idle"
-                        for name, t in times.items():
-                            print(
-                                f"| {name} | {threads} | {load} | {pct(t, 50):.1f} | "
-                                f"{pct(t, 95):.1f} | {max(t):.1f} |"
-                            )
-                        p50 = {name: pct(t, 50) for name, t in times.items()}
-                        ratios.append(
-                            f"{threads} thread{'s' if threads > 1 else ''}, {load}: "
-                            + ", ".join(
-                                f"{p50['this tree'] / p50[name]:.2f}x {name}"
-                                for name in p50
-                                if name != "this tree"
-                            )
+        ratios = []
+        for threads in (1, 2):
+            with ExitStack() as stack:
+                urls = {
+                    name: stack.enter_context(server(idx, threads, cwd, extra))
+                    for name, cwd, idx, extra in trees
+                }
+                for busy in (False, True):
+                    with busy_core(busy):
+                        times = measure(urls, args.repeat)
+                    load = "busy" if busy else "idle"
+                    for name, t in times.items():
+                        print(
+                            f"| {name} | {threads} | {load} | {pct(t, 50):.1f} | "
+                            f"{pct(t, 95):.1f} | {max(t):.1f} |"
                         )
-            print()
-            print("p50 of this tree against the others (same run, interleaved):")
-            for line in ratios:
-                print(f"  {line}")
-        finally:
-            if args.against:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(Path(tmp) / "against")],
-                    cwd=ROOT,
-                    check=False,
-                    capture_output=True,
-                )
+                    p50 = {name: pct(t, 50) for name, t in times.items()}
+                    ratios.append(
+                        f"{threads} thread{'s' if threads > 1 else ''}, {load}: "
+                        + ", ".join(
+                            f"{p50['this tree'] / p50[name]:.2f}x {name}"
+                            for name in p50
+                            if name != "this tree"
+                        )
+                    )
+        print()
+        print("p50 of this tree against the others (same run, interleaved):")
+        for line in ratios:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":
