@@ -17,7 +17,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def sources(embedder):
-    found = [Source(n, "doc", 0, len(t), t, 1.0) for n, t in enumerate(SENTENCES, start=1)]
+    found = [Source(n, "doc", "doc", 0, len(t), t, 1.0) for n, t in enumerate(SENTENCES, start=1)]
     return found, embedder.encode(SENTENCES)
 
 
@@ -91,7 +91,7 @@ def test_sources_cannot_break_out_of_their_block():
 
 def test_answer_paired_with_the_wrong_words_is_not_snapped(embedder):
     text = "ABC purchased the ESPN channel, and Disney later acquired ABC."
-    found = [Source(1, "doc", 0, len(text), text, 1.0)]
+    found = [Source(1, "doc", "doc", 0, len(text), text, 1.0)]
     vectors = embedder.encode([text])
     question = Question.of("What cable sports channel did ABC purchase?")
     swapped = ground(question, "ABC purchased the Disney channel [1].", found, embedder, vectors)
