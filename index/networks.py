@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -16,6 +17,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # torch: the module itself, bf16 where the CPU has it (quickest in batches: indexing);
 # onnx: ONNX Runtime fp32 on a graph exported once (index/graphs.py): no torch to import
 Runtime = Literal["torch", "onnx"]
+# where the exported graphs are kept unless QA_ONNX_DIR says otherwise
+GRAPHS_DIR = Path("data/onnx")
 # (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32
 Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
 

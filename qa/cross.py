@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.networks import Runtime, padded, torch_network
+from index.networks import GRAPHS_DIR, Runtime, padded, torch_network
 from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -112,7 +112,7 @@ class CrossModel:
         directory: Path = MODEL_DIR,
         bf16: bool | None = None,
         runtime: Runtime = "torch",
-        graphs: Path = Path("data/onnx"),
+        graphs: Path = GRAPHS_DIR,
         threads: int = 1,
     ) -> None:
         from tokenizers import Tokenizer
@@ -253,7 +253,7 @@ def logit(p: float) -> float:
 def load_cross_model(
     directory: Path = MODEL_DIR,
     runtime: Runtime = "torch",
-    graphs: Path = Path("data/onnx"),
+    graphs: Path = GRAPHS_DIR,
     threads: int = 1,
 ) -> CrossModel:
     """The trained model in ``directory``, loaded once; TrainedModelError when it cannot

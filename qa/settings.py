@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import Budget
 from index.chunk import Chunking
+from index.networks import GRAPHS_DIR, Runtime
 from qa.cross import MODEL_DIR
 
 
@@ -110,14 +111,14 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         1, ge=1, description="threads for query-time encoding; 1 stays fast when the CPU is busy"
     )
-    encoder_runtime: Literal["onnx", "torch"] = Field(
+    encoder_runtime: Runtime = Field(
         "onnx",
         description="what runs the two encoders when answering: onnx (ONNX Runtime, fp32; "
         "no torch import: a quicker start, less memory) or torch (bf16 where the CPU has "
         "it); see docs/scale.md. Indexing always uses torch",
     )
     onnx_dir: Path = Field(
-        Path("data/onnx"),
+        GRAPHS_DIR,
         description="where the encoders' ONNX graphs are kept, exported once per weights",
     )
 

@@ -170,7 +170,7 @@ def train(model, examples, args, checkpoint: Checkpoint) -> tuple[list[float], b
     bce = torch.nn.BCEWithLogitsLoss()
     ce = torch.nn.CrossEntropyLoss(reduction="sum")
     model.train()
-    stop = None if args.stop_after is None else args.stop_after
+    stop = args.stop_after
     for epoch in range(args.epochs):
         epoch_batches = batches(examples, args.batch, rng)  # advances rng as the first run did
         if epoch < first_epoch:
@@ -408,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     set_query_threads(1)
     settings = Settings(index_dir=args.index_dir)
     embedder = load_embedder(settings.model)
-    ensure_index(load_documents(args.docs), args.index_dir, embedder, settings.chunking)
+    documents = load_documents(args.docs)
+    ensure_index(documents, args.index_dir, embedder, settings.chunking)
     index = load_index(args.index_dir, expect_model=embedder.name)
     # one segment, nothing deleted (ensure_index wrote it whole): the store's sentence
     # ids are the rows of ``index``
@@ -424,14 +425,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     pairs = make_pairs(
         training, [by_id[i.id] for i in training], index, args.candidates, args.train_gap
     )
+
+    def added(asked: list) -> list[Pair]:
+        """The pairs of questions beyond the real ones (ranked by the pipeline now),
+        numbered after those already made: each question's pairs stay together."""
+        scored = ranked_candidates(asked, retriever, settings.top_k)
+        return renumbered(make_pairs(asked, scored, index, args.candidates, args.train_gap), pairs)
+
     alike = []
     if args.look_alikes:
-        texts = {d.doc_id: d.text for d in load_documents(args.docs)}
+        texts = {d.doc_id: d.text for d in documents}
         alike = look_alike_items(training, texts, args.look_alikes, args.seed)
         print(f"{len(alike)} look-alike questions the documents do not answer")
-        more = make_pairs(alike, ranked_candidates(alike, retriever, settings.top_k), index,
-                          args.candidates, args.train_gap)  # fmt: skip
-        pairs += renumbered(more, pairs)
+        pairs += added(alike)
     made = []
     if args.synthetic:
         groups, doc_ids = {group_of(i) for i in training}, index.doc_ids
@@ -445,10 +451,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.seed,
         )
         print(f"{len(made)} synthetic questions from the training groups' documents")
-        more = make_pairs(made, ranked_candidates(made, retriever, settings.top_k), index,
-                          args.candidates, args.train_gap)  # fmt: skip
-        # numbered after the real questions: each question's pairs stay together
-        pairs += renumbered(more, pairs)
+        pairs += added(made)
     print(f"{len(pairs)} training pairs ({sum(p.label for p in pairs)} positive)")
 
     base_path = str(get_model_path())
