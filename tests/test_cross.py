@@ -138,6 +138,18 @@ def test_training_command_stops_resumes_and_writes_a_model_that_loads(
     reads = CrossModel(out).score("How many troops were shipped?", ["It shipped 1,500 troops."])
     assert len(reads) == 1 and np.isfinite(reads[0].relevance)
 
+    # a trained model goes on learning from its own weights (--from)
+    further = tmp_path / "further"
+    train_cross.main([*argv, "--from", str(out), "--epochs", "1", "--out", str(further)])
+    meta = json.loads((further / "meta.json").read_text(encoding="utf-8"))
+    assert meta["base"].endswith(f"trained further from {out}")
+    before, after = CrossModel(out), CrossModel(further)
+    question, sentences = "How many troops were shipped?", ["It shipped 1,500 troops."]
+    assert (
+        before.score(question, sentences)[0].relevance
+        != after.score(question, sentences)[0].relevance
+    )
+
 
 def test_a_damaged_model_is_a_clear_error(tmp_path, embedder):
     from qa.answerers import Backend

