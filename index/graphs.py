@@ -11,6 +11,7 @@ about 1e-6."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -23,6 +24,8 @@ from index.errors import GraphError
 # part of every graph's name: changed when the export below changes, so old files are not used
 RECIPE = "torchscript-opset17-eager-v1"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# part of an int8 graph's name, beside its fp32 graph: changed when quantized() changes
+QUANTIZED = "int8pc-v1"
 
 
 def digest(files: Sequence[Path]) -> str:
@@ -38,19 +41,43 @@ def cached_graph(
     cache: Path, name: str, files: Sequence[Path], export: Callable[[Path], None]
 ) -> Path:
     """The graph file of ``name`` for these weights in ``cache``; ``export(path)`` writes it
-    first when it is not there. Written beside and renamed, so a killed export leaves no
-    half file and two processes exporting at once both end with a whole one."""
+    first when it is not there."""
     path = cache / f"{name}-{digest(files)}.onnx"
-    if path.is_file():
-        return path
-    cache.mkdir(parents=True, exist_ok=True)
-    partial = cache / f".{path.name}.{os.getpid()}.tmp"
+    if not path.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        _write_once(path, export)
+    return path
+
+
+def quantized(graph: Path) -> Path:
+    """The graph with its weights in int8 (dynamic quantization, a scale per output channel),
+    beside it; written first when it is not there (about 2 s). A quarter of the size; on
+    dev13 a question's two encoders took 40% less time and F1 fell by 0.45 (docs/scale.md)."""
+    path = graph.with_name(f"{graph.stem}-{QUANTIZED}.onnx")
+    if not path.is_file():
+        _write_once(path, lambda out: _quantize(graph, out))
+    return path
+
+
+def _quantize(graph: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # its advice to pre-process the graph, on the root logger
     try:
-        export(partial)
+        quantize_dynamic(graph, out, weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _write_once(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(partial)`` to a file beside ``path``, then renamed: a killed write leaves no
+    half file and two processes writing at once both end with a whole one."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return path
 
 
 def export(module, path: Path, outputs: Sequence[str]) -> None:

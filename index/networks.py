@@ -15,8 +15,19 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # torch: the module itself, bf16 where the CPU has it (quickest in batches: indexing);
-# onnx: ONNX Runtime fp32 on a graph exported once (index/graphs.py): no torch to import
-Runtime = Literal["torch", "onnx"]
+# onnx: ONNX Runtime fp32 on a graph exported once (index/graphs.py): no torch to import;
+# int8: the same with the graph's weights quantized to int8 (quicker, answers a little worse)
+Runtime = Literal["torch", "onnx", "int8"]
+ONNX_RUNTIMES = ("onnx", "int8")
+
+
+def graph_network(path: Path, runtime: Runtime, threads: int) -> Network:
+    """The exported graph at ``path`` opened for ``runtime`` (onnx or int8)."""
+    from index.graphs import Graph, quantized
+
+    return Graph(quantized(path) if runtime == "int8" else path, threads)
+
+
 # where the exported graphs are kept unless QA_ONNX_DIR says otherwise
 GRAPHS_DIR = Path("data/onnx")
 # (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32

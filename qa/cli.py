@@ -95,21 +95,29 @@ def index_cmd(
 
 
 def _export_graphs(settings: Settings) -> None:
-    """The encoders' ONNX graphs exported now, while torch is loaded anyway, so that
-    `qa serve` starts without it (nothing to do when they are in QA_ONNX_DIR already)."""
-    if settings.encoder_runtime != "onnx":
+    """The encoders' ONNX graphs exported now (and quantized for int8), while torch is loaded
+    anyway, so that `qa serve` starts without it (nothing to do when they are in QA_ONNX_DIR
+    already)."""
+    from index.networks import ONNX_RUNTIMES
+
+    if settings.encoder_runtime not in ONNX_RUNTIMES:
         return
     from safetensors import SafetensorError
 
     from index.embed import DEFAULT_MODEL, minilm_graph
+    from index.graphs import quantized
     from qa.cross import cross_graph
     from qa.rankers import chosen
 
+    def ready(graph: Path) -> None:
+        if settings.encoder_runtime == "int8":
+            quantized(graph)
+
     if settings.model == DEFAULT_MODEL:
-        minilm_graph(settings.onnx_dir)
+        ready(minilm_graph(settings.onnx_dir))
     if chosen(settings) == "cross":
         try:
-            cross_graph(settings.trained_model_dir, settings.onnx_dir)
+            ready(cross_graph(settings.trained_model_dir, settings.onnx_dir))
         except (OSError, RuntimeError, SafetensorError):  # `qa serve` says so; the index is fine
             pass
 

@@ -24,7 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.networks import GRAPHS_DIR, Runtime, padded, torch_network
+from index.networks import (
+    GRAPHS_DIR,
+    ONNX_RUNTIMES,
+    Runtime,
+    graph_network,
+    padded,
+    torch_network,
+)
 from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -130,11 +137,9 @@ class CrossModel:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_length, strategy="longest_first")
         self.runtime = runtime
-        if runtime == "onnx":
-            from index.graphs import Graph
-
-            path = cross_graph(directory, graphs)
-            self.bf16, self.pad_to, self._network = False, 1, Graph(path, threads)
+        if runtime in ONNX_RUNTIMES:
+            network = graph_network(cross_graph(directory, graphs), runtime, threads)
+            self.bf16, self.pad_to, self._network = False, 1, network
         else:
             model, _ = load_network(directory)
             self.bf16, self._network = torch_network(model, bf16, _probe)

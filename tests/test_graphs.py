@@ -74,3 +74,33 @@ print(*sorted(m for m in heavy if m in sys.modules))
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == ["1,500", ""]
+
+
+def test_int8_graphs_are_made_once_beside_their_graphs_and_answer_alike(
+    tmp_path, seed_index_dir, graphs
+):
+    from index.embed import load_embedder, minilm_graph
+    from index.graphs import quantized
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    for graph in graphs.glob("*.onnx"):
+        (folder / graph.name).symlink_to(graph)
+    settings = Settings(index_dir=seed_index_dir, onnx_dir=folder, encoder_runtime="int8")
+    engine = Engine(settings)
+    result = engine.ask("How many troops were shipped?")
+    assert result.answer == "1,500"
+    cited = result.citations[0]
+    assert engine.require_store().document(cited.doc_id).text[cited.start : cited.end] == cited.text
+
+    fp32 = minilm_graph(folder)
+    int8 = quantized(fp32)
+    made = int8.stat().st_mtime_ns
+    assert quantized(fp32) == int8 and int8.stat().st_mtime_ns == made  # made once
+    assert int8.parent == folder and int8.stat().st_size < fp32.stat().st_size / 3
+    texts = ["How many troops were shipped?", "The ship carried 1,500 troops to the port."]
+    near = load_embedder(runtime="int8", graphs=folder).encode(texts)
+    exact = load_embedder(runtime="onnx", graphs=folder).encode(texts)
+    assert np.all((near * exact).sum(axis=1) > 0.98)
