@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from index.build import build, index_paths, with_documents
-from index.chunk import Chunking, group_passages
+from index.chunk import Chunking, group_passages, passage_input
 from index.embed import HashEmbedder
 from index.errors import IndexMismatch, IndexNotFound, NoDocuments
 from index.read import Document, read_documents
@@ -107,7 +107,7 @@ def test_adding_a_document_embeds_only_that_document(tmp_path):
     save_index(index, tmp_path / "ix")
     embedder.embedded.clear()
     new = with_documents(load_index(tmp_path / "ix"), embedder, add=[Document("c.txt", "Gamma.")])
-    assert embedder.embedded == ["Gamma.", "c\nGamma."]
+    assert sorted(embedder.embedded) == sorted(["Gamma.", "c\nGamma."])
     assert new.doc_ids == ["a.txt", "b.txt", "c.txt"]
     # the reused vectors are the ones an index built from scratch would hold
     scratch = build(docs + [Document("c.txt", "Gamma.")], HashEmbedder(), Chunking())
@@ -115,3 +115,20 @@ def test_adding_a_document_embeds_only_that_document(tmp_path):
     removed = with_documents(new, embedder, remove=["a.txt"])
     assert removed.doc_ids == ["b.txt", "c.txt"]
     assert removed.sentence_vectors.shape == (len(removed.sentences), embedder.dim)
+
+
+def test_each_vector_is_its_own_texts_whatever_order_they_are_embedded_in():
+    """Texts are embedded longest first across the documents; each vector must still land on
+    the sentence or passage it was computed from."""
+    docs = read_documents([SEEDS]) + [
+        Document("short.txt", "Tiny one. A second sentence that is quite a bit longer.")
+    ]
+    embedder = HashEmbedder()
+    index = build(docs, embedder, Chunking(sentences=2, overlap=0), batch_size=5)
+    sentences = [index.sentence_text(i) for i in range(len(index.sentences))]
+    passages = [
+        passage_input(index.documents[doc].title, index.passage_text(j))
+        for j, (doc, _, _) in enumerate(index.passages)
+    ]
+    assert np.array_equal(index.sentence_vectors, embedder.encode(sentences))
+    assert np.array_equal(index.passage_vectors, embedder.encode(passages))
