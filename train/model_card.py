@@ -33,7 +33,7 @@ are shared under CC BY-SA 4.0 with this attribution.
 
 ## Training
 `{command}` ({total_minutes} minutes in all, with retrieval{cached}, held-out figures and
-the abstention fit).
+the abstention fit).{started_from}{refusals}
 
 {epochs}{stopped}, batch {batch} pairs, AdamW (lr {lr}, linear warm-up over the first
 tenth, then linear decay to zero at the end or at the time limit), {precision}, word
@@ -80,6 +80,18 @@ def answerability_section(meta: dict) -> str:
         **{k: a[k] for k in ("started_from", "trained_on", "pairs", "margin", "epochs",
                              "batch", "lr", "steps", "minutes", "seed")},
     )  # fmt: skip
+
+
+def started_from_text(started: dict) -> str:
+    """What a model trained further (``--from``) started from."""
+    trained = started.get("trained_on", {})
+    what = (
+        f", itself trained on {trained['questions']} questions of {trained['qa']}"
+        if "questions" in trained
+        else ""
+    )
+    by = f" by `{started['command']}`" if "command" in started else ""
+    return f" It started from the weights of `{started['model']}`{what}{by}."
 
 
 def write_card(out: Path, meta: dict) -> None:
@@ -133,6 +145,12 @@ def write_card(out: Path, meta: dict) -> None:
         f1_heuristic=held["reader_f1_given_evidence_heuristic"],
         f1_pattern=held["reader_f1_given_evidence_pattern"],
         f1_trained=held["reader_f1_given_evidence_trained"],
+        started_from=started_from_text(meta["started_from"]) if "started_from" in meta else "",
+        refusals=(
+            f" The refusal model (abstain.json) was then refitted by `{meta['abstention_command']}`."
+            if "abstention_command" in meta
+            else ""
+        ),
     )
     if "answerability" in meta:
         text += answerability_section(meta)

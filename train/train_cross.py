@@ -565,6 +565,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             )  # fmt: skip
         finally:
             kept.unlink()
+    if args.start is not None:
+        # the model it started from, as its own card tells it (the folder may be replaced)
+        started = json.loads((args.start / "meta.json").read_text(encoding="utf-8"))
+        meta["started_from"] = {
+            "model": str(args.start),
+            **{k: started[k] for k in ("command", "trained_on") if k in started},
+        }
     meta["command"] = "python -m train.train_cross " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
