@@ -19,6 +19,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # int8: the same with the graph's weights quantized to int8 (quicker, answers a little worse)
 Runtime = Literal["torch", "onnx", "int8"]
 ONNX_RUNTIMES = ("onnx", "int8")
+# where the exported graphs are kept unless QA_ONNX_DIR says otherwise
+GRAPHS_DIR = Path("data/onnx")
+# (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32
+Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
 
 
 def graph_network(path: Path, runtime: Runtime, threads: int) -> Network:
@@ -26,12 +30,6 @@ def graph_network(path: Path, runtime: Runtime, threads: int) -> Network:
     from index.graphs import Graph, quantized
 
     return Graph(quantized(path) if runtime == "int8" else path, threads)
-
-
-# where the exported graphs are kept unless QA_ONNX_DIR says otherwise
-GRAPHS_DIR = Path("data/onnx")
-# (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32
-Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
 
 
 def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):
