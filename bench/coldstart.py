@@ -11,9 +11,7 @@ Talks only to 127.0.0.1."""
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +22,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.latency import QUESTIONS
 from bench.scale import rss, started
-from bench.trees import ROOT, add_options, checkout, variants
+from bench.trees import ROOT, add_options, checkout, qa_index, variants
 
 
 def one(cwd: Path, index_dir: Path, env: dict) -> dict:
@@ -55,14 +53,7 @@ def main() -> None:
         indexes = {}
         for k, (name, (cwd, env)) in enumerate(trees.items()):
             indexes[name] = Path(tmp) / f"index-{k}"
-            subprocess.run(
-                [sys.executable, "-m", "qa", "index", str(args.docs.resolve()), "--index-dir"]
-                + [str(indexes[name])],
-                cwd=cwd,
-                env={**os.environ, **env},
-                check=True,
-                capture_output=True,
-            )
+            qa_index(args.docs.resolve(), indexes[name], cwd=cwd, env=env)
         runs: dict[str, list[dict]] = {name: [] for name in trees}
         names = list(trees)
         for r in range(args.rounds):

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.trees import ROOT, add_options, checkout, variants
+from bench.trees import ROOT, add_options, checkout, qa_index, variants
 
 QUESTIONS = [
     "How many troops were shipped?",
@@ -157,11 +157,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, checkout(args.against, Path(tmp)) as other:
         index_dir = Path(tmp) / "index"
         t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "qa", "index", str(args.docs), "--index-dir", str(index_dir)],
-            check=True,
-            capture_output=True,
-        )
+        qa_index(args.docs, index_dir)
         ingest = time.perf_counter() - t0
         from index.build import build
         from index.chunk import Chunking
@@ -193,20 +189,7 @@ def main() -> None:
         trees += [(name, ROOT, index_dir, env) for name, env in variants(args).items()]
         if other is not None:
             other_index = Path(tmp) / "against-index"
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "qa",
-                    "index",
-                    str(args.docs),
-                    "--index-dir",
-                    str(other_index),
-                ],
-                cwd=other,
-                check=True,
-                capture_output=True,
-            )
+            qa_index(args.docs, other_index, cwd=other)
             trees.append((args.against, other, other_index, {}))
         ratios = []
         for threads in (1, 2):

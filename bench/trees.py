@@ -5,7 +5,9 @@ into a temporary worktree that shares this virtual environment)."""
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,3 +58,14 @@ def checkout(rev: str | None, tmp: Path) -> Iterator[Path | None]:
             check=False,
             capture_output=True,
         )
+
+
+def qa_index(docs: Path, index_dir: Path, cwd: Path = ROOT, env: dict | None = None) -> None:
+    """`qa index DOCS` into ``index_dir`` with the code in ``cwd`` (this tree or a checkout)."""
+    subprocess.run(
+        [sys.executable, "-m", "qa", "index", str(docs), "--index-dir", str(index_dir)],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=True,
+        capture_output=True,
+    )

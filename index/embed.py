@@ -11,14 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.networks import (
-    GRAPHS_DIR,
-    ONNX_RUNTIMES,
-    Runtime,
-    graph_network,
-    padded,
-    torch_network,
-)
+from index.networks import GRAPHS_DIR, Runtime, network, padded
 
 # The model is loaded from a local path; these keep any library from trying the hub anyway.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -64,11 +57,10 @@ class MiniLMEmbedder:
         self.tokenizer.enable_truncation(int(config["max_seq_length"]))
         self._batch_size = batch_size
         self.runtime = runtime
-        if runtime in ONNX_RUNTIMES:
-            self.bf16, self._network = False, graph_network(minilm_graph(graphs), runtime, threads)
-        else:
-            # in bfloat16 where the CPU has it: vectors within 0.002 (cosine) of fp32's
-            self.bf16, self._network = torch_network(_bert(path), bf16, _probe)
+        # torch: in bfloat16 where the CPU has it, vectors within 0.002 (cosine) of fp32's
+        self.bf16, self._network = network(
+            runtime, lambda: minilm_graph(graphs), lambda: _bert(path), bf16, _probe, threads
+        )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

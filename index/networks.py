@@ -25,11 +25,23 @@ GRAPHS_DIR = Path("data/onnx")
 Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
 
 
-def graph_network(path: Path, runtime: Runtime, threads: int) -> Network:
-    """The exported graph at ``path`` opened for ``runtime`` (onnx or int8)."""
-    from index.graphs import Graph, quantized
+def network(
+    runtime: Runtime,
+    graph: Callable[[], Path],
+    module: Callable[[], object],
+    bf16: bool | None,
+    probe: Callable,
+    threads: int,
+) -> tuple[bool, Network]:
+    """(whether it runs in bfloat16, an encoder as ``runtime`` runs it): the exported graph
+    (``graph()``, its int8 version for int8) on ONNX Runtime, or the torch ``module()`` as
+    ``torch_network`` prepares it. Only the one needed is made."""
+    if runtime in ONNX_RUNTIMES:
+        from index.graphs import Graph, quantized
 
-    return Graph(quantized(path) if runtime == "int8" else path, threads)
+        path = graph()
+        return False, Graph(quantized(path) if runtime == "int8" else path, threads)
+    return torch_network(module(), bf16, probe)
 
 
 def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):

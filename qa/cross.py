@@ -24,14 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.networks import (
-    GRAPHS_DIR,
-    ONNX_RUNTIMES,
-    Runtime,
-    graph_network,
-    padded,
-    torch_network,
-)
+from index.networks import GRAPHS_DIR, ONNX_RUNTIMES, Runtime, network, padded
 from qa.errors import TrainedModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,13 +130,15 @@ class CrossModel:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_length, strategy="longest_first")
         self.runtime = runtime
-        if runtime in ONNX_RUNTIMES:
-            network = graph_network(cross_graph(directory, graphs), runtime, threads)
-            self.bf16, self.pad_to, self._network = False, 1, network
-        else:
-            model, _ = load_network(directory)
-            self.bf16, self._network = torch_network(model, bf16, _probe)
-            self.pad_to = PAD_TO
+        self.bf16, self._network = network(
+            runtime,
+            lambda: cross_graph(directory, graphs),
+            lambda: load_network(directory)[0],
+            bf16,
+            _probe,
+            threads,
+        )
+        self.pad_to = 1 if runtime in ONNX_RUNTIMES else PAD_TO
 
     def score(self, question: str, sentences: Sequence[str]) -> list[CrossScore]:
         """The model's relevance and span for each sentence, in their order."""

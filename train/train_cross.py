@@ -487,7 +487,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         model = build_model(config)
         model.bert = base
     else:
-        # a trained model goes on learning from its own weights, heads included
+        # a trained model goes on learning from its own weights, heads included; what it
+        # started from is read now, as its card tells it (the folder may be replaced later)
+        started = json.loads((args.start / "meta.json").read_text(encoding="utf-8"))
+        started_from = {
+            "model": str(args.start),
+            **{k: started[k] for k in ("command", "trained_on") if k in started},
+        }
         model, config = load_network(args.start, attention="eager")
         args.layers = config.num_hidden_layers
         for layer in model.bert.encoder.layer:
@@ -566,12 +572,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         finally:
             kept.unlink()
     if args.start is not None:
-        # the model it started from, as its own card tells it (the folder may be replaced)
-        started = json.loads((args.start / "meta.json").read_text(encoding="utf-8"))
-        meta["started_from"] = {
-            "model": str(args.start),
-            **{k: started[k] for k in ("command", "trained_on") if k in started},
-        }
+        meta["started_from"] = started_from
     meta["command"] = "python -m train.train_cross " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
