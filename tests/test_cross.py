@@ -120,6 +120,8 @@ def test_training_command_stops_resumes_and_writes_a_model_that_loads(
         "--batch", "8",
         "--synthetic", "1",
         "--look-alikes", "0.5",
+        "--look-alike-pairs", "evidence",
+        "--short-questions", "0.5",
         "--no-abstention",
     ]  # fmt: skip
     with pytest.raises(Interrupted):
@@ -132,6 +134,8 @@ def test_training_command_stops_resumes_and_writes_a_model_that_loads(
     assert meta["trained_on"]["split"].startswith("by question")
     assert meta["trained_on"]["synthetic_questions"] > 10
     assert meta["trained_on"]["look_alike_questions"] > 0
+    assert meta["trained_on"]["look_alike_pairs"] == "evidence"
+    assert meta["trained_on"]["short_questions"] > 5
     assert len(meta["training"]["loss_per_epoch"]) == 2
     assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
     assert (out / WEIGHTS).is_file() and (out / "README.md").is_file()

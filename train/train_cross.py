@@ -68,6 +68,7 @@ from train.cross_data import (
     ranked_candidates,
     split,
 )
+from train.keywords import short_items
 from train.model_card import write_card
 from train.negatives import look_alike_items
 
@@ -368,6 +369,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(train/negatives.py), every sentence nominated for it a negative",
     )
     parser.add_argument(
+        "--look-alike-pairs",
+        choices=("all", "evidence"),
+        default="all",
+        help="which sentences a look-alike is trained on as a negative: all its nominees, "
+        "or only the sentence that answered its original question",
+    )
+    parser.add_argument(
+        "--short-questions",
+        type=non_negative(float),
+        default=0.0,
+        help="share of the training questions that also give a short keyword-style version "
+        "(train/keywords.py: 'How many troops sent?'), same answer and evidence",
+    )
+    parser.add_argument(
         "--hold-out-every",
         type=int,
         default=3,
@@ -441,18 +456,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         training, [by_id[i.id] for i in training], index, args.candidates, args.train_gap
     )
 
-    def added(asked: list) -> list[Pair]:
+    def added(asked: list, evidence_only: bool = False) -> list[Pair]:
         """The pairs of questions beyond the real ones (ranked by the pipeline now),
-        numbered after those already made: each question's pairs stay together."""
+        numbered after those already made: each question's pairs stay together. With
+        ``evidence_only``, only the pair of each question's evidence sentence."""
         scored = ranked_candidates(asked, retriever, settings.top_k)
-        return renumbered(make_pairs(asked, scored, index, args.candidates, args.train_gap), pairs)
+        made = make_pairs(asked, scored, index, args.candidates, args.train_gap)
+        if evidence_only:
+            made = [p for p in made if p.sentence == asked[p.question].evidence]
+        return renumbered(made, pairs)
 
     alike = []
     if args.look_alikes:
         texts = {d.doc_id: d.text for d in documents}
         alike = look_alike_items(training, texts, args.look_alikes, args.seed)
         print(f"{len(alike)} look-alike questions the documents do not answer")
-        pairs += added(alike)
+        pairs += added(alike, evidence_only=args.look_alike_pairs == "evidence")
+    short = []
+    if args.short_questions:
+        short = short_items(training, args.short_questions, args.seed)
+        print(f"{len(short)} short keyword-style versions of training questions")
+        pairs += added(short)
     made = []
     if args.synthetic:
         groups, doc_ids = {group_of(i) for i in training}, index.doc_ids
@@ -525,6 +549,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "questions": len(training),
             "synthetic_questions": len(made),
             "look_alike_questions": len(alike),
+            "look_alike_pairs": args.look_alike_pairs,
+            "short_questions": len(short),
             "pairs": len(pairs),
             "positives": sum(p.label for p in pairs),
         },
