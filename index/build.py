@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from index.budget import Budget
-from index.chunk import Chunking, group_passages, passage_input
+from index.chunk import Chunking, group_passages, passage_input, pooled
 from index.embed import Embedder
 from index.errors import IndexError_, IndexNotFound, NoDocuments
 from index.injection import flag_sentences
@@ -90,7 +90,7 @@ def build(
     flags: list[np.ndarray] = []
     passage_rows: list[tuple[int, int, int]] = []
     sentence_parts: list[np.ndarray | list[str]] = []
-    passage_parts: list[np.ndarray | list[str]] = []
+    passage_parts: list[np.ndarray | list[str] | _Pooled] = []
     for d, document in enumerate(documents):
         old = reuse.get((document.doc_id, document.sha256))
         if old is not None:
@@ -112,7 +112,9 @@ def build(
         else:
             sentence_parts.append([document.text[s.start : s.end] for s in spans])
             passage_parts.append(
-                [
+                _Pooled([(base + a, base + b) for a, b in ranges])
+                if chunking.passage_vectors == "pooled"
+                else [
                     passage_input(title, document.text[spans[a].start : spans[b - 1].end])
                     for a, b in ranges
                 ]
@@ -128,7 +130,7 @@ def build(
         passage_parts,
         progress,
         batch_size,
-        sum(isinstance(p, list) for p in passage_parts),
+        sum(isinstance(p, list) for p in sentence_parts),
     )
 
     return StoredIndex(
@@ -147,12 +149,13 @@ def build(
 def _embed_new(
     embedder: Embedder,
     sentence_parts: list[np.ndarray | list[str]],
-    passage_parts: list[np.ndarray | list[str]],
+    passage_parts: list[np.ndarray | list[str] | _Pooled],
     progress: Progress | None,
     batch_size: int,
     documents: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Replace every list of texts in the parts by its vectors; reused arrays stay."""
+    """Replace every list of texts in the parts by its vectors and every pooled part by
+    its sentences' mean; reused arrays stay."""
     texts = [t for part in sentence_parts + passage_parts if isinstance(part, list) for t in part]
     # longest first across all the texts, not only within each batch: a batch then holds
     # texts of about one length and pads little (13% less time on dev13's sentences and
@@ -167,18 +170,29 @@ def _embed_new(
         flat[order] = np.concatenate(vectors)
     cursor = 0
 
-    def resolve(parts: list[np.ndarray | list[str]]) -> np.ndarray:
+    def resolve(parts: list, sentences: np.ndarray | None = None) -> np.ndarray:
         nonlocal cursor
         out = []
         for part in parts:
             if isinstance(part, list):
                 out.append(flat[cursor : cursor + len(part)])
                 cursor += len(part)
+            elif isinstance(part, _Pooled):
+                out.append(pooled(sentences, part.rows))
             else:
                 out.append(part)
         return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
-    return resolve(sentence_parts), resolve(passage_parts)
+    s_vecs = resolve(sentence_parts)
+    return s_vecs, resolve(passage_parts, s_vecs)
+
+
+@dataclass(frozen=True)
+class _Pooled:
+    """A new document's passages, to be pooled from its sentences' vectors (their rows
+    in the whole build, [first, last) per passage)."""
+
+    rows: list[tuple[int, int]]
 
 
 @dataclass(frozen=True)

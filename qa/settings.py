@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     model: str = Field("all-MiniLM-L6-v2", description="embedding model")
     passage_sentences: int = Field(4, ge=1, description="sentences per passage")
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")
+    passage_vectors: Literal["pooled", "embedded"] = Field(
+        "pooled",
+        description="a passage's vector: the mean of its sentences' (pooled: half the "
+        "embedding work) or its title and text encoded (embedded)",
+    )
     top_k: int = Field(5, ge=1, le=50, description="passages read per question")
     ann_index: str = Field(
         "IVF{nlist},SQ8",
@@ -181,4 +186,4 @@ class Settings(BaseSettings):
 
     @property
     def chunking(self) -> Chunking:
-        return Chunking(self.passage_sentences, self.passage_overlap)
+        return Chunking(self.passage_sentences, self.passage_overlap, self.passage_vectors)

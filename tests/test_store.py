@@ -3,13 +3,14 @@ import json
 import numpy as np
 import pytest
 
-from index.build import build, index_paths, with_documents
+from index.build import build, index_paths, open_store, with_documents
 from index.chunk import Chunking, group_passages, passage_input
 from index.embed import HashEmbedder
 from index.errors import IndexMismatch, IndexNotFound, NoDocuments
 from index.read import Document, read_documents
 from index.store import load_index, save_index, vectors_of
 from index.stores.segments import SegmentStore
+from qa.settings import Settings
 from tests.conftest import SEED_FILE, SEEDS
 
 
@@ -29,7 +30,7 @@ def test_manifest_records_model_chunking_and_hashes(seed_index_dir):
     manifest = json.loads((seed_index_dir / "manifest.json").read_text())
     assert manifest["format_version"] == 2
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dim": 384}
-    assert manifest["chunking"] == {"sentences": 4, "overlap": 1}
+    assert manifest["chunking"] == {"sentences": 4, "overlap": 1, "passage_vectors": "pooled"}
     (doc,) = SegmentStore(seed_index_dir).documents()
     assert doc.doc_id == "north-korea-troops-russia.txt"
     assert doc.sha256 == read_documents([SEEDS])[0].sha256
@@ -107,7 +108,7 @@ def test_adding_a_document_embeds_only_that_document(tmp_path):
     save_index(index, tmp_path / "ix")
     embedder.embedded.clear()
     new = with_documents(load_index(tmp_path / "ix"), embedder, add=[Document("c.txt", "Gamma.")])
-    assert sorted(embedder.embedded) == sorted(["Gamma.", "c\nGamma."])
+    assert embedder.embedded == ["Gamma."]  # its passage is pooled from that sentence
     assert new.doc_ids == ["a.txt", "b.txt", "c.txt"]
     # the reused vectors are the ones an index built from scratch would hold
     scratch = build(docs + [Document("c.txt", "Gamma.")], HashEmbedder(), Chunking())
@@ -124,7 +125,7 @@ def test_each_vector_is_its_own_texts_whatever_order_they_are_embedded_in():
         Document("short.txt", "Tiny one. A second sentence that is quite a bit longer.")
     ]
     embedder = HashEmbedder()
-    index = build(docs, embedder, Chunking(sentences=2, overlap=0), batch_size=5)
+    index = build(docs, embedder, Chunking(2, 0, "embedded"), batch_size=5)
     sentences = [index.sentence_text(i) for i in range(len(index.sentences))]
     passages = [
         passage_input(index.documents[doc].title, index.passage_text(j))
@@ -132,3 +133,35 @@ def test_each_vector_is_its_own_texts_whatever_order_they_are_embedded_in():
     ]
     assert np.array_equal(index.sentence_vectors, embedder.encode(sentences))
     assert np.array_equal(index.passage_vectors, embedder.encode(passages))
+
+
+def test_pooled_passage_vectors_are_their_sentences_mean_and_cost_no_encoder_pass():
+    docs = read_documents([SEEDS]) + [Document("two.txt", "One short. Then another one.")]
+    embedder = CountingEmbedder()
+    index = build(docs, embedder, Chunking(), batch_size=7)
+    sentences = [index.sentence_text(i) for i in range(len(index.sentences))]
+    assert sorted(embedder.embedded) == sorted(sentences)  # no passage text encoded
+    for j, (_, first, last) in enumerate(index.passages):
+        mean = index.sentence_vectors[first:last].mean(axis=0)
+        assert np.allclose(index.passage_vectors[j], mean / np.linalg.norm(mean), atol=1e-6)
+    (two,) = [j for j, (d, _, _) in enumerate(index.passages) if d == 1]
+    assert index.passages[two][2] - index.passages[two][1] == 2
+    assert np.linalg.norm(index.passage_vectors[two]) == pytest.approx(1)
+
+
+def test_an_index_made_before_pooling_reads_as_embedded_and_is_rebuilt(tmp_path):
+    """Its manifest records no passage_vectors: its passages were encoded, so the default
+    (pooled) settings do not add pooled passages to it but rebuild it."""
+    docs = [Document("a.txt", "Alpha is first. It leads. It is the start.")]
+    embedder = HashEmbedder()
+    save_index(build(docs, embedder, Chunking(passage_vectors="embedded")), tmp_path / "ix")
+    path = tmp_path / "ix" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["chunking"] = {"sentences": 4, "overlap": 1}  # as written before
+    path.write_text(json.dumps(manifest))
+    assert SegmentStore(tmp_path / "ix").chunking == Chunking(passage_vectors="embedded")
+    assert open_store(tmp_path / "ix", embedder, Chunking(passage_vectors="embedded")) is not None
+    assert open_store(tmp_path / "ix", embedder, Chunking()) is None  # rebuilt by `qa index`
+    assert Settings(passage_vectors="embedded").chunking == Chunking(passage_vectors="embedded")
+    with pytest.raises(ValueError, match="pooled"):
+        Chunking(passage_vectors="averaged")

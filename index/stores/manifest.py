@@ -58,7 +58,7 @@ def new_manifest(model: str, dim: int, chunking: Chunking) -> dict:
         "format_version": FORMAT_VERSION,
         "generation": 0,
         "model": {"name": model, "dim": dim},
-        "chunking": {"sentences": chunking.sentences, "overlap": chunking.overlap},
+        "chunking": chunking.as_dict(),
         "segments": [],
         "deleted": {},
         "counts": {"documents": 0, "sentences": 0, "passages": 0},

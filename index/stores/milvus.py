@@ -90,7 +90,7 @@ class MilvusStore:
         load_collections(client, prefix)
         self.model: str = manifest["model"]["name"]
         self.dim: int = manifest["model"]["dim"]
-        self.chunking = Chunking(**manifest["chunking"])
+        self.chunking = Chunking.of(manifest["chunking"])
         self._lock = threading.Lock()
         # a question's four searches are four round trips: sent at once, not in turn
         self._searches = ThreadPoolExecutor(4, thread_name_prefix="milvus-search")
@@ -103,17 +103,18 @@ class MilvusStore:
         """The store under ``prefix``, its collections created if there are none."""
         wanted = {
             "model": {"name": model, "dim": dim},
-            "chunking": {"sentences": chunking.sentences, "overlap": chunking.overlap},
+            "chunking": chunking.as_dict(),
         }
         rows = MilvusRows(client, prefix)
         found = _manifest_of(client, rows)
         if found is None:
             create_collections(client, prefix, dim)
             rows.set_meta("manifest", json.dumps(wanted))
-        elif found != wanted:
+        elif {**found, "chunking": Chunking.of(found["chunking"]).as_dict()} != wanted:
             raise IndexMismatch(
                 f"the Milvus collections {prefix}_* hold {found}, not {wanted}: use another "
-                "QA_MILVUS_PREFIX, or drop those collections and index again"
+                "QA_MILVUS_PREFIX, settings that match them (QA_PASSAGE_VECTORS=embedded for "
+                "collections made before pooled passage vectors), or drop them and index again"
             )
         return cls(client, prefix)
 

@@ -103,7 +103,7 @@ class SegmentStore:
             break
         self.model = manifest["model"]["name"]
         self.dim = manifest["model"]["dim"]
-        self.chunking = Chunking(**manifest["chunking"])
+        self.chunking = Chunking.of(manifest["chunking"])
         self.generation = manifest.get("generation", 0)
         self._view = View(manifest, segments)
         self._stamp = before
