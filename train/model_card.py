@@ -27,7 +27,7 @@ from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (doc
 {positives} of them positive: sentences of the retrieved passages holding a gold answer,
 and each question's evidence sentence (for the span head only when the pipeline does not
 nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{look_alikes} The
+{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{look_alikes}{short} The
 data is from SQuAD 1.1 (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it,
 are shared under CC BY-SA 4.0 with this attribution.
 
@@ -122,10 +122,22 @@ def write_card(out: Path, meta: dict) -> None:
         look_alikes=(
             f" And {trained['look_alike_questions']} look-alike questions the documents do not "
             "answer (a training question with a name, number or antonym swapped in that its "
-            "paragraph does not hold, or a negation added: train/negatives.py): every sentence "
-            'the pipeline nominates for one is a negative, its span "no answer".'
+            "paragraph does not hold, or a negation added: train/negatives.py): "
+            + (
+                "the sentence that answered its original question is a negative for it"
+                if trained.get("look_alike_pairs") == "evidence"
+                else "every sentence the pipeline nominates for one is a negative"
+            )
+            + ', its span "no answer".'
         )
         if trained.get("look_alike_questions")
+        else "",
+        short=(
+            f" And {trained['short_questions']} short keyword-style versions of training "
+            "questions (their wh-phrase and some of their words the evidence holds: "
+            "train/keywords.py), with the same answers."
+        )
+        if trained.get("short_questions")
         else "",
         epochs=f"{len(tr['loss_per_epoch'])} epochs",
         stopped=", the last one cut short by the time limit"
