@@ -4,7 +4,7 @@ passage gets its vector."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -23,7 +23,7 @@ class Chunking:
     def __post_init__(self) -> None:
         if self.sentences < 1 or not 0 <= self.overlap < self.sentences:
             raise ValueError("passages need >= 1 sentence and 0 <= overlap < sentences")
-        if self.passage_vectors not in ("pooled", "embedded"):
+        if self.passage_vectors not in get_args(PassageVectors):
             raise ValueError("passage vectors are 'pooled' or 'embedded'")
 
     def as_dict(self) -> dict:

@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import Budget
-from index.chunk import Chunking
+from index.chunk import Chunking, PassageVectors
 from index.networks import GRAPHS_DIR, Runtime
 from qa.cross import MODEL_DIR
 
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     model: str = Field("all-MiniLM-L6-v2", description="embedding model")
     passage_sentences: int = Field(4, ge=1, description="sentences per passage")
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")
-    passage_vectors: Literal["pooled", "embedded"] = Field(
+    passage_vectors: PassageVectors = Field(
         "pooled",
         description="a passage's vector: the mean of its sentences' (pooled: half the "
         "embedding work) or its title and text encoded (embedded)",

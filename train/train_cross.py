@@ -366,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=non_negative(float),
         default=0.0,
         help="share of the training questions that also give an unanswerable look-alike "
-        "(train/negatives.py), every sentence nominated for it a negative",
+        "(train/negatives.py), a negative on the sentences --look-alike-pairs names",
     )
     parser.add_argument(
         "--look-alike-pairs",
