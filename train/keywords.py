@@ -3,13 +3,14 @@
 SQuAD's questions are long and worded after their paragraph; people ask "How many troops
 were shipped?". A model trained on SQuAD's alone (and on look-alikes that are all
 negatives) can learn that a short question is answered by nothing. Each short version
-keeps the question's wh-phrase and two or three of its content words that its evidence
-sentence holds, in their order, with the same answers and evidence:
+keeps the question's wh-phrase and two or more of its content words that its evidence
+sentence holds (one word shorter at least), in their order, with the same answers and
+evidence (seed 0, the seed set's questions):
 
     "How many special forces troops has North Korea sent to Russia's far east?"
-    -> "How many special troops Korea sent?"
-    "Which foreign intelligence service has the NIS been working with?"
-    -> "Which foreign intelligence NIS?"
+    -> "How many special forces troops North Korea east?"
+    "What technology did the NIS use to identify North Korean officers?"
+    -> "What technology NIS identify Korean officers?"
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ WORD = re.compile(r"[\w'’-]+")
 
 def short_question(question: str, evidence: str, rng: random.Random) -> str | None:
     """A keyword-style version of ``question``: its wh-phrase (a preposition before it
-    dropped; "how many", "which" with the word after it), then two or more of its content words that
-    ``evidence`` holds (all but one at most when there are three or more), in order. None when it has no
-    wh-phrase, fewer than two such words, or no other word to drop."""
+    dropped; "how many", "which" with the word after it), then two or more of its content
+    words that ``evidence`` holds (all but one at most when there are three or more), in
+    order. None when it has no wh-phrase, fewer than two such words, or no word to drop."""
     words = WORD.findall(question)
     if len(words) > 1 and words[0].lower() not in WH and words[1].lower() in WH:
         words = words[1:]  # "In which region ..." -> "which region ..."

@@ -33,7 +33,7 @@ are shared under CC BY-SA 4.0 with this attribution.
 
 ## Training
 `{command}` ({total_minutes} minutes in all, with retrieval{cached}, held-out figures and
-the abstention fit).{refit}{started_from}
+the abstention fit).{started_from}
 
 {epochs}{stopped}, batch {batch} pairs, AdamW (lr {lr}, linear warm-up over the first
 tenth, then linear decay to zero at the end or at the time limit), {precision}, word
@@ -158,9 +158,6 @@ def write_card(out: Path, meta: dict) -> None:
         f1_pattern=held["reader_f1_given_evidence_pattern"],
         f1_trained=held["reader_f1_given_evidence_trained"],
         started_from=started_from_text(meta["started_from"]) if "started_from" in meta else "",
-        refit=f" Its refusal model (`abstain.json`) was then fitted again: `{meta['refit']}`."
-        if "refit" in meta
-        else "",
     )
     if "answerability" in meta:
         text += answerability_section(meta)

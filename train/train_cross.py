@@ -380,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=non_negative(float),
         default=0.0,
         help="share of the training questions that also give a short keyword-style version "
-        "(train/keywords.py: 'How many troops sent?'), same answer and evidence",
+        "(train/keywords.py: its wh-phrase and some of its words the evidence holds), same "
+        "answer and evidence",
     )
     parser.add_argument(
         "--hold-out-every",
