@@ -1,5 +1,7 @@
 """The Q&A set: one JSON object per line, ``{"id", "question", "answers", "doc",
-"evidence"}``; ``answers: []`` marks a question the documents do not answer."""
+"evidence"}``; ``answers: []`` marks a question the documents do not answer. A follow-up
+question carries the turns before it, ``"history": [{"question", "answer"}]``, as /ask
+takes them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eval.errors import BadQAFile
+from qa.followup import Turn
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class QAItem:
     answers: tuple[str, ...]
     doc: str
     evidence: str = ""
+    history: tuple[Turn, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -98,7 +102,25 @@ def parse_item(line: str) -> QAItem:
     evidence = row.get("evidence", "")
     if not isinstance(evidence, str):
         raise TypeError('"evidence" must be a string')
-    return QAItem(row["id"], row["question"].strip(), tuple(answers), row["doc"], evidence)
+    return QAItem(
+        row["id"], row["question"].strip(), tuple(answers), row["doc"], evidence,
+        parse_history(row.get("history", [])),
+    )  # fmt: skip
+
+
+def parse_history(history: object) -> tuple[Turn, ...]:
+    """The turns before a follow-up: ``[{"question": str, "answer": str | null}]``."""
+    if not isinstance(history, list):
+        raise TypeError('"history" must be a list of {"question", "answer"} objects')
+    turns = []
+    for turn in history:
+        if not isinstance(turn, dict) or not isinstance(turn.get("question"), str):
+            raise TypeError('each "history" turn needs a "question" string')
+        answer = turn.get("answer")
+        if answer is not None and not isinstance(answer, str):
+            raise TypeError('a "history" turn\'s "answer" must be a string or null')
+        turns.append(Turn(turn["question"], answer))
+    return tuple(turns)
 
 
 def parse_lines(lines: Iterable[str], name: str, strict: bool = False) -> QASet:

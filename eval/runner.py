@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import httpx
@@ -14,6 +14,7 @@ from eval.data import QAItem
 from eval.errors import ServiceUnreachable
 from qa.engine import Engine
 from qa.errors import QAError
+from qa.followup import Turn, resolve
 
 
 class QuestionFailed(Exception):
@@ -21,16 +22,19 @@ class QuestionFailed(Exception):
 
 
 class Runner(Protocol):
-    def ask(self, question: str, top_k: int | None = None) -> dict: ...
+    def ask(
+        self, question: str, top_k: int | None = None, history: Sequence[Turn] = ()
+    ) -> dict: ...
 
 
 class EngineRunner:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ask(self, question: str, top_k: int | None = None) -> dict:
+    def ask(self, question: str, top_k: int | None = None, history: Sequence[Turn] = ()) -> dict:
+        """As /ask answers: a follow-up is completed from ``history`` first."""
         try:
-            return self.engine.ask(question, top_k).to_dict()
+            return self.engine.ask(resolve(question, history), top_k).to_dict()
         except QAError as exc:
             raise QuestionFailed(str(exc)) from exc
 
@@ -70,10 +74,12 @@ class HttpRunner:
             raise ServiceUnreachable(f"the service at {self.base_url} has no index: {error}")
         return health
 
-    def ask(self, question: str, top_k: int | None = None) -> dict:
+    def ask(self, question: str, top_k: int | None = None, history: Sequence[Turn] = ()) -> dict:
         body: dict = {"question": question}
         if top_k is not None:
             body["top_k"] = top_k
+        if history:
+            body["history"] = [asdict(turn) for turn in history]
         try:
             response = self.client.post(f"{self.base_url}/ask", json=body)
         except httpx.TimeoutException as exc:
@@ -125,7 +131,7 @@ def ask_all(
     for item in items:
         t0 = time.perf_counter()
         try:
-            response, error = runner.ask(item.question, top_k), None
+            response, error = runner.ask(item.question, top_k, item.history), None
         except QuestionFailed as exc:
             response, error = None, str(exc)
         asked.append(Asked(item, response, (time.perf_counter() - t0) * 1000, error))

@@ -3,7 +3,8 @@ answer likely: the best sentence's probability of holding it, how much of the qu
 the best passage covers, how rare the question's missing words are, how good a span the
 reader found. A logistic model over these, fitted by ``python -m train.fit_abstain`` on
 questions made unanswerable by leaving their paragraph out, gives the probability that
-the question is answered by the documents; below ``below`` the service says so.
+the question is answered by the documents; below ``below`` (fitted with the model, or the
+QA_ABSTAIN_BELOW setting) the service says so.
 
 The model is fitted on one ranker's and reader's scores and kept with that ranker (its
 ``abstain_weights``): another ranker's scores mean something else, so a ranker without
@@ -11,6 +12,7 @@ its own is an error, never given another's."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +33,17 @@ FEATURES = (
     "reader",  # the reader's score for its best span
 )
 NO_SPAN_SCORE = -10.0  # the "reader" feature when the reader found no span
+# the threshold of a refusal model fitted without one of its own
+DEFAULT_BELOW = 0.33
 
 
 def load_model(path: Path) -> LinearModel:
     return load_linear(path, FEATURES)
+
+
+def fitted_below(path: Path) -> float:
+    """The threshold written with the refusal model at ``path`` (DEFAULT_BELOW if none)."""
+    return float(json.loads(path.read_text(encoding="utf-8")).get("below", DEFAULT_BELOW))
 
 
 def abstention_features(
@@ -63,7 +72,7 @@ def abstention_features(
 class LogisticAbstainer:
     """The Abstainer: the logistic model in ``weights``, loaded now."""
 
-    def __init__(self, weights: Path, below: float = 0.33) -> None:
+    def __init__(self, weights: Path, below: float | None = None) -> None:
         if not weights.is_file():
             raise TrainedModelError(
                 f"no refusal model at {weights}: fit one for this ranker with `python -m "
@@ -71,7 +80,7 @@ class LogisticAbstainer:
             )
         self.weights = weights
         self.model = load_model(weights)
-        self.below = below
+        self.below = fitted_below(weights) if below is None else below
 
     def probability(self, features: np.ndarray) -> float:
         return float(self.model.probability(features))

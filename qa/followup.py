@@ -80,6 +80,11 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     context = resolve(previous.question, history[:-1])
     if previous.answer and len(words(previous.answer)) <= MAX_ANSWER_WORDS:
         context = f"{context} {previous.answer}"
+    return extended(question, context)
+
+
+def extended(question: str, context: str) -> str:
+    """``question`` followed by the key terms of ``context`` it does not already use."""
     present = {w.lower() for w in words(question)}
     carried = [t for t in key_terms(context) if t.lower() not in present][:MAX_TERMS]
     return f"{question.rstrip()} {' '.join(carried)}" if carried else question

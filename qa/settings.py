@@ -91,12 +91,13 @@ class Settings(BaseSettings):
     extract_memory_mb: int = Field(
         1024, ge=32, description="memory to read one uploaded document, in MB"
     )
-    abstain_below: float = Field(
-        0.33,
+    abstain_below: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="abstain when the probability that the documents answer is below this "
-        "(qa/abstain.py; calibrated with train.fit_abstain)",
+        description="abstain when the probability that the documents answer is below this; "
+        "unset: the threshold fitted with the refusal model (train.fit_abstain "
+        "--answerable-refused), 0.33 for one fitted without",
     )
     trained_model: bool = Field(
         True,

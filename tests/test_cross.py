@@ -122,6 +122,7 @@ def test_training_command_stops_resumes_and_writes_a_model_that_loads(
         "--look-alikes", "0.5",
         "--look-alike-pairs", "evidence",
         "--short-questions", "0.5",
+        "--followup-questions", "0.5",
         "--no-abstention",
     ]  # fmt: skip
     with pytest.raises(Interrupted):
@@ -136,6 +137,7 @@ def test_training_command_stops_resumes_and_writes_a_model_that_loads(
     assert meta["trained_on"]["look_alike_questions"] > 0
     assert meta["trained_on"]["look_alike_pairs"] == "evidence"
     assert meta["trained_on"]["short_questions"] > 5
+    assert meta["trained_on"]["followup_questions"] > 5
     assert len(meta["training"]["loss_per_epoch"]) == 2
     assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
     assert (out / WEIGHTS).is_file() and (out / "README.md").is_file()

@@ -39,6 +39,24 @@ def test_malformed_lines_are_named_and_skipped(caplog):
     assert "qa.jsonl line 2" in caplog.text
 
 
+def test_a_followup_carries_its_turns_and_a_bad_history_is_named():
+    turns = [{"question": "How many troops were shipped?", "answer": "1,500"}]
+    lines = [
+        row(id="f1", question="and where?", history=turns),
+        row(id="f2", history=[{"question": "Who?"}]),  # an answer may be left out
+        row(id="f3", history="How many?"),
+        row(id="f4", history=[{"answer": "1,500"}]),
+        row(id="f5", history=[{"question": "How many?", "answer": 1500}]),
+    ]
+    qa = parse_lines(lines, "qa.jsonl")
+    assert [item.id for item in qa.items] == ["f1", "f2"]
+    (turn,) = qa.items[0].history
+    assert (turn.question, turn.answer) == ("How many troops were shipped?", "1,500")
+    assert qa.items[1].history[0].answer is None
+    assert [p.split(":")[0] for p in qa.problems] == [f"qa.jsonl line {n}" for n in (3, 4, 5)]
+    assert all('"history"' in p for p in qa.problems)
+
+
 def test_strict_stops_at_the_first_malformed_line():
     with pytest.raises(BadQAFile, match="line 2"):
         parse_lines([row(), "{not json", row(id="q3")], "qa.jsonl", strict=True)

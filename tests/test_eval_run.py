@@ -19,10 +19,12 @@ from tests.conftest import ROOT, SEEDS, free_port
 SEED_QA = ROOT / "eval" / "seed_qa.jsonl"
 
 
-def seed_rows(n_answerable: int = 4, n_unanswerable: int = 2) -> list[dict]:
+def seed_rows(n_answerable: int = 4, n_unanswerable: int = 2, n_followups: int = 1) -> list[dict]:
     rows = [json.loads(line) for line in SEED_QA.read_text(encoding="utf-8").splitlines()]
-    answerable = [r for r in rows if r["answers"]][:n_answerable]
-    return answerable + [r for r in rows if not r["answers"]][:n_unanswerable]
+    alone = [r for r in rows if not r.get("history")]
+    answerable = [r for r in alone if r["answers"]][:n_answerable]
+    followups = [r for r in rows if r.get("history")][:n_followups]
+    return answerable + [r for r in alone if not r["answers"]][:n_unanswerable] + followups
 
 
 def write_qa(path: Path, rows: list[dict], extra_lines: tuple[str, ...] = ()) -> Path:
@@ -115,6 +117,16 @@ def test_a_second_run_reuses_the_index(in_process_run, embedder):
     assert predictions(config.out).keys() == {r["id"] for r in in_process_run[1]}
 
 
+def test_a_followup_is_asked_with_the_turns_before_it(in_process_run):
+    config, rows, _ = in_process_run
+    (followup,) = [r for r in rows if r.get("history")]
+    row = predictions(config.out)[followup["id"]]
+    # "and where were they taken?" alone finds nothing on troops; completed with the
+    # turn before ("How many troops were shipped?" 1,500) it cites their sentence
+    assert not row["abstained"]
+    assert any(followup["evidence"] in c["text"] for c in row["citations"])
+
+
 def test_http_run_sees_what_the_in_process_run_sees(in_process_run, seed_server, tmp_path):
     config, rows, _ = in_process_run
     qa = write_qa(tmp_path / "qa.jsonl", rows)
@@ -136,7 +148,7 @@ def test_http_run_sees_what_the_in_process_run_sees(in_process_run, seed_server,
 
 
 def test_http_errors_on_single_questions_are_recorded_not_fatal(tmp_path):
-    rows = seed_rows(2, 0)
+    rows = seed_rows(2, 0, 0)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/health":
@@ -199,7 +211,7 @@ def test_unreachable_url_is_one_line_and_a_non_zero_exit(tmp_path):
 
 
 def test_questions_about_unknown_docs_are_reported(tmp_path):
-    rows = seed_rows(2, 0)
+    rows = seed_rows(2, 0, 0)
     rows[1] = {**rows[1], "doc": "not-there.txt"}
     qa = write_qa(tmp_path / "qa.jsonl", rows)
     settings = Settings()

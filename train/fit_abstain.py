@@ -16,6 +16,8 @@ half are printed for a few thresholds; then it is fitted on everything and writt
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,10 +35,12 @@ from qa.cross import MODEL_DIR
 from qa.linear import write_weights
 from qa.pipeline import find
 from qa.rankers import chosen, ranker
+from qa.rankers.cross import ABSTAIN_WEIGHTS
 from qa.readers import reader
 from qa.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
+from train.model_card import write_card
 from train.negatives import look_alike_items
 
 
@@ -48,7 +52,8 @@ def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: f
     )
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> dict:
+    """Fit and write the model; returns how (the command, the data, the threshold)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qa", type=Path, required=True)
     parser.add_argument("--docs", type=Path, required=True)
@@ -67,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=0.0,
         help="also make this share of the answerable questions unanswerable by a checked edit "
         "of the question (train.negatives), their paragraph kept in the index",
+    )
+    parser.add_argument(
+        "--answerable-refused",
+        type=float,
+        help="write a threshold with the model: the one that refuses this share of the "
+        "answerable questions fitted on (without it, the service refuses below 0.33)",
     )
     parser.add_argument(
         "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"
@@ -134,15 +145,33 @@ def main(argv: Sequence[str] | None = None) -> None:
     everything = np.ones(len(u), bool)
     for t in (0.3, 0.4, 0.5, 0.6):
         print(f"all, threshold {t}: {refusals(p_all, u, everything, t)}")
-    write_weights(
-        out,
-        FEATURES,
-        model.coef_[0],
-        model.intercept_[0],
-        fitted_on=f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
-        f"unanswerable (share {args.share}, look-alikes {args.look_alikes}, seed {args.seed})",
-    )
+    fitted = {
+        "fitted_on": f"{args.qa.name}: {len(x)} questions, {int(u.sum())} made "
+        f"unanswerable (share {args.share}, look-alikes {args.look_alikes}, seed {args.seed})"
+    }
+    if args.answerable_refused is not None:
+        # the threshold below which that share of the answerable questions falls, chosen
+        # on the held-out half (as a user's questions are unseen) and printed there
+        t_half = float(np.quantile(p_half[held & ~u], args.answerable_refused))
+        print(
+            f"held-out groups, chosen threshold {t_half:.3f}: {refusals(p_half, u, held, t_half)}"
+        )
+        fitted["below"] = round(float(np.quantile(p_all[~u], args.answerable_refused)), 4)
+        print(f"all, chosen threshold {fitted['below']}: "
+              f"{refusals(p_all, u, everything, fitted['below'])}")  # fmt: skip
+    write_weights(out, FEATURES, model.coef_[0], model.intercept_[0], **fitted)
     print(f"wrote {out}")
+    record = {"command": "python -m train.fit_abstain " + " ".join(argv or sys.argv[1:])}
+    record |= fitted
+    meta_path = args.trained_model / "meta.json"
+    own = out.resolve() == (args.trained_model / ABSTAIN_WEIGHTS).resolve()
+    if own and not args.heuristics and meta_path.is_file():
+        # a refit of a trained model's own refusal model: its card says so
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["refusals"] = record
+        meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        write_card(args.trained_model, meta)
+    return record
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (doc
 {positives} of them positive: sentences of the retrieved passages holding a gold answer,
 and each question's evidence sentence (for the span head only when the pipeline does not
 nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{look_alikes}{short} The
+{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{look_alikes}{short}{followups} The
 data is from SQuAD 1.1 (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it,
 are shared under CC BY-SA 4.0 with this attribution.
 
@@ -80,6 +80,17 @@ def answerability_section(meta: dict) -> str:
         **{k: a[k] for k in ("started_from", "trained_on", "pairs", "margin", "epochs",
                              "batch", "lr", "steps", "minutes", "seed")},
     )  # fmt: skip
+
+
+def refusals_section(fitted: dict) -> str:
+    """How the refusal model (abstain.json) was fitted: by train_cross, or refitted."""
+    by = f"Refitted by `{fitted['command']}`" if "command" in fitted else "Fitted"
+    below = (
+        f"refuses below {fitted['below']}, the threshold fitted with it"
+        if "below" in fitted
+        else "refuses below 0.33 (QA_ABSTAIN_BELOW)"
+    )
+    return f"\n## Refusals (abstain.json)\n{by} on {fitted['fitted_on']}; the service {below}.\n"
 
 
 def started_from_text(started: dict) -> str:
@@ -139,6 +150,13 @@ def write_card(out: Path, meta: dict) -> None:
         )
         if trained.get("short_questions")
         else "",
+        followups=(
+            f" And {trained['followup_questions']} follow-up versions of training questions "
+            "(completed with another question of their document and its answer, as a "
+            "follow-up is read: train/followups.py), with the same answers."
+        )
+        if trained.get("followup_questions")
+        else "",
         epochs=f"{len(tr['loss_per_epoch'])} epochs",
         stopped=", the last one cut short by the time limit"
         if tr.get("stopped_by_time_limit")
@@ -161,4 +179,6 @@ def write_card(out: Path, meta: dict) -> None:
     )
     if "answerability" in meta:
         text += answerability_section(meta)
+    if "refusals" in meta:
+        text += refusals_section(meta["refusals"])
     (out / "README.md").write_text(text, encoding="utf-8")

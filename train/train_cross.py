@@ -68,6 +68,7 @@ from train.cross_data import (
     ranked_candidates,
     split,
 )
+from train.followups import followup_items
 from train.keywords import short_items
 from train.model_card import write_card
 from train.negatives import look_alike_items
@@ -384,6 +385,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "answer and evidence",
     )
     parser.add_argument(
+        "--followup-questions",
+        type=non_negative(float),
+        default=0.0,
+        help="share of the training questions that also give a follow-up version "
+        "(train/followups.py: completed with another question of its document and its "
+        "answer, as qa/followup.py completes a follow-up), same answer and evidence",
+    )
+    parser.add_argument(
         "--hold-out-every",
         type=int,
         default=3,
@@ -478,6 +487,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         short = short_items(training, args.short_questions, args.seed)
         print(f"{len(short)} short keyword-style versions of training questions")
         pairs += added(short)
+    followups = []
+    if args.followup_questions:
+        followups = followup_items(training, args.followup_questions, args.seed)
+        print(f"{len(followups)} follow-up versions of training questions")
+        pairs += added(followups)
     made = []
     if args.synthetic:
         groups, doc_ids = {group_of(i) for i in training}, index.doc_ids
@@ -552,6 +566,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "look_alike_questions": len(alike),
             "look_alike_pairs": args.look_alike_pairs,
             "short_questions": len(short),
+            "followup_questions": len(followups),
             "pairs": len(pairs),
             "positives": sum(p.label for p in pairs),
         },
@@ -592,12 +607,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             for item in heldout:
                 f.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
         try:
-            fit_abstain.main(
+            fitted = fit_abstain.main(
                 ["--qa", str(kept), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
                  "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS)]
             )  # fmt: skip
         finally:
             kept.unlink()
+        meta["refusals"] = {k: v for k, v in fitted.items() if k != "command"}
     if args.start is not None:
         meta["started_from"] = started_from
     meta["command"] = "python -m train.train_cross " + " ".join(
