@@ -90,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "qa/weights/abstain.json for the heuristics)",
     )
     args = parser.parse_args(argv)
+    if args.answerable_refused is not None and not 0 < args.answerable_refused < 1:
+        parser.error("--answerable-refused must be between 0 and 1 (a share, e.g. 0.05)")
 
     items = load_qa(args.qa).items
     documents = load_documents(args.docs)
@@ -150,15 +152,17 @@ def main(argv: Sequence[str] | None = None) -> dict:
         f"unanswerable (share {args.share}, look-alikes {args.look_alikes}, seed {args.seed})"
     }
     if args.answerable_refused is not None:
-        # the threshold below which that share of the answerable questions falls, chosen
-        # on the held-out half (as a user's questions are unseen) and printed there
-        t_half = float(np.quantile(p_half[held & ~u], args.answerable_refused))
+        # the threshold under which that share of the answerable questions falls: chosen on
+        # the half fitted on, how it holds on the other half is printed; the one written
+        # is chosen the same way with the model fitted on everything
+        share = args.answerable_refused
+        t_half = float(np.quantile(p_half[~held & ~u], share))
+        print(f"held-out groups, threshold {t_half:.3f} (refusing {share} of the answerable "
+              f"fitted on): {refusals(p_half, u, held, t_half)}")  # fmt: skip
+        fitted["below"] = round(float(np.quantile(p_all[~u], share)), 4)
         print(
-            f"held-out groups, chosen threshold {t_half:.3f}: {refusals(p_half, u, held, t_half)}"
+            f"all, threshold {fitted['below']}: {refusals(p_all, u, everything, fitted['below'])}"
         )
-        fitted["below"] = round(float(np.quantile(p_all[~u], args.answerable_refused)), 4)
-        print(f"all, chosen threshold {fitted['below']}: "
-              f"{refusals(p_all, u, everything, fitted['below'])}")  # fmt: skip
     write_weights(out, FEATURES, model.coef_[0], model.intercept_[0], **fitted)
     print(f"wrote {out}")
     record = {"command": "python -m train.fit_abstain " + " ".join(argv or sys.argv[1:])}
