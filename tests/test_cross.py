@@ -3,11 +3,20 @@ reranks and reads; the answerer falls back to the heuristics without it; the tra
 command runs end to end on a small Q&A set and its output loads."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from qa.cross import MODEL_DIR, NO_SPAN, WEIGHTS, CrossModel, best_spans, load_cross_model
+from qa.cross import (
+    MODEL_DIR,
+    NO_SPAN,
+    WEIGHTS,
+    CrossModel,
+    best_spans,
+    load_cross_model,
+    load_network,
+)
 from qa.engine import Engine
 from qa.rankers.cross import rerank
 from qa.settings import Settings
@@ -180,3 +189,19 @@ def test_a_trained_model_without_its_refusal_model_is_a_clear_error(
     settings = Settings(index_dir=seed_index_dir, trained_model_dir=tmp_path)
     with pytest.raises(TrainedModelError, match="train.fit_abstain"):
         Engine(settings, embedder)
+
+
+def test_a_batch_of_pairs_read_only_for_their_span_has_a_finite_loss():
+    # the pipeline nominated none of these pairs: no relevance term, not a NaN one
+    import torch
+
+    model, _ = load_network(MODEL_DIR)
+    pair = {"input_ids": [101, 2129, 2116, 102, 1015, 1010, 3156, 102],
+            "token_type_ids": [0, 0, 0, 0, 1, 1, 1, 1],
+            "label": 1.0, "start": 4, "end": 6, "prior": 0.0, "ranked": False}  # fmt: skip
+    batch = [{**pair, "question": 0}, {**pair, "question": 1, "label": 0.0}]
+    args = SimpleNamespace(bf16=False)
+    bce, ce = torch.nn.BCEWithLogitsLoss(), torch.nn.CrossEntropyLoss(reduction="sum")
+    loss = train_cross.step_loss(model, batch, args, bce, ce)
+    assert torch.isfinite(loss) and loss.item() > 0
+    loss.backward()

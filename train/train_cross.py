@@ -244,11 +244,10 @@ def step_loss(model, batch: list[dict], args, bce, ce):
         # the model corrects the pipeline: its score is added to the pipeline's logit
         parts.append((relevance + prior, label, ranked, question))
     score, label, ranked, question = (torch.cat(x) for x in zip(*parts))
-    return (
-        ranking_loss(score, label, ranked, question)
-        + 0.5 * bce(score[ranked], label[ranked])
-        + span_loss / len(batch)
-    )
+    # a batch may hold only pairs the pipeline did not nominate (read for their span):
+    # the mean over none is NaN, so that batch has no relevance term
+    pointwise = 0.5 * bce(score[ranked], label[ranked]) if ranked.any() else 0.0
+    return ranking_loss(score, label, ranked, question) + pointwise + span_loss / len(batch)
 
 
 def save(model, config, tokenizer, out: Path, meta: dict) -> None:
