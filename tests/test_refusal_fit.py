@@ -49,6 +49,9 @@ def test_a_refit_writes_its_threshold_the_service_uses_and_the_card_says_so(
 ):
     model = tmp_path / "model"
     shutil.copytree(MODEL_DIR, model)
+    weights = json.loads((model / "abstain.json").read_text(encoding="utf-8"))
+    weights.pop("below", None)  # fitted without a threshold: the default one
+    (model / "abstain.json").write_text(json.dumps(weights), encoding="utf-8")
     assert LogisticAbstainer(model / "abstain.json").below == DEFAULT_BELOW
     argv = [
         "--qa", str(dev13_part / "qa.jsonl"),
