@@ -141,9 +141,15 @@ class CrossModel:
         self.pad_to = 1 if runtime in ONNX_RUNTIMES else PAD_TO
 
     def score(self, question: str, sentences: Sequence[str]) -> list[CrossScore]:
-        """The model's relevance and span for each sentence, in their order."""
+        """The model's relevance and span for each sentence, in their order. A sentence
+        given twice (the same text in two documents) is read once: its scores depend on
+        its text and the question alone."""
         if not sentences:
             return []
+        distinct = list(dict.fromkeys(sentences))
+        if len(distinct) < len(sentences):
+            read = dict(zip(distinct, self.score(question, distinct), strict=True))
+            return [read[s] for s in sentences]
         encodings = self.tokenizer.encode_batch([(question, s) for s in sentences])
         scores: list[CrossScore | None] = [None] * len(sentences)
         # in bf16 a call's fixed cost outweighs padding: the rows go through together

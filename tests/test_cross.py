@@ -191,6 +191,16 @@ def test_a_trained_model_without_its_refusal_model_is_a_clear_error(
         Engine(settings, embedder)
 
 
+def test_a_sentence_given_twice_is_read_once_with_the_same_scores(model, monkeypatch):
+    first, other = sentence_with("North Korea has shipped 1,500"), sentence_with("Mark Rutte")
+    alone = model.score("How many troops were shipped?", [first, other])
+    rows = []
+    forward = model._forward
+    monkeypatch.setattr(model, "_forward", lambda enc: rows.extend(enc) or forward(enc))
+    twice = model.score("How many troops were shipped?", [first, other, first])
+    assert twice == [alone[0], alone[1], alone[0]] and len(rows) == 2
+
+
 def test_a_batch_of_pairs_read_only_for_their_span_has_a_finite_loss():
     # the pipeline nominated none of these pairs: no relevance term, not a NaN one
     import torch
