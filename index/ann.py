@@ -16,7 +16,7 @@ import numpy as np
 # how many candidates the approximate index proposes per result wanted
 OVERFETCH = 8
 # search-time breadth: HNSW's efSearch, IVF's nprobe (set when the index has them)
-SEARCH_PARAMS = {"efSearch": 128, "nprobe": 32}
+SEARCH_PARAMS = {"efSearch": 128, "nprobe": 128}
 TRAIN_SAMPLE = 100_000
 
 
