@@ -144,6 +144,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "model": engine.embedder.name,
             "answerer": engine.backend.name,
             "reranker": engine.backend.ranker.model_dir,
+            "refuses_below": engine.backend.abstainer.below,
             "store": settings.store,
             "index_dir": str(settings.index_dir),
             "documents": counts.documents,

@@ -74,6 +74,8 @@ def test_health_and_documents(client):
     assert health["ready"] is True and health["model"] == "all-MiniLM-L6-v2"
     assert health["documents"] == 1 and health["sentences"] >= 20 and health["store"] == "faiss"
     assert health["answerer"] == "extractive" and health["reranker"].endswith("models/cross")
+    # the refusal threshold in use: the refusal model's own unless QA_ABSTAIN_BELOW is set
+    assert 0.0 < health["refuses_below"] < 1.0
     [doc] = client.get("/documents").json()
     assert doc["id"] == "north-korea-troops-russia.txt"
     assert doc["characters"] == len(SEED_FILE.read_text(encoding="utf-8"))
