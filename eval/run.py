@@ -205,5 +205,12 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
     index_s = time.perf_counter() - t0
     # the Engine sets query-time threads: index first, while every core still helps
     engine = Engine(settings.model_copy(update={"index_dir": index_dir}), serving)
-    info = {"index_dir": str(index_dir), "index_reused": reused, "index_s": round(index_s, 2)}
+    info = {
+        "index_dir": str(index_dir),
+        "index_reused": reused,
+        "index_s": round(index_s, 2),
+        # what answered, and below which answer probability it refused (as /health says)
+        "reranker": engine.backend.ranker.model_dir,
+        "refuses_below": engine.backend.abstainer.below,
+    }
     return EngineRunner(engine), info

@@ -78,6 +78,9 @@ def test_in_process_run_writes_every_output(in_process_run):
     n_unanswerable = sum(not r["answers"] for r in rows)
     assert (m["questions"], m["unanswerable"]) == (len(rows), n_unanswerable)
     assert outcome.metrics["run"]["skipped_lines"][0].startswith(f"qa.jsonl line {len(rows) + 1}:")
+    # the figures say at which refusal threshold they were measured, as /health does
+    assert 0.0 < outcome.metrics["run"]["refuses_below"] < 1.0
+    assert outcome.metrics["run"]["reranker"].endswith("models/cross")
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Overall" in report and "## By question type" in report
     for qtype in outcome.metrics["by_type"]:
