@@ -30,7 +30,7 @@ from eval.data import load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
-from qa.abstain import FEATURES
+from qa.abstain import DEFAULT_BELOW, FEATURES
 from qa.cross import MODEL_DIR
 from qa.linear import write_weights
 from qa.pipeline import find
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "--answerable-refused",
         type=float,
         help="write a threshold with the model: the one that refuses this share of the "
-        "answerable questions fitted on (without it, the service refuses below 0.33)",
+        f"answerable questions fitted on (without it, the service refuses below {DEFAULT_BELOW})",
     )
     parser.add_argument(
         "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"

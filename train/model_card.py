@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qa.abstain import DEFAULT_BELOW
+
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
 What `qa` uses by default to rank the retrieved sentences and to read the short answer
@@ -88,9 +90,12 @@ def refusals_section(fitted: dict) -> str:
     below = (
         f"refuses below {fitted['below']}, the threshold fitted with it"
         if "below" in fitted
-        else "refuses below 0.33 (QA_ABSTAIN_BELOW)"
+        else f"refuses below {DEFAULT_BELOW}, the threshold of a model fitted without one"
     )
-    return f"\n## Refusals (abstain.json)\n{by} on {fitted['fitted_on']}; the service {below}.\n"
+    return (
+        f"\n## Refusals (abstain.json)\n{by} on {fitted['fitted_on']}; the service {below} "
+        "(unless QA_ABSTAIN_BELOW is set).\n"
+    )
 
 
 def started_from_text(started: dict) -> str:
