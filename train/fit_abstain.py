@@ -53,7 +53,7 @@ def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: f
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    """Fit and write the model; returns how (the command, the data, the threshold)."""
+    """Fit and write the model; returns how (the data, the threshold if one was fitted)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qa", type=Path, required=True)
     parser.add_argument("--docs", type=Path, required=True)
@@ -165,17 +165,16 @@ def main(argv: Sequence[str] | None = None) -> dict:
         )
     write_weights(out, FEATURES, model.coef_[0], model.intercept_[0], **fitted)
     print(f"wrote {out}")
-    record = {"command": "python -m train.fit_abstain " + " ".join(argv or sys.argv[1:])}
-    record |= fitted
     meta_path = args.trained_model / "meta.json"
     own = out.resolve() == (args.trained_model / ABSTAIN_WEIGHTS).resolve()
     if own and not args.heuristics and meta_path.is_file():
         # a refit of a trained model's own refusal model: its card says so
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["refusals"] = record
+        command = "python -m train.fit_abstain " + " ".join(argv or sys.argv[1:])
+        meta["refusals"] = {"command": command, **fitted}
         meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         write_card(args.trained_model, meta)
-    return record
+    return fitted
 
 
 if __name__ == "__main__":

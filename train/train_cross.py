@@ -606,13 +606,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             for item in heldout:
                 f.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
         try:
-            fitted = fit_abstain.main(
+            meta["refusals"] = fit_abstain.main(
                 ["--qa", str(kept), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
                  "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS)]
             )  # fmt: skip
         finally:
             kept.unlink()
-        meta["refusals"] = {k: v for k, v in fitted.items() if k != "command"}
     if args.start is not None:
         meta["started_from"] = started_from
     meta["command"] = "python -m train.train_cross " + " ".join(
