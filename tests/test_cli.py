@@ -77,6 +77,15 @@ def test_training_and_fit_scripts_fail_in_one_line(tmp_path):
     )  # fmt: skip
     assert bad.returncode == 2 and "--train-gap: must be 0 or more" in bad.stderr
     assert not (tmp_path / "index").exists()
+    # a refusal threshold is asked for as a share of the answerable questions, nothing written
+    bad = subprocess.run(
+        [sys.executable, "-m", "train.fit_abstain", "--qa", missing, "--docs", str(SEEDS),
+         "--index-dir", str(tmp_path / "index"), "--answerable-refused", "5",
+         "--out", str(tmp_path / "abstain.json")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--answerable-refused must be between 0 and 1" in bad.stderr
+    assert not (tmp_path / "abstain.json").exists() and not (tmp_path / "index").exists()
     # where the weights go is always said: never the installed package by default
     for script in (
         "train.train_cross",
