@@ -254,7 +254,7 @@ def recall(matrix: np.ndarray, qvecs: np.ndarray, factory: str) -> tuple[float, 
     exact search, its p50 ms per search on one thread, and its build seconds."""
     import faiss
 
-    from index.ann import build_ann, candidates, tune
+    from index.ann import build_ann, search, tune
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     t0 = time.perf_counter()
@@ -265,8 +265,7 @@ def recall(matrix: np.ndarray, qvecs: np.ndarray, factory: str) -> tuple[float, 
     found, times = [], []
     for q, want in zip(qvecs, truth, strict=True):
         t = time.perf_counter()
-        units = np.sort(candidates(index, q, 10))
-        scores = np.asarray(matrix[units]) @ q
+        _, scores = search(index, matrix, q, 10)
         top = np.sort(scores)[::-1][:10]
         times.append((time.perf_counter() - t) * 1000)
         # tie-aware: a generated collection repeats sentences, so equal vectors abound and
@@ -378,7 +377,8 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, ".")
 from bench.scale import generated, recall, rss, _exact
-from index.ann import build_ann, candidates, tune
+from index.ann import build_ann, search, tune
+from index.rows import Rows
 import faiss, os
 
 work, passages = Path(sys.argv[1]), int(sys.argv[2])
@@ -399,17 +399,18 @@ for kind, n, seed in (("passage", passages, 1), ("sentence", 3 * passages, 2)):
 # exact search first, on mappings of its own dropped before measuring: it reads every
 # vector, which a server never does
 truth = {k: _exact(np.load(p, mmap_mode="r"), qvecs, 10) for k, (p, _) in files.items()}
-# what a server holds: the approximate indexes, the vectors memory-mapped
+# what a server holds: the approximate indexes, and the vector files open to read the
+# candidates' rows (index.rows), as the store does for a segment searched approximately
 faiss.omp_set_num_threads(1)
 before = rss(os.getpid())
-held = {k: (np.load(p, mmap_mode="r"), tune(faiss.read_index(str(a)))) for k, (p, a) in files.items()}
+held = {k: (Rows(p), tune(faiss.read_index(str(a)))) for k, (p, a) in files.items()}
 loaded = rss(os.getpid())
 times, found = [], []
 for n, q in enumerate(qvecs):
     t = time.perf_counter()
     for kind, (matrix, index) in held.items():
-        units = np.sort(candidates(index, q, 50))
-        top = units[np.argsort(-(np.asarray(matrix[units]) @ q))[:50]]
+        units, scores = search(index, matrix, q, 50)
+        top = units[np.argsort(-scores)[:50]]
         if kind == "passage":
             found.append(len(set(top[:10].tolist()) & set(truth[kind][n].tolist())) / 10)
     times.append((time.perf_counter() - t) * 1000)

@@ -3,8 +3,8 @@
 Below ``ann_above`` units a segment is searched exactly (one matrix-vector product over
 its memory-mapped vectors, which is what FAISS's flat index does too). Above it, a FAISS
 index made by a factory string (``QA_ANN_INDEX``) proposes candidates from compressed
-vectors and the exact vectors re-score them, so the scores returned are exact and only
-the candidate list is approximate. The default and the figures behind it: docs/scale.md."""
+vectors and the exact vectors re-score them (their rows read from the file, index.rows),
+so the scores returned are exact and only the candidate list is approximate. The default and the figures behind it: docs/scale.md."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import math
 
 import faiss
 import numpy as np
+
+from index.rows import Rows
 
 # how many candidates the approximate index proposes per result wanted
 OVERFETCH = 8
@@ -53,6 +55,17 @@ def tune(index: faiss.Index) -> faiss.Index:
         except RuntimeError:
             pass  # the index has no such parameter (e.g. nprobe for HNSW)
     return index
+
+
+def search(
+    index: faiss.Index, rows: Rows | np.ndarray, vector: np.ndarray, k: int, live=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The units ``index`` proposes for the ``k`` nearest to ``vector`` (ascending; only
+    those ``live`` marks, if given) and their exact scores, from their rows of the vectors."""
+    units = np.sort(candidates(tune(index), vector, k))
+    if live is not None:
+        units = units[live[units]]
+    return units, np.asarray(rows[units]) @ vector
 
 
 def candidates(index: faiss.Index, vector: np.ndarray, k: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 and never changed (a deletion is a tombstone in the manifest; a merge writes a new one).
 
 Files in a segment folder (arrays as .npy, memory-mapped when read: the vectors are held
-once, by the page cache, and shared by every process serving the index)::
+once, by the page cache, and shared by every process serving the index; a kind with an
+approximate index has its rows read on demand instead, index.rows)::
 
     documents.jsonl     per document: doc_id, title, sha256, chars, where its text is in
                         text.bin, its first sentence and passage, provenance
@@ -34,6 +35,7 @@ from index.chunk import passage_input
 from index.injection import VERSION as FLAGS_VERSION
 from index.injection import flag_sentences
 from index.postings import Postings
+from index.rows import Rows
 from index.split import Span
 from index.stores.interface import DocumentEntry, Kind, NewDocument
 from index.tokens import bigrams, terms
@@ -94,6 +96,11 @@ class Segment:
             path = folder / f"{_FILE[k]}.ann"
             if path.is_file():
                 self.ann[k] = faiss.read_index(str(path))
+        # a kind searched approximately reads the rows it needs, never maps them (index.rows)
+        self.rows: dict[str, Rows | np.ndarray] = {
+            k: Rows(folder / f"{_FILE[k]}.vectors.npy") if k in self.ann else self.vectors[k]
+            for k in KINDS
+        }
         self.document_text = lru_cache(maxsize=1024)(self._document_text)
 
     def _flags(self) -> np.ndarray:

@@ -236,9 +236,20 @@ def test_approximate_search_finds_what_exact_search_finds(tmp_path):
     assert approximate._view.segments[0].ann  # built for this size
     found = []
     for q in embedder.encode([f"question {n}" for n in range(50)]):
-        truth = {h.id for h in exact.dense_search("sentence", q, 10)}
-        found.append(len(truth & {h.id for h in approximate.dense_search("sentence", q, 10)}))
+        truth = {h.id: h.score for h in exact.dense_search("sentence", q, 10)}
+        hits = approximate.dense_search("sentence", q, 10)
+        found.append(len(truth.keys() & {h.id for h in hits}))
+        # the candidates are re-scored from the exact vectors (read from the file)
+        assert all(abs(h.score - truth[h.id]) < 1e-6 for h in hits if h.id in truth)
     assert np.mean(found) / 10 >= 0.95
+    # what is read row by row for an approximate segment is what the mapping holds
+    ids = [0, 7, 299, 3]
+    assert np.array_equal(approximate.vectors("sentence", ids), exact.vectors("sentence", ids))
+    a, e = approximate.passages([0, 5]), exact.passages([0, 5])
+    assert [p.vector.tolist() for p in a] == [p.vector.tolist() for p in e]
+    assert [[s.vector.tolist() for s in p.sentences] for p in a] == [
+        [s.vector.tolist() for s in p.sentences] for p in e
+    ]
 
 
 def test_an_index_of_the_first_format_says_to_rebuild(tmp_path):

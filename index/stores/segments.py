@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.ann import candidates, tune
+from index.ann import search
 from index.chunk import Chunking
 from index.errors import raise_disk_full
 from index.lock import stamp, writing
@@ -142,15 +142,11 @@ class SegmentStore:
         best: list[tuple[float, int]] = []
         for s, seg in enumerate(view.segments):
             live = view.live[kind][s]
-            matrix = seg.vectors[kind]
             ann = seg.ann.get(kind) if self.options.ann != "Flat" else None
             if ann is not None:
-                units = candidates(tune(ann), vector, k)
-                units = units[live[units]]
-                scores = np.asarray(matrix[np.sort(units)]) @ vector
-                units = np.sort(units)
+                units, scores = search(ann, seg.rows[kind], vector, k, live)
             else:
-                scores = np.asarray(matrix) @ vector
+                scores = np.asarray(seg.vectors[kind]) @ vector
                 units = np.flatnonzero(live)
                 scores = scores[units]
             top = _top(scores, k)
@@ -186,7 +182,7 @@ class SegmentStore:
         out = np.empty((len(units), self.dim), dtype=np.float32)
         for s in np.unique(segs).tolist():
             mine = segs == s
-            out[mine] = view.segments[s].vectors[kind][units[mine]]
+            out[mine] = view.segments[s].rows[kind][units[mine]]
         return out
 
     def sentences_of(self, passage_ids: Sequence[int]) -> list[list[int]]:
@@ -211,7 +207,7 @@ class SegmentStore:
             base = int(view.base["sentence"][s])
             rows = seg.sentences[first:last].tolist()
             flags = seg.flagged[first:last].tolist()
-            vectors = seg.vectors["sentence"][first:last]
+            vectors = seg.rows["sentence"][first:last]
             sentences = tuple(
                 StoredSentence(
                     base + i,
@@ -234,7 +230,7 @@ class SegmentStore:
                     start,
                     end,
                     text[start:end],
-                    seg.vectors["passage"][j],
+                    seg.rows["passage"][j],
                     sentences,
                 )
             )
