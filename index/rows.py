@@ -51,16 +51,13 @@ class Rows:
             i = int(key)  # type: ignore[arg-type]
             return self._read(i + len(self) if i < 0 else i, 1)[0]
         ids = np.asarray(key, dtype=np.int64)
-        out = np.empty((len(ids), self.shape[1]), dtype=self.dtype)
-        view = memoryview(out.reshape(-1).view(np.uint8))
-        for k, i in enumerate(ids.tolist()):
-            if not 0 <= i < len(self):
-                raise IndexError(f"row {i} of {len(self)}")
-            at = k * self._row
-            got = os.preadv(self._fd, [view[at : at + self._row]], self._offset + i * self._row)
-            if got != self._row:
-                raise OSError("short read")
-        return out
+        if len(ids) and not (0 <= ids.min() and ids.max() < len(self)):
+            raise IndexError(f"rows {ids.min()}..{ids.max()} of {len(self)}")
+        size, fd, offset = self._row, self._fd, self._offset
+        data = b"".join([os.pread(fd, size, offset + i * size) for i in ids.tolist()])
+        if len(data) != len(ids) * size:
+            raise OSError("short read")
+        return np.frombuffer(data, dtype=self.dtype).reshape(len(ids), self.shape[1])
 
     def _read(self, start: int, count: int) -> np.ndarray:
         if not 0 <= start <= len(self) or start + count > len(self):
