@@ -14,7 +14,7 @@ from qa.cross import MODEL_DIR
 from qa.engine import Engine
 from qa.settings import Settings
 from tests.test_injection import DEV13_DOCS
-from train import fit_abstain
+from train import fit_abstain, train_cross
 
 ARTICLES = ("Kenya", "United_Methodist_Church")
 PARAGRAPHS = 15  # the first of each article
@@ -77,3 +77,22 @@ def test_a_refit_writes_its_threshold_the_service_uses_and_the_card_says_so(
     assert Engine(settings, embedder).backend.abstainer.below == below
     pinned = settings.model_copy(update={"abstain_below": 0.5})
     assert Engine(pinned, embedder).backend.abstainer.below == 0.5
+
+
+@pytest.mark.slow
+def test_training_fits_the_refusal_model_as_part_of_the_model(dev13_part, tmp_path):
+    # train_cross fits the new model's refusal model on its held-out questions and records
+    # it in meta.json and the card itself, beside the held-out figures
+    out = tmp_path / "trained"
+    train_cross.main(
+        ["--qa", str(dev13_part / "qa.jsonl"), "--docs", str(dev13_part / "docs"),
+         "--index-dir", str(dev13_part / "index"), "--out", str(out), "--layers", "1",
+         "--epochs", "1", "--batch", "16", "--synthetic", "0", "--hold-out-every", "2"]
+    )  # fmt: skip
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert 0.0 <= meta["heldout"]["evidence_hit@1_reranked"] <= 1.0
+    assert "made unanswerable" in meta["refusals"]["fitted_on"]
+    assert "command" not in meta["refusals"]  # fitted on a temporary file, not to be rerun
+    assert LogisticAbstainer(out / "abstain.json").below == DEFAULT_BELOW
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert str(meta["heldout"]["evidence_hit@1_reranked"]) in card

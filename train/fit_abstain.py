@@ -52,7 +52,7 @@ def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: f
     )
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
+def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
     """Fit and write the model; returns how (the data, the threshold if one was fitted)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qa", type=Path, required=True)
@@ -167,8 +167,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
     print(f"wrote {out}")
     meta_path = args.trained_model / "meta.json"
     own = out.resolve() == (args.trained_model / ABSTAIN_WEIGHTS).resolve()
-    if own and not args.heuristics and meta_path.is_file():
-        # a refit of a trained model's own refusal model: its card says so
+    if record and own and not args.heuristics and meta_path.is_file():
+        # a refit of a trained model's own refusal model: its card says so (train_cross,
+        # fitting it as part of the model, records it itself: record=False)
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         command = "python -m train.fit_abstain " + " ".join(argv or sys.argv[1:])
         meta["refusals"] = {"command": command, **fitted}

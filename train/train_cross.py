@@ -608,7 +608,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             meta["refusals"] = fit_abstain.main(
                 ["--qa", str(kept), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
-                 "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS)]
+                 "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS)],
+                record=False,
             )  # fmt: skip
         finally:
             kept.unlink()
