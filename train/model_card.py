@@ -84,6 +84,19 @@ def answerability_section(meta: dict) -> str:
     )  # fmt: skip
 
 
+AVERAGED = """
+## Averaged with the model it started from
+The weights are {share} of the trained model's and {rest} of `{start}`'s
+(`{command}`); the held-out figures above are the averaged model's.
+"""
+
+
+def averaged_section(meta: dict) -> str:
+    a = meta["averaged"]
+    share = a["weight_of_trained"]
+    return AVERAGED.format(share=share, rest=round(1 - share, 4), **a)
+
+
 def refusals_section(fitted: dict) -> str:
     """How the refusal model (abstain.json) was fitted: by train_cross, or refitted."""
     by = f"Refitted by `{fitted['command']}`" if "command" in fitted else "Fitted"
@@ -184,6 +197,8 @@ def write_card(out: Path, meta: dict) -> None:
     )
     if "answerability" in meta:
         text += answerability_section(meta)
+    if "averaged" in meta:
+        text += averaged_section(meta)
     if "refusals" in meta:
         text += refusals_section(meta["refusals"])
     (out / "README.md").write_text(text, encoding="utf-8")
