@@ -4,7 +4,8 @@ Below ``ann_above`` units a segment is searched exactly (one matrix-vector produ
 its memory-mapped vectors, which is what FAISS's flat index does too). Above it, a FAISS
 index made by a factory string (``QA_ANN_INDEX``) proposes candidates from compressed
 vectors and the exact vectors re-score them (their rows read from the file, index.rows),
-so the scores returned are exact and only the candidate list is approximate. The default and the figures behind it: docs/scale.md."""
+so the scores returned are exact and only the candidate list is approximate. The default
+and the figures behind it: docs/scale.md."""
 
 from __future__ import annotations
 
