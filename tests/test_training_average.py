@@ -39,6 +39,8 @@ def test_the_mean_of_the_weights_loads_reads_and_says_how_it_was_made(tmp_path, 
     assert meta["averaged"] == record and record["weight_of_trained"] == 0.25
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "The weights are 0.25 of the trained model's and 0.75 of" in card
+    # the held-out figures were copied, and the card does not claim otherwise
+    assert "the held-out figures above are the trained model's, before averaging" in card
     question, sentences = "How many troops were shipped?", ["It shipped 1,500 troops."]
     scores = [CrossModel(p).score(question, sentences)[0].relevance for p in (MODEL_DIR, out)]
     assert scores[1] == pytest.approx(scores[0] + 0.5, abs=0.05)

@@ -6,7 +6,8 @@ the loss, and the mean of their weights (weight-space ensembling: Wortsman et al
 "Robust fine-tuning of zero-shot models") keeps much of what the training added while
 losing less of what the start did well. The result is TRAINED's folder (its heads, reading
 gap and card) with the averaged weights, the averaging recorded in meta.json and the card.
-Its refusal model was fitted on TRAINED's scores: fit it again (train.fit_abstain)."""
+Its held-out figures are TRAINED's, and its refusal model was fitted on TRAINED's scores:
+fit it again (train.fit_abstain)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "start": str(args.start),
         "weight_of_trained": w,
         "command": "python -m train.average " + " ".join(argv or sys.argv[1:]),
+        # the figures in meta.json are copied, not measured again
+        "heldout_of": "the trained model's, before averaging",
     }
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     write_card(args.out, meta)

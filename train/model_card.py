@@ -87,14 +87,19 @@ def answerability_section(meta: dict) -> str:
 AVERAGED = """
 ## Averaged with the model it started from
 The weights are {share} of the trained model's and {rest} of `{start}`'s
-(`{command}`); the held-out figures above are the averaged model's.
+(`{command}`); the held-out figures above are {heldout_of}.
 """
 
 
 def averaged_section(meta: dict) -> str:
     a = meta["averaged"]
     share = a["weight_of_trained"]
-    return AVERAGED.format(share=share, rest=round(1 - share, 4), **a)
+    return AVERAGED.format(
+        share=share,
+        rest=round(1 - share, 4),
+        heldout_of=a.get("heldout_of", "the trained model's, before averaging"),
+        **{k: a[k] for k in ("start", "command")},
+    )
 
 
 def refusals_section(fitted: dict) -> str:
