@@ -66,3 +66,35 @@ def test_look_alike_items_are_unanswerable_edits_of_answerable_questions():
     for m in made:
         assert m.answers == () and m.doc == "Q__p0"
         assert m.question != originals[m.id.split("-")[0]].question
+
+
+def test_a_shared_word_is_swapped_for_another_of_its_tag_the_paragraph_lacks():
+    from train.negatives import swap_word
+
+    words = [("killed", "VBD"), ("people", "NNS")]
+    pool = {"VBD": ["killed", "rescued"], "NNS": ["people", "buildings"]}
+    q = swap_word("How many people were killed?", words, pool, EVIDENCE, PARAGRAPH, random.Random(0))
+    assert q in {"How many people were rescued?", "How many buildings were killed?"}
+    # only words the evidence holds are swapped, and only for words the paragraph lacks
+    assert swap_word("Who flew?", [("flew", "VBD")], pool, EVIDENCE, PARAGRAPH, random.Random(0)) is None
+    assert swap_word("Who died?", [("died", "VBD")], {"VBD": ["killed"]}, "He died.", PARAGRAPH,
+                     random.Random(0)) is None  # fmt: skip
+
+
+def test_ordinals_and_numbers_inside_names_are_changed():
+    from train.negatives import swap_ordinal
+
+    q = swap_ordinal("What was the twenty-fourth film?", PARAGRAPH, random.Random(0))
+    assert q.startswith("What was the ") and q.endswith("-fourth film?") and "twenty" not in q
+    q = swap_number("Who worked at MI6?", PARAGRAPH, random.Random(0))
+    assert q.startswith("Who worked at MI") and q != "Who worked at MI6?"
+    # a number's digit groups are one number: "69,197" is not edited into "69,198"
+    assert swap_number("Were 69,197 killed?", PARAGRAPH, random.Random(0)) is None
+
+
+def test_a_name_the_article_lacks_comes_from_another_article():
+    q = swap_entity(
+        "Where is China?", [("China", "GPE")], {"GPE": ["China"]}, PARAGRAPH, random.Random(0),
+        outside={"GPE": ["China", "Peru"]},
+    )  # fmt: skip
+    assert q == "Where is Peru?"
