@@ -107,7 +107,7 @@ def summary_lines(metrics: dict) -> str:
             f"answer EM {f(a['em'], True)}  F1 {f(a['f1'], True)}",
             f"gold doc recall@1 {f(r['recall@1'])}  @5 {f(r['recall@5'])}  @10 {f(r['recall@10'])}  MRR {f(r['mrr'])}",
             f"evidence hit@1 {f(e['hit@1'])}  hit@k {f(e['hit@k'])}  citation precision {f(c['precision'])}  bad offsets {c['bad_offsets']}",
-            f"refused: unanswerable {f(ref['unanswerable_refused'])}  answerable {f(ref['answerable_refused'])}  AUC {f(ref.get('auc'))}",
+            f"refused: unanswerable {f(ref['unanswerable_refused'])}  answerable {f(ref['answerable_refused'])}  AUC {f(ref.get('auc'))} (within articles {f(ref.get('auc_within_groups'))})",
             f"latency p50 {ms(lat['p50'])} ms  p95 {ms(lat['p95'])} ms  max {ms(lat['max'])} ms  {ms(m.get('qps'))} q/s",
         ]
     )

@@ -24,6 +24,7 @@ ROWS = [
     ("unanswerable refused", ("overall", "refusals", "unanswerable_refused"), True),
     ("answerable refused", ("overall", "refusals", "answerable_refused"), False),
     ("refusal AUC", ("overall", "refusals", "auc"), True),
+    ("refusal AUC within articles", ("overall", "refusals", "auc_within_groups"), True),
     ("latency p50 ms", ("overall", "latency_ms", "p50"), False),
     ("latency p95 ms", ("overall", "latency_ms", "p95"), False),
     ("latency max ms", ("overall", "latency_ms", "max"), False),

@@ -43,6 +43,12 @@ _WH_TYPE = {
 }
 
 
+def group_name(doc_id: str) -> str:
+    """A document's group: its id up to "__" (SQuAD's article of a paragraph, named
+    ``Article__p000.txt``); a document without "__" is a group of its own."""
+    return doc_id.split("__")[0]
+
+
 @dataclass(frozen=True)
 class QAItem:
     id: str

@@ -155,6 +155,10 @@ def render(metrics: dict, scored: Sequence[Scored], figure: str | None = None) -
             ["answerable wrongly refused", _fmt(ref["answerable_refused"])],
             ["refusal ROC AUC (evidence score, answerable vs not)", _fmt(ref.get("auc"))],
             [
+                "refusal ROC AUC within the articles holding unanswerable questions",
+                _fmt(ref.get("auc_within_groups")),
+            ],
+            [
                 "latency p50 / p95 / max ms",
                 f"{_ms(lat['p50'])} / {_ms(lat['p95'])} / {_ms(lat['max'])}",
             ],

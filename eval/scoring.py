@@ -4,10 +4,11 @@ of ``metrics.json`` (overall and per question type)."""
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from eval.data import QUESTION_TYPES, QAItem
+from eval.data import QUESTION_TYPES, QAItem, group_name
 from eval.metrics import (
     best_em,
     best_f1,
@@ -144,6 +145,28 @@ def refusal_auc(scored: Sequence[Scored]) -> float:
     return float(roc_auc_score(labels, [s.evidence_score for s in rated]))
 
 
+def refusal_auc_within(scored: Sequence[Scored]) -> float:
+    """The same AUC over the questions of the groups (articles: ``doc`` up to "__") that
+    hold unanswerable questions, each unanswerable question against the answerable ones of
+    its own group, pooled: what separates a question from its neighbours, not one
+    article's questions from another's (SQuAD 2.0's unanswerable questions are in two of
+    its first ten articles). NaN when no group holds both kinds."""
+    rated = [s for s in scored if s.evidence_score is not None and s.error is None]
+    groups: dict[str, list[Scored]] = {}
+    for s in rated:
+        groups.setdefault(group_name(s.doc), []).append(s)
+    pairs = won = 0.0
+    for members in groups.values():
+        yes = sorted(s.evidence_score for s in members if s.answerable)
+        no = [s.evidence_score for s in members if not s.answerable]
+        for score in no:
+            # answerable questions of the group scored above this one, ties counting half
+            below, upto = bisect_left(yes, score), bisect_right(yes, score)
+            won += len(yes) - upto + 0.5 * (upto - below)
+        pairs += len(yes) * len(no)
+    return won / pairs if pairs else math.nan
+
+
 def coverage_curve(scored: Sequence[Scored], points: int = 50) -> list[tuple[float, float, float]]:
     """(threshold, share of all questions answered, mean F1 of those answered) as the
     abstention threshold rises from the run's own. A question is answered at a threshold
@@ -211,6 +234,7 @@ def summarize(scored: Sequence[Scored], wall_s: float | None = None) -> dict:
             "unanswerable_refused": share([s.abstained for s in unans]),
             "answerable_refused": share([s.abstained for s in ans]),
             "auc": refusal_auc(scored),
+            "auc_within_groups": refusal_auc_within(scored),
         },
         "latency_ms": {
             "p50": percentile(latencies, 50),

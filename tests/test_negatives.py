@@ -73,10 +73,15 @@ def test_a_shared_word_is_swapped_for_another_of_its_tag_the_paragraph_lacks():
 
     words = [("killed", "VBD"), ("people", "NNS")]
     pool = {"VBD": ["killed", "rescued"], "NNS": ["people", "buildings"]}
-    q = swap_word("How many people were killed?", words, pool, EVIDENCE, PARAGRAPH, random.Random(0))
+    q = swap_word(
+        "How many people were killed?", words, pool, EVIDENCE, PARAGRAPH, random.Random(0)
+    )
     assert q in {"How many people were rescued?", "How many buildings were killed?"}
     # only words the evidence holds are swapped, and only for words the paragraph lacks
-    assert swap_word("Who flew?", [("flew", "VBD")], pool, EVIDENCE, PARAGRAPH, random.Random(0)) is None
+    assert (
+        swap_word("Who flew?", [("flew", "VBD")], pool, EVIDENCE, PARAGRAPH, random.Random(0))
+        is None
+    )
     assert swap_word("Who died?", [("died", "VBD")], {"VBD": ["killed"]}, "He died.", PARAGRAPH,
                      random.Random(0)) is None  # fmt: skip
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from eval.data import QAItem
+from eval.data import QAItem, group_name
 from qa.cross import logit
 from qa.question import Question
 from qa.rankers.heuristic import rank_sentences
@@ -25,11 +25,6 @@ class Pair:
     answer: tuple[int, int] | None  # characters in the sentence
     prior: float  # the untrained pipeline's logit for the sentence
     ranked: bool  # among the candidates the pipeline nominates (else: span loss only)
-
-
-def group_name(doc_id: str) -> str:
-    """A document's group: its id up to "__" (SQuAD's article of a paragraph)."""
-    return doc_id.split("__")[0]
 
 
 def group_of(item: QAItem) -> str:
