@@ -155,8 +155,9 @@ def write_card(out: Path, meta: dict) -> None:
         else "",
         look_alikes=(
             f" And {trained['look_alike_questions']} look-alike questions the documents do not "
-            "answer (a training question with a name, number or antonym swapped in that its "
-            "paragraph does not hold, or a negation added: train/negatives.py): "
+            "answer (a training question with a name, number, ordinal, antonym or a word it "
+            "shares with its evidence swapped for one its paragraph does not hold, or a "
+            "negation added: train/negatives.py): "
             + (
                 "the sentence that answered its original question is a negative for it"
                 if trained.get("look_alike_pairs") == "evidence"
