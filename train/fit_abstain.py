@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
 from eval.collection import ensure_index, excluded_index_dir, load_documents
-from eval.data import load_qa
+from eval.data import group_name, load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
             continue
         rows.append(found.features)
         unanswerable.append(not item.answers)
-        groups.append(item.doc.split("__")[0])
+        groups.append(group_name(item.doc))
     x, u, g = np.array(rows), np.array(unanswerable), np.array(groups)
     print(
         f"{len(x)} questions, {int(u.sum())} made unanswerable "

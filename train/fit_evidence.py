@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from eval.data import QAItem, load_qa
+from eval.data import QAItem, group_name, load_qa
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
 from qa.linear import write_weights
@@ -38,7 +38,7 @@ def collect(items: Sequence[QAItem], retriever: HybridRetriever, top_k: int):
         labels = [any(a in s.text for a in item.answers) for s in sentences]
         xs.append(x)
         ys += labels
-        groups += [item.doc.split("__")[0]] * len(sentences)
+        groups += [group_name(item.doc)] * len(sentences)
         questions += [q] * len(sentences)
     return np.concatenate(xs), np.array(ys), np.array(groups), np.array(questions)
 

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from eval.data import load_qa
+from eval.data import group_name, load_qa
 from eval.metrics import best_f1
 from qa.linear import write_weights
 from qa.patterns import short_answer
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         xs.append(features(question, sentence, candidates))
         for c in candidates:
             f1s.append(best_f1(sentence[c.start : c.end], item.answers))
-            groups.append(item.doc.split("__")[0])
+            groups.append(group_name(item.doc))
             owners.append(q)
             texts.append(sentence[c.start : c.end])
     x = np.concatenate(xs)
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("one group only: the figures below are measured on the training data")
     train = ~held if (~held).any() else held
     half = LogisticRegression(C=args.C, max_iter=5000).fit(x[train], y[train])
-    held_items = [q for q, i in enumerate(items) if i.doc.split("__")[0] in held_names]
+    held_items = [q for q, i in enumerate(items) if group_name(i.doc) in held_names]
     reader_f1 = chosen_f1(half.decision_function(x), held)
     pattern_f1 = float(heuristic_a[held_items].mean()) if held_items else 0.0
     ceiling = float(np.mean([f1[held & (owners_a == q)].max() for q in np.unique(owners_a[held])]))

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from eval.data import QAItem
+from eval.data import QAItem, group_name
 
 ANTONYMS = {
     "first": "last",
@@ -250,7 +250,7 @@ def look_alike_items(
     answerable = [i for i in items if i.answers and i.doc in doc_texts]
     chosen = rng.sample(answerable, round(share * len(answerable)))
     nlp = _nlp()
-    group = lambda item: item.doc.split("__")[0]
+    group = lambda item: group_name(item.doc)
     docs = nlp.pipe((i.question for i in answerable), batch_size=256)
     parsed, tagged = {}, {}
     for item, doc in zip(answerable, docs):
