@@ -132,11 +132,17 @@ def score(
     )
 
 
+def rated_questions(scored: Sequence[Scored]) -> list[Scored]:
+    """The questions the service gave an evidence score (no error): what the refusal
+    figures and the coverage curve are over."""
+    return [s for s in scored if s.evidence_score is not None and s.error is None]
+
+
 def refusal_auc(scored: Sequence[Scored]) -> float:
     """ROC AUC of the evidence score between answerable (positive) and unanswerable
     questions: how well the score separates them whatever the threshold (0.5 is a coin;
     NaN without both kinds or without scores)."""
-    rated = [s for s in scored if s.evidence_score is not None and s.error is None]
+    rated = rated_questions(scored)
     labels = [s.answerable for s in rated]
     if len(set(labels)) < 2:
         return math.nan
@@ -151,7 +157,7 @@ def refusal_auc_within(scored: Sequence[Scored]) -> float:
     its own group, pooled: what separates a question from its neighbours, not one
     article's questions from another's (SQuAD 2.0's unanswerable questions are in two of
     its first ten articles). NaN when no group holds both kinds."""
-    rated = [s for s in scored if s.evidence_score is not None and s.error is None]
+    rated = rated_questions(scored)
     groups: dict[str, list[Scored]] = {}
     for s in rated:
         groups.setdefault(group_name(s.doc), []).append(s)
@@ -173,7 +179,7 @@ def coverage_curve(scored: Sequence[Scored], points: int = 50) -> list[tuple[flo
     when the run answered it and its evidence score reaches the threshold; an unanswerable
     question answered scores 0. Questions the run refused have no answer to score, so the
     curve starts at the run's threshold: run with ``QA_ABSTAIN_BELOW=0`` for all of it."""
-    rated = [s for s in scored if s.evidence_score is not None and s.error is None]
+    rated = rated_questions(scored)
     answered = sorted((s for s in rated if not s.abstained), key=lambda s: -s.evidence_score)
     if not rated or not answered:
         return []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa.cross import WEIGHTS
 from qa.errors import TrainedModelError
-from train.model_card import write_card
+from train.model_card import HELDOUT_COPIED, write_card
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "weight_of_trained": w,
         "command": "python -m train.average " + " ".join(argv or sys.argv[1:]),
         # the figures in meta.json are copied, not measured again
-        "heldout_of": "the trained model's, before averaging",
+        "heldout_of": HELDOUT_COPIED,
     }
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     write_card(args.out, meta)

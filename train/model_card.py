@@ -84,6 +84,8 @@ def answerability_section(meta: dict) -> str:
     )  # fmt: skip
 
 
+# whose held-out figures an averaged model's meta.json holds: train.average copies them
+HELDOUT_COPIED = "the trained model's, before averaging"
 AVERAGED = """
 ## Averaged with the model it started from
 The weights are {share} of the trained model's and {rest} of `{start}`'s
@@ -97,7 +99,7 @@ def averaged_section(meta: dict) -> str:
     return AVERAGED.format(
         share=share,
         rest=round(1 - share, 4),
-        heldout_of=a.get("heldout_of", "the trained model's, before averaging"),
+        heldout_of=a.get("heldout_of", HELDOUT_COPIED),
         **{k: a[k] for k in ("start", "command")},
     )
 
