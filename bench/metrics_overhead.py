@@ -3,7 +3,7 @@
     .venv/bin/python bench/metrics_overhead.py [--requests 5000]
 
 Two apps with the same trivial route, one instrumented as qa's app is
-(``qa.metrics.include_metrics``), are called in process through ASGI (no sockets, so the
+(``qa.http.metrics.include_metrics``), are called in process through ASGI (no sockets, so the
 difference is the middleware's own cost), in alternating blocks so that the machine's
 changing load falls on both alike. Prints figures; asserts nothing."""
 
@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from qa.metrics import include_metrics
+from qa.http.metrics import include_metrics
 
 
 def app(instrumented: bool) -> FastAPI:

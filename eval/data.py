@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eval.errors import BadQAFile
-from qa.followup import Turn
+from qa.read.followup import Turn
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from eval.data import QAItem
 from eval.errors import ServiceUnreachable
 from qa.engine import Engine
 from qa.errors import QAError
-from qa.followup import Turn, resolve
+from qa.read.followup import Turn, resolve
 
 
 class QuestionFailed(Exception):

@@ -106,8 +106,8 @@ def _export_graphs(settings: Settings) -> None:
 
     from index.embed import DEFAULT_MODEL, minilm_graph
     from index.graphs import quantized
-    from qa.cross import cross_graph
-    from qa.rankers import chosen
+    from qa.read.cross import cross_graph
+    from qa.read.rankers import chosen
 
     def ready(graph: Path) -> None:
         if settings.encoder_runtime == "int8":
@@ -152,8 +152,8 @@ def ask(
     index_dir: IndexDir = None,
 ) -> None:
     """Answer one question from the index [backend: env QA_ANSWERER]."""
-    from qa.answer import Answer
     from qa.engine import Engine
+    from qa.read.answer import Answer
 
     engine = Engine(settings_with(index_dir=index_dir))
     if not engine.ready:
@@ -196,9 +196,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API and the chat page."""
-    from qa.api import create_app
-    from qa.security import refuse_open_server
-    from qa.server import serve as run_server
+    from qa.http.api import create_app
+    from qa.http.security import refuse_open_server
+    from qa.http.server import serve as run_server
 
     settings = settings_with(host=host, port=port, index_dir=index_dir)
     refuse_open_server(settings, insecure)
@@ -270,7 +270,7 @@ def keys_add(
 ) -> None:
     """Create a key, append its name and SHA-256 digest to the key file, and print the key
     (only now: the file keeps its digest alone)."""
-    from qa.keys import add_key
+    from qa.http.keys import add_key
 
     if key_file is None:
         setting = Settings().api_keys

@@ -11,11 +11,11 @@ from collections.abc import Callable, Generator
 from index.embed import Embedder, load_embedder
 from index.errors import IndexNotFound
 from index.stores.interface import Counts, DocumentEntry, Store
-from qa.answer import Answer
-from qa.answerers import Backend
 from qa.errors import BadQuestion, TooLong
-from qa.pipeline import Pipeline
-from qa.retrieve import HybridRetriever
+from qa.read.answer import Answer
+from qa.read.answerers import Backend
+from qa.read.pipeline import Pipeline
+from qa.read.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.stores import store_kind
 from qa.threads import set_query_threads

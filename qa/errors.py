@@ -56,7 +56,7 @@ class KeyFileError(QAError):
 
 
 class AccessDenied(QAError):
-    """A request the access rules refuse (qa/security.py); ``status`` is its HTTP status."""
+    """A request the access rules refuse (qa/http/security.py); ``status`` is its HTTP status."""
 
     status: ClassVar[int] = 403
     headers: Mapping[str, str] = MappingProxyType({})

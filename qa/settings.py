@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index.budget import Budget
 from index.chunk import Chunking, PassageVectors
 from index.networks import GRAPHS_DIR, Runtime
-from qa.cross import MODEL_DIR
+from qa.shipped import MODEL_DIR
 
 
 class Settings(BaseSettings):
@@ -102,11 +102,11 @@ class Settings(BaseSettings):
     trained_model: bool = Field(
         True,
         description="rerank sentences and read spans with the trained cross-encoder when its "
-        "weights are present (qa/cross.py); false: the fitted heuristics alone",
+        "weights are present (qa/read/cross.py); false: the fitted heuristics alone",
     )
     ranker: str | None = Field(
         None,
-        description="the ranker by name (qa/rankers: heuristic, cross; it names its reader); "
+        description="the ranker by name (qa/read/rankers: heuristic, cross; it names its reader); "
         "default: cross when trained_model is on and its weights are present, else heuristic",
     )
     trained_model_dir: Path = Field(
@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         description="where the encoders' ONNX graphs are kept, exported once per weights",
     )
 
-    # answer backends (qa/answerers): extractive needs no generative model
+    # answer backends (qa/read/answerers): extractive needs no generative model
     answerer: str = Field("extractive", description="extractive | local | remote")
     prompt_sentences: int = Field(
         3, ge=1, le=20, description="retrieved sentences a generative model is shown"
@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     remote_timeout: float = Field(60.0, gt=0, description="seconds to wait for the server")
     remote_retries: int = Field(2, ge=0, le=10, description="retries on 429, 5xx, no connection")
 
-    # access (qa/security.py, qa/keys.py)
+    # access (qa/http/security.py, qa/http/keys.py)
     api_keys: SecretStr | None = Field(
         None,
         description="keys for writes (Authorization: Bearer KEY): comma-separated keys, or "

@@ -22,8 +22,8 @@ from index.build import index_paths
 from index.chunk import Chunking
 from index.embed import MiniLMEmbedder
 from index.stores.segments import SegmentStore
-from qa.api import create_app
-from qa.server import server_config
+from qa.http.api import create_app
+from qa.http.server import server_config
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def graphs() -> Path:
     """The folder of the encoders' ONNX graphs the tests' servers use (QA_ONNX_DIR), with
     both graphs exported."""
     from index.embed import load_embedder
-    from qa.cross import MODEL_DIR, load_cross_model
+    from qa.read.cross import MODEL_DIR, load_cross_model
 
     folder = Settings().onnx_dir
     load_embedder(runtime="onnx", graphs=folder)

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.answerers import Backend, generative
-from qa.api import create_app
 from qa.engine import Engine
+from qa.http.api import create_app
+from qa.read.answerers import Backend, generative
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, free_port, running
 from tests.test_injected_documents import assert_orders_never_reach_the_model, with_the_notice
@@ -39,7 +39,7 @@ QUESTIONS = [
 @pytest.fixture(scope="session")
 def gguf() -> Path:
     pytest.importorskip("llama_cpp", reason="the `local` extra is not installed")
-    from qa.answerers.local import default_gguf
+    from qa.read.answerers.local import default_gguf
 
     return default_gguf()
 

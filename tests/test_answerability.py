@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.cross import MODEL_DIR, CrossModel
+from qa.read.cross import MODEL_DIR, CrossModel
 from tests.conftest import SHARED
 from train import answerability
 from train.checkpoint import CHECKPOINT

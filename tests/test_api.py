@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from qa.api import create_app
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 

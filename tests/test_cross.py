@@ -1,4 +1,4 @@
-"""The trained cross-encoder (qa/cross.py, qa/models/cross): what ships loads offline and
+"""The trained cross-encoder (qa/read/cross.py, qa/models/cross): what ships loads offline and
 reranks and reads; the answerer falls back to the heuristics without it; the training
 command runs end to end on a small Q&A set and its output loads."""
 
@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from qa.cross import (
+from qa.engine import Engine
+from qa.read.cross import (
     MODEL_DIR,
     NO_SPAN,
     WEIGHTS,
@@ -17,8 +18,7 @@ from qa.cross import (
     load_cross_model,
     load_network,
 )
-from qa.engine import Engine
-from qa.rankers.cross import rerank
+from qa.read.rankers.cross import rerank
 from qa.settings import Settings
 from tests.conftest import ROOT, SEEDS
 from tests.test_quality import sentence_with
@@ -172,8 +172,8 @@ def test_training_command_stops_resumes_and_writes_a_model_that_loads(
 
 
 def test_a_damaged_model_is_a_clear_error(tmp_path, embedder):
-    from qa.answerers import Backend
     from qa.errors import TrainedModelError
+    from qa.read.answerers import Backend
 
     for name in ("meta.json", "config.json", "tokenizer.json", "tokenizer_config.json"):
         (tmp_path / name).write_bytes((MODEL_DIR / name).read_bytes())

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from index.store import load_index
-from qa.api import create_app
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, SEEDS, on_disk, running
 from tests.pdf import tiny_pdf

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.followup import Turn, is_followup, key_terms, resolve
+from qa.read.followup import Turn, is_followup, key_terms, resolve
 
 TROOPS = Turn("How many troops were shipped?", "1,500")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answerers.grounding import Source, ground, split_claims
-from qa.answerers.prompt import build_messages, quote
-from qa.question import Question
+from qa.read.answerers.grounding import Source, ground, split_claims
+from qa.read.answerers.prompt import build_messages, quote
+from qa.read.question import Question
 
 SENTENCES = [
     "North Korea has shipped 1,500 special forces troops to Russia’s far east for training.",

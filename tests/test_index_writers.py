@@ -18,15 +18,15 @@ import httpx
 import pytest
 
 import index.build
-import qa.documents
+import qa.http.documents
 from index.build import build, index_paths
 from index.chunk import Chunking
 from index.lock import writing
 from index.read import Document, read_documents
 from index.store import load_index
 from index.stores.segments import SegmentStore
-from qa.api import create_app
 from qa.engine import Engine
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import ROOT, SEED_FILE, running
 from tests.pdf import flooded_pdf
@@ -98,7 +98,7 @@ def test_qa_index_rebuilds_on_an_upload_saved_while_it_was_embedding(tmp_path, e
 
 
 def test_a_change_waits_for_another_writer_then_gives_up_with_503(server, monkeypatch):
-    monkeypatch.setattr(qa.documents, "WRITE_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(qa.http.documents, "WRITE_WAIT_SECONDS", 0.5)
     before = server.disk()
     with writing(server.index_dir):  # as `qa index` holds it while it saves
         r = server.upload("lighthouse.txt", LIGHTHOUSE)

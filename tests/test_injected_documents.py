@@ -20,9 +20,9 @@ from index.injection import VERSION as FLAGS_VERSION
 from index.read import Document
 from index.store import load_index, save_index
 from index.stores.segments import SegmentStore
-from qa.answerers import CHAT_MODELS, Backend, generative
-from qa.api import create_app
 from qa.engine import Engine
+from qa.http.api import create_app
+from qa.read.answerers import CHAT_MODELS, Backend, generative
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, SEEDS, on_disk, running
 from tests.test_cli import run

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from qa.api import create_app
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 

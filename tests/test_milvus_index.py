@@ -10,7 +10,7 @@ import httpx
 
 from index.read import Document
 from index.stores.milvus import MilvusStore, connect
-from qa.api import create_app
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 from tests.stores import new_documents

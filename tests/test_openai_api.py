@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from qa.answer import NO_ANSWER
-from qa.api import create_app
+from qa.http.api import create_app
+from qa.read.answer import NO_ANSWER
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.api import create_app
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import ROOT, running
 from tests.word import word_document

@@ -9,10 +9,10 @@ from index.build import build
 from index.chunk import Chunking
 from index.read import Document
 from index.store import save_index
-from qa.attribution import source_of
 from qa.engine import Engine
-from qa.question import Question
-from qa.readers.phrases import best_phrase
+from qa.read.attribution import source_of
+from qa.read.question import Question
+from qa.read.readers.phrases import best_phrase
 from qa.settings import Settings
 from tests.conftest import ROOT, SEED_FILE
 
@@ -96,8 +96,8 @@ def test_questions_about_what_the_documents_never_mention_are_refused(conflictin
 
 
 def test_fit_scripts_write_weights_the_answerer_loads(tmp_path, seed_index_dir):
-    from qa.rankers import heuristic as evidence
-    from qa.readers import phrases as reader
+    from qa.read.rankers import heuristic as evidence
+    from qa.read.readers import phrases as reader
     from train import fit_evidence, fit_reader
 
     qa_file = ROOT / "eval" / "seed_qa.jsonl"

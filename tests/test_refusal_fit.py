@@ -9,9 +9,9 @@ import pytest
 
 from eval.collection import ensure_index, load_documents
 from eval.data import load_qa
-from qa.abstain import DEFAULT_BELOW, LogisticAbstainer
-from qa.cross import MODEL_DIR
 from qa.engine import Engine
+from qa.read.abstain import DEFAULT_BELOW, LogisticAbstainer
+from qa.read.cross import MODEL_DIR
 from qa.settings import Settings
 from tests.test_injection import DEV13_DOCS
 from train import fit_abstain, train_cross

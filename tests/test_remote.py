@@ -11,12 +11,12 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from qa.answer import Answer
-from qa.answerers import Backend, generative
-from qa.answerers.errors import UnknownAnswerer, UpstreamError
-from qa.answerers.remote import RemoteModel
-from qa.api import create_app
 from qa.engine import Engine
+from qa.http.api import create_app
+from qa.read.answer import Answer
+from qa.read.answerers import Backend, generative
+from qa.read.answerers.errors import UnknownAnswerer, UpstreamError
+from qa.read.answerers.remote import RemoteModel
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 

@@ -1,6 +1,7 @@
 """Every implementation of a role keeps to the same contract, with the real models over the
-seed index: rankers (qa.rankers), readers (qa.readers), the abstainer of each ranker. A new
-ranker or answer backend is one new module plus one registry line, and then it answers."""
+seed index: rankers (qa.read.rankers), readers (qa.read.readers), the abstainer of each
+ranker. A new ranker or answer backend is one new module plus one registry line, and then
+it answers."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from index.stores.segments import SegmentStore
-from qa.abstain import FEATURES, LogisticAbstainer
-from qa.answerers import ANSWERERS
 from qa.engine import Engine
 from qa.errors import TrainedModelError
-from qa.pipeline import find
-from qa.question import KINDS, Question
-from qa.rankers import RANKERS, ranker
-from qa.rankers.heuristic import ABSTAIN_WEIGHTS
-from qa.readers import READERS, reader
-from qa.retrieve import HybridRetriever
+from qa.read.abstain import FEATURES, LogisticAbstainer
+from qa.read.answerers import ANSWERERS
+from qa.read.pipeline import find
+from qa.read.question import KINDS, Question
+from qa.read.rankers import RANKERS, ranker
+from qa.read.rankers.heuristic import ABSTAIN_WEIGHTS
+from qa.read.readers import READERS, reader
+from qa.read.retrieve import HybridRetriever
 from qa.settings import Settings
 from tests.conftest import SEED_FILE
 from tests.test_answer_backends import QUESTIONS, TROOPS, check_contract
@@ -108,7 +109,7 @@ NEW_RANKER = '''
 
 from pathlib import Path
 
-from qa.roles import RankedSentence
+from qa.read.roles import RankedSentence
 
 
 class RetrievalOrderRanker:
@@ -129,7 +130,7 @@ class RetrievalOrderRanker:
 NEW_ANSWERER = '''
 """Answers with the best sentence alone."""
 
-from qa.answer import NO_ANSWER, Answer
+from qa.read.answer import NO_ANSWER, Answer
 
 
 class QuoteAnswerer:

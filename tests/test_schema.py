@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from qa.api import create_app
+from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import running
 

@@ -1,7 +1,7 @@
-"""Access rules over HTTP (qa/security.py, qa/keys.py, qa/throttle.py), against real uvicorn
-servers on loopback with the real model and copies of the seed index: keys, the Host
-allow-list, same-origin writes, rate limits, security headers, and `qa serve`'s refusal to
-listen on a public address without keys."""
+"""Access rules over HTTP (qa/http/security.py, qa/http/keys.py, qa/http/throttle.py),
+against real uvicorn servers on loopback with the real model and copies of the seed index:
+keys, the Host allow-list, same-origin writes, rate limits, security headers, and
+`qa serve`'s refusal to listen on a public address without keys."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-import qa.keys
-from qa.api import create_app
+import qa.http.keys
 from qa.errors import AccessDenied, KeyFileError
-from qa.keys import KeyRing
-from qa.security import refuse_open_server, same_place
+from qa.http.api import create_app
+from qa.http.keys import KeyRing
+from qa.http.security import refuse_open_server, same_place
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
 from tests.test_cli import run
@@ -177,13 +177,13 @@ def test_a_missing_or_malformed_key_file_stops_the_server_at_start(tmp_path):
 def test_every_key_is_compared_in_constant_time(monkeypatch):
     ring = KeyRing("first-key-000001,second-key-00002,third-key-000003")
     calls = []
-    real = qa.keys.hmac.compare_digest
+    real = qa.http.keys.hmac.compare_digest
 
     def counting(a, b):
         calls.append(len(a))
         return real(a, b)
 
-    monkeypatch.setattr(qa.keys.hmac, "compare_digest", counting)
+    monkeypatch.setattr(qa.http.keys.hmac, "compare_digest", counting)
     for presented, name in [
         ("first-key-000001", "key1"),
         ("third-key-000003", "key3"),

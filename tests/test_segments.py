@@ -19,7 +19,7 @@ from index.store import load_index, save_index
 from index.stores.segments import Options, SegmentStore
 from index.stores.view import MAX_SEGMENTS
 from index.tokens import terms
-from qa.retrieve import HybridRetriever
+from qa.read.retrieve import HybridRetriever
 
 WORDS = [
     *[

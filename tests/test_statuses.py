@@ -1,9 +1,8 @@
-"""One table from domain errors to HTTP statuses (qa/statuses.py): the specific kinds win
+"""One table from domain errors to HTTP statuses (qa/http/statuses.py): the specific kinds win
 over the general ones they belong to."""
 
 import pytest
 
-from qa.answerers.errors import UpstreamError
 from qa.errors import (
     BadHost,
     DiskFull,
@@ -23,7 +22,8 @@ from qa.errors import (
     UnsupportedType,
     WrongKey,
 )
-from qa.statuses import status_of
+from qa.http.statuses import status_of
+from qa.read.answerers.errors import UpstreamError
 
 
 @pytest.mark.parametrize(

@@ -233,7 +233,7 @@ def test_replace_and_delete(two, embedder):
 def test_the_retriever_hands_on_the_same_passages_from_every_store(embedder, tmp_path, milvus_uri):
     """The Retrieval contract does not depend on the store: same passages, offsets, scores,
     sentences' BM25 and flags, same IDF."""
-    from qa.retrieve import HybridRetriever
+    from qa.read.retrieve import HybridRetriever
 
     stores = {
         kind: make_store(

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from safetensors.torch import load_file, save_file
 
-from qa.cross import MODEL_DIR, WEIGHTS, CrossModel
 from qa.errors import TrainedModelError
+from qa.read.cross import MODEL_DIR, WEIGHTS, CrossModel
 from train import average
 
 

@@ -1,11 +1,11 @@
 """Follow-up versions of training questions (train/followups.py): the form the reader sees
-when qa/followup.py completes a follow-up."""
+when qa/read/followup.py completes a follow-up."""
 
 import random
 from pathlib import Path
 
 from eval.data import QAItem, load_qa
-from qa.followup import Turn, resolve
+from qa.read.followup import Turn, resolve
 from train.followups import followup_items, followup_question
 
 ROOT = Path(__file__).resolve().parent.parent

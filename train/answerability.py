@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from index.precision import bf16_native
 from index.split import split_sentences
-from qa.cross import WEIGHTS, load_network, pad, similar_lengths
+from qa.read.cross import WEIGHTS, load_network, pad, similar_lengths
 from train.checkpoint import Checkpoint, Interrupted
 from train.cross_data import Pair, encode
 from train.model_card import write_card
@@ -90,7 +90,7 @@ def sample_questions(paragraphs: list[dict], n: int, rng: random.Random) -> list
 
 def make_data(paragraphs: list[dict], n: int, seed: int, per_question: int):
     """(pairs, kinds): the training pairs, and how many look-alikes of each kind."""
-    from qa.readers.phrases import _nlp
+    from qa.read.readers.phrases import _nlp
 
     rng = random.Random(seed)
     chosen = sample_questions(paragraphs, n, rng)

@@ -18,8 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.cross import WEIGHTS
 from qa.errors import TrainedModelError
+from qa.read.cross import WEIGHTS
 from train.model_card import HELDOUT_COPIED, write_card
 
 

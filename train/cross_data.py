@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from eval.data import QAItem, group_name
-from qa.cross import logit
-from qa.question import Question
-from qa.rankers.heuristic import rank_sentences
-from qa.retrieve import HybridRetriever
+from qa.read.cross import logit
+from qa.read.question import Question
+from qa.read.rankers.heuristic import rank_sentences
+from qa.read.retrieve import HybridRetriever
 
 
 @dataclass(frozen=True)

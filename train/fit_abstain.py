@@ -8,7 +8,7 @@ there is no trained model, for the heuristics (the answerer reads qa/weights/abs
 
 As ``python -m eval --unanswerable-share`` does, it leaves out paragraphs whose questions'
 answers occur in no other document, indexes the rest (reusing the vectors of
-``--index-dir``) and asks every question; each is described by ``qa.abstain.FEATURES`` and
+``--index-dir``) and asks every question; each is described by ``qa.read.abstain.FEATURES`` and
 labelled answerable or not. A class-balanced logistic regression is fitted on half the
 groups (articles: the part of ``doc`` before "__"), and the refusal rates on the other
 half are printed for a few thresholds; then it is fitted on everything and written out."""
@@ -30,14 +30,14 @@ from eval.data import group_name, load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
-from qa.abstain import DEFAULT_BELOW, FEATURES
-from qa.cross import MODEL_DIR
-from qa.linear import write_weights
-from qa.pipeline import find
-from qa.rankers import chosen, ranker
-from qa.rankers.cross import ABSTAIN_WEIGHTS
-from qa.readers import reader
-from qa.retrieve import HybridRetriever
+from qa.read.abstain import DEFAULT_BELOW, FEATURES
+from qa.read.cross import MODEL_DIR
+from qa.read.linear import write_weights
+from qa.read.pipeline import find
+from qa.read.rankers import chosen, ranker
+from qa.read.rankers.cross import ABSTAIN_WEIGHTS
+from qa.read.readers import reader
+from qa.read.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
 from train.model_card import write_card

@@ -5,8 +5,8 @@
 
 Index the Q&A set's documents first (``qa index DOCS --index-dir DIR``, or any eval run,
 which leaves its index in ``OUT/index``). For every answerable question, the sentences of
-the retrieved passages are described by ``qa.rankers.heuristic.FEATURES`` and labelled by whether
-they hold a gold answer; a logistic regression is fitted on them. Before the final fit on
+the retrieved passages are described by ``qa.read.rankers.heuristic.FEATURES`` and labelled
+by whether they hold a gold answer; a logistic regression is fitted on them. Before the final fit on
 all questions, it fits on half the groups (articles: the part of ``doc`` before "__") and
 prints hit@1/@2/@3 on the other half, so the figures are not measured on training data."""
 
@@ -23,10 +23,10 @@ from tqdm import tqdm
 from eval.data import QAItem, group_name, load_qa
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
-from qa.linear import write_weights
-from qa.question import Question
-from qa.rankers.heuristic import FEATURES, WEIGHTS_FILE, candidate_features
-from qa.retrieve import HybridRetriever
+from qa.read.linear import write_weights
+from qa.read.question import Question
+from qa.read.rankers.heuristic import FEATURES, WEIGHTS_FILE, candidate_features
+from qa.read.retrieve import HybridRetriever
 from qa.threads import set_query_threads
 
 

@@ -3,11 +3,11 @@
     python -m train.fit_reader --qa ../shared/data/squad11-dev13/qa.jsonl --out qa/weights/reader.json
 
 For every answerable question with an evidence sentence, the reader's candidate spans are
-described by ``qa.readers.phrases.FEATURES`` and labelled by their F1 against the gold answers (a
-candidate with F1 >= 0.5 is a positive); a logistic regression is fitted on them. Before
+described by ``qa.read.readers.phrases.FEATURES`` and labelled by their F1 against the gold
+answers (a candidate with F1 >= 0.5 is a positive); a logistic regression is fitted on them. Before
 the final fit on everything, it fits on half the groups (articles: the part of ``doc``
 before "__") and prints the F1 of the chosen span on the other half, beside the pattern
-heuristic of qa/patterns.py on the same sentences."""
+heuristic of qa/read/patterns.py on the same sentences."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from tqdm import tqdm
 
 from eval.data import group_name, load_qa
 from eval.metrics import best_f1
-from qa.linear import write_weights
-from qa.patterns import short_answer
-from qa.question import Question
-from qa.readers.phrases import FEATURES, WEIGHTS_FILE, features, phrases
+from qa.read.linear import write_weights
+from qa.read.patterns import short_answer
+from qa.read.question import Question
+from qa.read.readers.phrases import FEATURES, WEIGHTS_FILE, features, phrases
 
 
 def main(argv: Sequence[str] | None = None) -> None:

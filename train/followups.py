@@ -1,7 +1,7 @@
 """Training questions in the form a follow-up reaches the reader.
 
 A follow-up ("and where were they taken?") is read completed with the previous turn's key
-terms and short answer (qa/followup.py): "and where were they taken? troops shipped 1,500".
+terms and short answer (qa/read/followup.py): "and where were they taken? troops shipped 1,500".
 No SQuAD question has that form, and a model trained on them alone can refuse it. Each
 follow-up version here is a training question completed the same way with another question
 of the same document and its answer, sometimes opened with "and"; its answers and evidence
@@ -16,12 +16,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from eval.data import QAItem
-from qa.followup import extended
+from qa.read.followup import extended
 
 
 def followup_question(question: str, previous: QAItem, rng: random.Random) -> str:
     """``question`` completed with ``previous``'s question and first answer, as
-    qa/followup.py completes a follow-up; half the time opened with "and"."""
+    qa/read/followup.py completes a follow-up; half the time opened with "and"."""
     asked = question.strip()
     if rng.random() < 0.5:
         asked = "and " + asked[:1].lower() + asked[1:]

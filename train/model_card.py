@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.abstain import DEFAULT_BELOW
+from qa.read.abstain import DEFAULT_BELOW
 
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
 What `qa` uses by default to rank the retrieved sentences and to read the short answer
-from the best one (qa/cross.py). Retrain with `python -m train.train_cross` (docs/training.md).
+from the best one (qa/read/cross.py). Retrain with `python -m train.train_cross` (docs/training.md).
 
 - **Base**: {base}. Apache-2.0.
 - **Heads**: relevance (a logit from [CLS], added to the untrained pipeline's logit for the

@@ -244,7 +244,7 @@ def look_alike_items(
     """Unanswerable look-alikes of ``share`` of the answerable ``items`` whose document is in
     ``doc_texts`` (one each, of the kind drawn first, ``negatives``; names and words swapped in
     from the other questions of the same group), with ``answers: []``."""
-    from qa.readers.phrases import _nlp
+    from qa.read.readers.phrases import _nlp
 
     rng = random.Random(seed)
     answerable = [i for i in items if i.answers and i.doc in doc_texts]

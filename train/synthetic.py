@@ -79,7 +79,7 @@ def rewrite(ent) -> str | None:
 
 def questions(sentences: Iterable[tuple[str, str]], per_sentence: int, seed: int) -> list[QAItem]:
     """Up to ``per_sentence`` synthetic questions for each (document id, sentence)."""
-    from qa.readers.phrases import _nlp
+    from qa.read.readers.phrases import _nlp
 
     rng = random.Random(seed)
     nlp = _nlp()

@@ -39,7 +39,7 @@ from index.embed import load_embedder
 from index.precision import bf16_native
 from index.store import load_index
 from index.stores.segments import SegmentStore
-from qa.cross import (
+from qa.read.cross import (
     MODEL_DIR,
     WEIGHTS,
     CrossModel,
@@ -49,11 +49,11 @@ from qa.cross import (
     pad,
     similar_lengths,
 )
-from qa.patterns import short_answer
-from qa.question import Question
-from qa.rankers.cross import ABSTAIN_WEIGHTS, rerank
-from qa.readers.phrases import best_phrase
-from qa.retrieve import HybridRetriever
+from qa.read.patterns import short_answer
+from qa.read.question import Question
+from qa.read.rankers.cross import ABSTAIN_WEIGHTS, rerank
+from qa.read.readers.phrases import best_phrase
+from qa.read.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
 from train import fit_abstain, synthetic
@@ -389,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=0.0,
         help="share of the training questions that also give a follow-up version "
         "(train/followups.py: completed with another question of its document and its "
-        "answer, as qa/followup.py completes a follow-up), same answer and evidence",
+        "answer, as qa/read/followup.py completes a follow-up), same answer and evidence",
     )
     parser.add_argument(
         "--hold-out-every",

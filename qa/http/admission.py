@@ -1,0 +1,208 @@
+"""Admission control: what the server takes in before any route runs.
+
+- A request body larger than its limit is refused with 413 while it is read: at once when
+  its Content-Length says so, else as soon as the bytes received pass the limit (nothing
+  past the limit is read, buffered or spooled to disk). Uploads (`POST /documents`) have
+  ``QA_MAX_UPLOAD_BYTES`` plus room for the form's headers, every other body
+  ``QA_MAX_BODY_BYTES``.
+- A body must arrive whole within ``QA_BODY_SECONDS``, else 408: a client that sends half a
+  request and waits holds nothing for long.
+- At most ``QA_MAX_INFLIGHT`` questions are answered at once; one more is refused at once
+  with 503 and ``Retry-After`` rather than queued behind the others (queued answers all get
+  slower, and clients retry anyway).
+- A request that fails validation is answered with what was wrong and where, never with the
+  input itself (a 100 MB body is not echoed back).
+
+A pure ASGI middleware (no buffering of bodies or of streamed answers)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa.http.documents import FORM_OVERHEAD, too_large
+from qa.http.openai_errors import TYPES_BY_STATUS
+from qa.settings import Settings
+
+# Validation messages are cut to this: they name the problem, never repeat a long input.
+MAX_MESSAGE = 200
+
+
+class _Refused(HTTPException):
+    """Raised inside a request's receive() to end it with ``status`` and ``detail``; an
+    HTTPException, so that FastAPI's body parsing lets it through as it is (any other error
+    there becomes a 400)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(status, detail, headers={"connection": "close"})
+        self.status = status
+
+
+# the routes that answer a question: what QA_MAX_INFLIGHT counts
+QUESTIONS = frozenset({"/ask", "/v1/chat/completions"})
+
+
+class Admission:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.inflight = 0
+
+    def body_limit(self, scope: Scope) -> tuple[int, Callable[[int, bool], str]]:
+        """The most bytes the request's body may have, and the message when it has more."""
+        if scope["method"] == "POST" and scope["path"].rstrip("/") == "/documents":
+            limit = self.settings.max_upload_bytes
+
+            def upload(size: int, whole: bool) -> str:
+                return too_large("the upload", size, limit, "is" if whole else "is at least")
+
+            return limit + FORM_OVERHEAD, upload
+        limit = self.settings.max_body_bytes
+
+        def body(size: int, whole: bool) -> str:
+            return (
+                f"the request body {'is' if whole else 'is at least'} {size:,} bytes; at most "
+                f"{limit:,} are accepted (the QA_MAX_BODY_BYTES setting)"
+            )
+
+        return limit, body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, message = self.body_limit(scope)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        path = scope["path"]
+        if declared.isdigit() and int(declared) > limit:
+            await _reply(send, path, 413, message(int(declared), True))
+            return
+        asking = scope["method"] == "POST" and path.rstrip("/") in QUESTIONS
+        if asking and self.inflight >= self.settings.max_inflight:
+            await _reply(
+                send,
+                path,
+                503,
+                f"the server is answering {self.inflight} questions, as many as it takes at "
+                "once (the QA_MAX_INFLIGHT setting): try again in a moment",
+                {"retry-after": "1"},
+            )
+            return
+        self.inflight += asking
+        try:
+            await self._guarded(scope, receive, send, limit, message)
+        finally:
+            self.inflight -= asking
+
+    async def _guarded(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limit: int,
+        too_large_message: Callable[[int, bool], str],
+    ) -> None:
+        received = 0
+        body_done = False
+        deadline = time.monotonic() + self.settings.body_seconds
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, body_done
+            if body_done:  # only a disconnect is still to come: wait for it as long as needed
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                raise _Refused(
+                    408,
+                    f"the request body did not arrive within {self.settings.body_seconds:g} s "
+                    "(the QA_BODY_SECONDS setting)",
+                ) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _Refused(413, too_large_message(received, False))
+                body_done = not message.get("more_body", False)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except _Refused as exc:
+            if started:
+                raise
+            await _reply(send, scope["path"], exc.status, exc.detail)
+        except Exception as exc:
+            # a route that swallowed our refusal (e.g. a form parser) re-raises it wrapped
+            refused = _cause(exc)
+            if refused is None or started:
+                raise
+            await _reply(send, scope["path"], refused.status, refused.detail)
+
+
+def _cause(exc: BaseException) -> _Refused | None:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, _Refused):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+async def _reply(
+    send: Send, path: str, status: int, detail: str, headers: dict | None = None
+) -> None:
+    """``{"detail"}``, or OpenAI's error shape on /v1 (its clients read only that)."""
+    if path.startswith("/v1/"):
+        kind = TYPES_BY_STATUS.get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        )
+        error = {"message": detail, "type": kind, "param": None, "code": None}
+        body = json.dumps({"error": error}).encode()
+    else:
+        body = json.dumps({"detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    # the body is not read (or not all of it): the connection cannot carry another request
+    raw.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each problem and where it is, without the input (FastAPI's default
+    echoes it: all of a huge body, or a string JSON cannot encode)."""
+    errors = [
+        {
+            "loc": [p if isinstance(p, int) else _printable(str(p)) for p in e.get("loc", ())],
+            "msg": _printable(str(e.get("msg", ""))),
+            "type": e.get("type", ""),
+        }
+        for e in exc.errors()[:20]
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _printable(text: str) -> str:
+    """Short, and encodable as UTF-8 (a lone surrogate in a key would fail the response)."""
+    return text[:MAX_MESSAGE].encode("utf-8", "replace").decode("utf-8")
+
+
+def install_admission(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(Admission, settings=settings)
+    app.add_exception_handler(RequestValidationError, invalid_request)

@@ -1,0 +1,238 @@
+"""Document management over HTTP: upload, read and delete one document at a time.
+
+Every change updates the index incrementally: only the added document is read, split and
+embedded (in a worker process within a time and memory budget, then here, all before any
+lock is taken) and written as a new segment; a deletion is a tombstone (index.stores.
+segments). Changes are serialised by one lock per app and by the index's writer lock
+(``index.lock``), under which the index is first re-read if another process changed it;
+they run in the threadpool so questions keep being answered meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from pathlib import PurePosixPath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+
+from index.budget import prepare
+from index.build import build, now
+from index.extract import SUFFIXES, extractor_for
+from index.read import Document
+from qa.engine import Engine
+from qa.errors import (
+    DocumentNotFound,
+    DocumentTooLarge,
+    LastDocument,
+    UnreadableDocument,
+)
+from qa.http.security import principal
+
+# Room for the multipart boundaries and headers around the file itself.
+FORM_OVERHEAD = 16 * 1024
+# How long a change waits for another process (`qa index`) to finish writing the index.
+WRITE_WAIT_SECONDS = 30.0
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    characters: int
+    sentences: int
+    uploaded: bool  # added over HTTP (not from a folder given to `qa index`)
+    added_by: str | None  # an API key's name, "http" (no keys configured) or "cli"
+    added_at: str | None  # ISO 8601 UTC
+    flagged_sentences: int  # instruction-like sentences, never cited
+
+
+class DocumentText(BaseModel):
+    id: str
+    title: str
+    text: str
+    sentences: list[tuple[int, int]]
+    flagged: list[int]  # indices into sentences: instruction-like, never cited
+    added_by: str | None
+    added_at: str | None
+
+
+class Uploaded(BaseModel):
+    doc_id: str
+    title: str
+    characters: int
+    sentences: int
+    replaced: bool
+
+
+class Deleted(BaseModel):
+    doc_id: str
+    documents: int
+
+
+def upload_id(filename: str | None) -> str:
+    """The document id of an upload: its file name without any folder part."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name.strip()
+    if not name or any(ord(c) < 32 for c in name):
+        raise UnreadableDocument("the upload needs a file name, such as notes.txt")
+    return name
+
+
+def document_text(engine: Engine, doc_id: str) -> dict:
+    found = engine.require_store().document(doc_id)
+    if found is None:
+        raise DocumentNotFound(f"no document {doc_id!r} in the index")
+    entry = found.entry
+    return {
+        "id": entry.doc_id,
+        "title": entry.title,
+        "text": found.text,
+        "sentences": [(s.start, s.end) for s in found.sentences],
+        "flagged": [k for k, f in enumerate(found.flagged) if f],
+        "added_by": entry.added_by,
+        "added_at": entry.added_at,
+    }
+
+
+def add_document(
+    engine: Engine, lock: threading.Lock, name: str, data: bytes, added_by: str
+) -> dict:
+    """Index one file, replacing a document of the same name; an unreadable file raises
+    before the index is touched. ``added_by``: who sent it (an API key's name, or "http").
+    Only this document is split and embedded, and written as a new segment: the cost does
+    not grow with the index."""
+    settings = engine.settings
+    extractor_for(name)  # a type that is not indexed is refused before a worker starts
+    prepared = prepare(data, name, settings.budget)
+    document = Document(name, prepared.text, uploaded=True, added_by=added_by, added_at=now())
+    store = engine.store
+    chunking = store.chunking if store is not None else settings.chunking
+    # embedded before the locks are taken
+    alone = build([document], engine.embedder, chunking, split={name: prepared.spans})
+    with lock, engine.kind.writing(settings, WRITE_WAIT_SECONDS):
+        engine.refresh()
+        store = engine.store
+        if store is None:  # the first document: a new index
+            engine.kind.start(settings, alone)
+            replaced = False
+            engine.reload()
+        else:
+            replaced = store.document(name) is not None
+            store.add(alone.new_documents())
+            engine.refresh()
+    indexed = alone.documents[0]
+    return {
+        "doc_id": name,
+        "title": indexed.title,
+        "characters": len(indexed.text),
+        "sentences": len(alone.sentences),
+        "replaced": replaced,
+    }
+
+
+def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
+    with lock, engine.kind.writing(engine.settings, WRITE_WAIT_SECONDS):
+        engine.refresh()
+        store = engine.require_store()
+        if store.document(doc_id) is None:
+            raise DocumentNotFound(f"no document {doc_id!r} in the index")
+        if store.counts().documents == 1:
+            raise LastDocument(
+                f"{doc_id!r} is the only document; an index needs at least one: "
+                "upload another document first, then delete this one"
+            )
+        store.delete([doc_id])
+        engine.refresh()
+    return {"doc_id": doc_id, "documents": store.counts().documents}
+
+
+async def get_engine(request: Request) -> Engine:
+    """The app's engine, reloaded first if another process saved a newer index."""
+    engine: Engine = request.app.state.engine
+    if engine.changed():
+        await run_in_threadpool(engine.refresh)
+    return engine
+
+
+def get_lock(request: Request) -> threading.Lock:
+    return request.app.state.documents_lock
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+LockDep = Annotated[threading.Lock, Depends(get_lock)]
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": f"a {', '.join(SUFFIXES)} file",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "", status_code=201, response_model=Uploaded, openapi_extra={"requestBody": _UPLOAD_BODY}
+)
+async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
+    """Add a document (multipart field `file`), or replace the one of the same name."""
+    limit = engine.settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    # Refuse before reading the body when its declared length already says too much.
+    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+        raise DocumentTooLarge(too_large("the upload", int(declared), limit))
+    async with request.form(max_files=1, max_fields=8) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise UnreadableDocument("no file: send it as the multipart/form-data field `file`")
+        name = upload_id(file.filename)
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise DocumentTooLarge(too_large(name, file.size or len(data), limit))
+    return await run_in_threadpool(add_document, engine, lock, name, data, principal(request))
+
+
+@router.get("", response_model=list[DocumentOut])
+async def listing(engine: EngineDep) -> list[dict]:
+    """Every indexed document: its size, who added it and when, flagged sentences."""
+    engine.require_store()
+    return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
+
+
+@router.get("/{doc_id:path}", response_model=DocumentText)
+async def read(doc_id: str, engine: EngineDep) -> dict:
+    """A document's text and its sentences' [start, end) offsets into that text."""
+    return document_text(engine, doc_id)
+
+
+@router.delete("/{doc_id:path}", response_model=Deleted)
+async def delete(doc_id: str, engine: EngineDep, lock: LockDep) -> dict:
+    """Remove a document; the others keep their vectors."""
+    return await run_in_threadpool(remove_document, engine, lock, doc_id)
+
+
+def too_large(name: str, size: int, limit: int, verb: str = "is") -> str:
+    return (
+        f"{name} {verb} {size:,} bytes; uploads are limited to {limit:,} bytes "
+        "(the QA_MAX_UPLOAD_BYTES setting)"
+    )
+
+
+def include_documents(app: FastAPI) -> None:
+    """Add the document routes to ``app`` (their errors' statuses: qa/http/statuses.py)."""
+    app.state.documents_lock = threading.Lock()
+    app.include_router(router)

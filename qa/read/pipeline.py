@@ -1,0 +1,97 @@
+"""/ask as a pipeline of roles: retrieve, rank, read, abstain, answer. Each role is one of
+the implementations registered behind it (qa.read.roles); the pipeline runs them in turn, once
+per question, and hands the one ``Evidence`` they make to the answerer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.read.abstain import NO_SPAN_SCORE, abstention_features
+from qa.read.answer import Answer
+from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
+from qa.read.question import Question
+from qa.read.retrieve import HybridRetriever, Retrieval
+from qa.read.roles import Abstainer, AnswerSpan, RankedSentence, Ranker, Reader
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the roles before the abstainer found (train.fit_abstain fits on these)."""
+
+    question: Question
+    retrieval: Retrieval
+    ranked: list[RankedSentence]
+    span: AnswerSpan | None  # the reader's, in the best sentence
+    features: np.ndarray | None  # for the abstainer; None when nothing may be cited
+    retrieve_ms: float
+
+
+def find(
+    retriever: HybridRetriever, ranker: Ranker, reader: Reader, question: str, top_k: int
+) -> Findings:
+    """Retrieve, rank the sentences and read the best one; no decision yet."""
+    asked = Question.of(question)
+    t0 = time.perf_counter()
+    retrieval = retriever.retrieve(question, top_k)
+    retrieve_ms = (time.perf_counter() - t0) * 1000
+    ranked = ranker.rank(asked, retrieval)
+    if not ranked:
+        return Findings(asked, retrieval, ranked, None, None, retrieve_ms)
+    span = reader.span(asked, ranked[0])
+    reader_score = span.score if span else NO_SPAN_SCORE
+    features = abstention_features(retrieval, ranked, reader_score)
+    return Findings(asked, retrieval, ranked, span, features, retrieve_ms)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        ranker: Ranker,
+        reader: Reader,
+        abstainer: Abstainer,
+        answerer: Answerer,
+        top_k: int = 5,
+        max_citations: int = 3,
+    ) -> None:
+        self.retriever = retriever
+        self.ranker = ranker
+        self.reader = reader
+        self.abstainer = abstainer
+        self.answerer = answerer
+        self.top_k = top_k
+        self.max_citations = max_citations
+
+    def evidence(self, question: str, top_k: int | None = None) -> Evidence:
+        t0 = time.perf_counter()
+        found = find(self.retriever, self.ranker, self.reader, question, top_k or self.top_k)
+        passages = shown_passages(found.retrieval, found.ranked)
+        probability = (
+            self.abstainer.probability(found.features) if found.features is not None else 0.0
+        )
+        total = (time.perf_counter() - t0) * 1000
+        timings = {"retrieve": found.retrieve_ms, "answer": total - found.retrieve_ms}
+        asked, span = found.question, found.span
+        if span is None or probability < self.abstainer.below:
+            return Evidence(asked, found.ranked, passages, probability, None, timings_ms=timings)
+        chosen = cited(found.ranked, self.max_citations)
+        citations = [citation(n, s) for n, s in enumerate(chosen, start=1)]
+        figures = []
+        if asked.kind == "number" and len(chosen) > 1:
+            spans = [self.reader.span(asked, s) for s in chosen]
+            figures = [(s.start, s.end) if s else None for s in spans]
+        answer = citations[0].text[span.start : span.end]
+        return Evidence(
+            asked, found.ranked, passages, probability, answer, citations, figures, timings
+        )
+
+    def answer(self, question: str, top_k: int | None = None) -> Answer:
+        return self.answerer.answer(self.evidence(question, top_k))
+
+    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are produced, then the final ``Answer``."""
+        return self.answerer.stream(self.evidence(question, top_k))
