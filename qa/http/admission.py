@@ -28,12 +28,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.http.documents import FORM_OVERHEAD, too_large
-from qa.http.openai_errors import TYPES_BY_STATUS
+from qa.http.openai_shape import TYPES_BY_STATUS
 from qa.settings import Settings
 
 # Validation messages are cut to this: they name the problem, never repeat a long input.
 MAX_MESSAGE = 200
+# Room for the multipart boundaries and headers around an uploaded file itself.
+FORM_OVERHEAD = 16 * 1024
+
+
+def too_large(name: str, size: int, limit: int, verb: str = "is") -> str:
+    """What an upload over ``QA_MAX_UPLOAD_BYTES`` is told (here, and by POST /documents)."""
+    return (
+        f"{name} {verb} {size:,} bytes; uploads are limited to {limit:,} bytes "
+        "(the QA_MAX_UPLOAD_BYTES setting)"
+    )
 
 
 class _Refused(HTTPException):

@@ -30,10 +30,9 @@ from qa.errors import (
     LastDocument,
     UnreadableDocument,
 )
+from qa.http.admission import FORM_OVERHEAD, too_large
 from qa.http.security import principal
 
-# Room for the multipart boundaries and headers around the file itself.
-FORM_OVERHEAD = 16 * 1024
 # How long a change waits for another process (`qa index`) to finish writing the index.
 WRITE_WAIT_SECONDS = 30.0
 
@@ -223,13 +222,6 @@ async def read(doc_id: str, engine: EngineDep) -> dict:
 async def delete(doc_id: str, engine: EngineDep, lock: LockDep) -> dict:
     """Remove a document; the others keep their vectors."""
     return await run_in_threadpool(remove_document, engine, lock, doc_id)
-
-
-def too_large(name: str, size: int, limit: int, verb: str = "is") -> str:
-    return (
-        f"{name} {verb} {size:,} bytes; uploads are limited to {limit:,} bytes "
-        "(the QA_MAX_UPLOAD_BYTES setting)"
-    )
 
 
 def include_documents(app: FastAPI) -> None:

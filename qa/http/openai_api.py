@@ -26,7 +26,7 @@ from sse_starlette import EventSourceResponse
 from index.errors import IndexError_
 from qa.engine import Engine
 from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
-from qa.http.openai_errors import OpenAIRoute, error_body, openai_error
+from qa.http.openai_errors import OpenAIRoute, error_body
 from qa.http.openai_schema import (
     MODEL,
     AssistantMessage,
@@ -42,6 +42,7 @@ from qa.http.openai_schema import (
     ModelCard,
     ModelList,
 )
+from qa.http.openai_shape import openai_error
 from qa.http.stream import answer_events
 from qa.read.answer import Answer
 from qa.read.followup import HISTORY_LIMIT, Turn

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from index.errors import IndexError_
 from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
+from qa.http.openai_shape import openai_error
 from qa.read.answerers.errors import UpstreamError
 
 # exception -> (status, OpenAI error type, code); the first match wins
@@ -34,22 +35,6 @@ def error_body(exc: Exception) -> tuple[int, dict]:
             param = "model" if isinstance(exc, UnknownModel) else None
             return status, {"message": str(exc), "type": type_, "param": param, "code": code}
     raise exc
-
-
-# OpenAI's error types for the statuses the access rules answer with (qa/http/security.py)
-TYPES_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    429: "rate_limit_error",
-}
-
-
-def openai_error(
-    status: int, message: str, type_: str, param=None, code=None, headers=None
-) -> JSONResponse:
-    body = {"message": message, "type": type_, "param": param, "code": code}
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 def invalid_request(exc: RequestValidationError) -> JSONResponse:

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, WrongKey
 from qa.http.headers import with_security_headers
 from qa.http.keys import KeyRing
-from qa.http.openai_errors import TYPES_BY_STATUS, openai_error
+from qa.http.openai_shape import TYPES_BY_STATUS, openai_error
 from qa.http.throttle import Throttle
 from qa.settings import Settings
 
