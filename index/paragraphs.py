@@ -35,6 +35,7 @@ _LIST_ITEM = re.compile(r"^([•◦▪‣●○■□–—*-]|\(?(\d{1,2}|[a-zA
 _FOOTNOTE_MARK = re.compile(r"^([⁰¹²³⁴⁵⁶⁷⁸⁹]+|\d{1,2}|[*†‡§¶])\s*\S")
 _PRESENTATION_FORMS = re.compile("[\ufb00-\ufb4f\uff01-\uffef]")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LETTERS = re.compile(r"[^\W\d_]+")
 # a paragraph whose lines span fewer font sizes than this is no column of prose: lines
 # such as "Name: value" stand alone
@@ -179,9 +180,10 @@ class _Layout:
             return False  # b is indented: a paragraph's first line
         if a.page == b.page and b.baseline < a.baseline:
             pitch = self.pitch.get(round(a.size, 1), 1.2 * a.size)
-            if a.baseline - b.baseline > 1.3 * pitch:
-                return False  # a gap between them
-        return True
+            return a.baseline - b.baseline <= 1.3 * pitch  # else a gap between them
+        # the next column or page: it goes on with a sentence cut short, not after one
+        # (where a caption or a heading may stand at the top)
+        return not _SENTENCE_END.search(a.text)
 
     def _column(self, line: Line) -> tuple[float, float]:
         """The left and right edges of the column ``line`` stands in: the lines of its page
