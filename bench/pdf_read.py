@@ -3,8 +3,8 @@ into paragraphs), on a folder of PDFs: time, sentences, and sentences cut at a l
 
     .venv/bin/python bench/pdf_read.py [--docs ../shared/data/real-pdfs] [--repeat 5]
 
-A sentence is counted as cut when it ends with no closing punctuation and is not the whole
-of a short paragraph (a heading, table row, list or contents entry); ligatures (ﬁ) and words
+A sentence is counted as cut when it ends with no closing punctuation and is not a short
+end of its paragraph (a heading, table row, list or contents entry: tests/test_pdf_reading.py); ligatures (ﬁ) and words
 left split at a line-end hyphen (the two halves make a word the document spells whole
 elsewhere) are counted in the text. The best of ``--repeat`` times is printed, one thread.
 
@@ -35,12 +35,12 @@ def pypdf_text(data: bytes) -> str:
 def faults(text: str) -> tuple[int, int, int, int]:
     """(sentences, cut at a line break, ligatures, split words) of ``text``."""
     spans = split_sentences(text)
-    paragraphs = set(text.split("\n\n"))
     cut = 0
     for span in spans:
         sentence = text[span.start : span.end]
-        whole_line = sentence in paragraphs and len(sentence.split()) <= 12
-        if not _ENDS.search(sentence) and not whole_line:
+        ends_paragraph = span.end == len(text) or text.startswith("\n\n", span.end)
+        short = ends_paragraph and len(sentence.split()) <= 12
+        if not _ENDS.search(sentence) and not short:
             cut += 1
     ligatures = len(re.findall("[\ufb00-\ufb06]", text))
     words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}

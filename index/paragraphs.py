@@ -19,7 +19,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from index.layout import Line
@@ -81,8 +81,6 @@ def rebuild(lines: list[Line]) -> Rebuilt:
 
 
 def _normalised(line: Line) -> Line:
-    from dataclasses import replace
-
     segments = tuple(replace(s, text=normalise(s.text).strip()) for s in line.segments)
     return replace(line, segments=tuple(s for s in segments if s.text))
 

@@ -3,9 +3,9 @@
 A text is hard-wrapped when its lines run up to one width and no further: nearly every line
 that a line of the same paragraph follows is as long as it could be, the next line's first
 word would not have fitted on it. Then each such line break becomes a space, so the
-sentence splitter sees the sentence whole; a line that stops short (the end of a verse, an
-address, a signature), a blank line, a heading, a list item, a quote, a table row or code
-keeps its break. Each break becomes a space of the same length ("\\r\\n" two), so offsets into
+sentence splitter sees the sentence whole; a line that ends a sentence or stops short (the
+end of a verse, an address, a signature), a blank line, a heading, a list item, a quote, a
+table row or code keeps its break. Each break becomes a space of the same length ("\\r\\n" two), so offsets into
 the text are offsets into the file. Text written one paragraph a line is left as it is."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 
 # markdown and e-mail structure: lines that start a block of their own, or are code
 _STRUCTURE = re.compile(r"^\s*([#>|]|[-*+•]\s|\d{1,3}[.)]\s|```|~~~)|^( {4}|\t)|\|\s*$")
+_SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*\s*$")
 # widths at which people and tools wrap text (72, 76, 78, 80); wider lines are paragraphs
 _MAX_WIDTH = 100
 _MIN_WIDTH = 30
@@ -54,6 +55,8 @@ def _wrapped_breaks(lines: list[str]) -> set[int]:
             continue
         if line.rstrip("\r").endswith("  "):  # a markdown line break
             continue
+        if _SENTENCE_END.search(line):  # the splitter ends the sentence there anyway
+            continue  # (and a log or list of one sentence a line is not wrapped)
         candidates.append(i)
     if len(candidates) < _MIN_LINES:
         return set()

@@ -57,3 +57,10 @@ def test_markdown_structure_keeps_its_lines():
     out = unwrap(readme)
     assert PARAGRAPH in out
     assert out.replace(PARAGRAPH, body) == readme
+
+
+def test_a_log_of_one_sentence_a_line_is_not_joined():
+    log = "Harbour log\n" + "\n".join(
+        f"Entry {i}: the lighthouse keeper logged {i * 7} ships at dawn." for i in range(200)
+    )
+    assert unwrap(log) == log
