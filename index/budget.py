@@ -1,6 +1,6 @@
 """Reading one untrusted file within a time and memory budget.
 
-Extraction (pypdf, the HTML parser) and sentence splitting run in a worker process of their
+Extraction (PDFium and pypdf, the HTML parser) and sentence splitting run in a worker process of their
 own: it is killed when it runs past ``Budget.seconds``, and its address space is limited to
 ``Budget.memory_mb``, so a file that would need more fails there with a MemoryError instead
 of swelling the server. A fresh interpreter (about 0.25 s to start) rather than a fork: the
@@ -34,10 +34,12 @@ class Budget:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A file's extracted text and its sentences."""
+    """A file's extracted text, its sentences and, for a PDF, its pages (see
+    ``index.extract.Extracted``)."""
 
     text: str
     spans: list[Span]
+    pages: tuple[tuple[int, int], ...] = ()
 
 
 def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
@@ -64,8 +66,8 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     except (pickle.UnpicklingError, EOFError, ValueError):  # it died without an answer
         kind, payload = "memory", None
     if kind == "ok":
-        text, spans = payload
-        return Prepared(text, [Span(a, b) for a, b in spans])
+        text, spans, pages = payload
+        return Prepared(text, [Span(a, b) for a, b in spans], pages)
     if kind == "memory":
         raise OverBudget(
             f"{name} needs more than {budget.memory_mb:,} MB to read "
@@ -77,12 +79,13 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
 
 
 def _work(data: bytes, name: str) -> tuple[str, object]:
-    from index.extract import extract_text
+    from index.extract import extract
     from index.split import split_sentences
 
     try:
-        text = extract_text(data, name)
-        return "ok", (text, [(s.start, s.end) for s in split_sentences(text)])
+        extracted = extract(data, name)
+        spans = [(s.start, s.end) for s in split_sentences(extracted.text)]
+        return "ok", (extracted.text, spans, extracted.pages)
     except MemoryError:
         return "memory", None
     except UnreadableDocument as exc:

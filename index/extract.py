@@ -1,5 +1,6 @@
-"""Text out of a file's bytes, picked by the file name's suffix: .txt and .md as UTF-8,
-.html as its visible text, .pdf as its pages' text, .docx as its paragraphs and tables.
+"""Text out of a file's bytes, picked by the file name's suffix: .txt and .md as UTF-8
+(hard-wrapped lines unwrapped, see ``index.unwrap``), .html as its visible text, .pdf as its
+paragraphs (see ``index.layout`` and ``index.paragraphs``), .docx as its paragraphs and tables.
 
 The extracted text is what the index stores and what citation offsets index, so an HTML,
 PDF or Word document is cited and shown as plain text, never as markup."""
@@ -10,11 +11,14 @@ import io
 import logging
 import re
 import zipfile
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import PurePath
 
 from index.errors import OverBudget, UnreadableDocument, UnsupportedType
+from index.paragraphs import PageRuns
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,20 @@ _MAX_DOCX_INFLATED = 256 * 1024 * 1024
 MAX_PDF_PAGES = 2000
 MAX_PDF_PAGE_TOKENS = 100_000
 MAX_PDF_TOKENS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A file's text and, for a PDF, the page each part of it stands on: ``pages`` holds
+    (offset, page) where each page's text starts (1-based pages, offsets into ``text``)."""
+
+    text: str
+    pages: PageRuns = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page the character at ``offset`` stands on; None for a file without pages."""
+        at = bisect_right([start for start, _ in self.pages], offset) - 1
+        return self.pages[max(at, 0)][1] if self.pages else None
 
 
 def utf8_text(data: bytes, name: str) -> str:
@@ -138,22 +156,35 @@ def _check_pdf_size(reader, name: str) -> None:
             )
 
 
-def pdf_text(data: bytes, name: str) -> str:
-    """The text of every page, pages separated by a blank line."""
+def pdf_pages(data: bytes, name: str) -> Extracted:
+    """A PDF's text as paragraphs (pages run on; running heads, page numbers and margin
+    line numbers left out; footnotes apart), with the page of every part of it."""
+    import pypdfium2 as pdfium
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
+
+    from index.layout import page_lines
+    from index.paragraphs import rebuild
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableDocument(f"{name} is an encrypted PDF: save an unprotected copy")
         _check_pdf_size(reader, name)
-        pages = [page.extract_text() or "" for page in reader.pages]
     # pypdf reports a damaged file through its own errors and, deeper in the parser,
     # through these builtins; any of them means the same thing to the caller.
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise UnreadableDocument(f"{name} is not a readable PDF ({exc})") from exc
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise UnreadableDocument(f"{name} is not a readable PDF ({exc})") from exc
+    try:
+        lines = [line for n in range(1, len(document) + 1) for line in page_lines(document, n)]
+    finally:
+        document.close()
+    rebuilt = rebuild(lines)
+    return Extracted(rebuilt.text, rebuilt.pages)
 
 
 def docx_text(data: bytes, name: str) -> str:
@@ -213,15 +244,27 @@ def _docx_cell(cell) -> str:
     return " ".join(block for block in _docx_blocks(cell) if block)
 
 
-Extractor = Callable[[bytes, str], str]
+Extractor = Callable[[bytes, str], Extracted]
+
+
+def _text_only(read: Callable[[bytes, str], str]) -> Extractor:
+    return lambda data, name: Extracted(read(data, name))
+
+
+def plain_text(data: bytes, name: str) -> str:
+    """UTF-8 (see ``utf8_text``) with hard-wrapped lines joined (see ``index.unwrap``)."""
+    from index.unwrap import unwrap
+
+    return unwrap(utf8_text(data, name))
+
 
 EXTRACTORS: dict[str, Extractor] = {
-    ".txt": utf8_text,
-    ".md": utf8_text,
-    ".html": html_text,
-    ".htm": html_text,
-    ".pdf": pdf_text,
-    ".docx": docx_text,
+    ".txt": _text_only(plain_text),
+    ".md": _text_only(plain_text),
+    ".html": _text_only(html_text),
+    ".htm": _text_only(html_text),
+    ".pdf": pdf_pages,
+    ".docx": _text_only(docx_text),
 }
 SUFFIXES = tuple(EXTRACTORS)
 
@@ -236,14 +279,19 @@ def extractor_for(name: str) -> Extractor:
     return extractor
 
 
-def extract_text(data: bytes, name: str) -> str:
-    """The text of the file called ``name`` holding ``data``; UnreadableDocument when
-    there is none to be had."""
+def extract(data: bytes, name: str) -> Extracted:
+    """The text of the file called ``name`` holding ``data`` (and its pages, for a PDF);
+    UnreadableDocument when there is none to be had."""
     suffix = PurePath(name).suffix.lower()
-    text = extractor_for(name)(data, name)
-    if not text.strip():
+    extracted = extractor_for(name)(data, name)
+    if not extracted.text.strip():
         hint = (
             " (a scanned PDF? only PDFs with a text layer can be read)" if suffix == ".pdf" else ""
         )
         raise UnreadableDocument(f"{name} holds no text{hint}")
-    return text
+    return extracted
+
+
+def extract_text(data: bytes, name: str) -> str:
+    """``extract(data, name).text``."""
+    return extract(data, name).text

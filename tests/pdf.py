@@ -58,3 +58,58 @@ def assemble(objects: list[bytes]) -> bytes:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+# (x, y, font size, text): a line of text set at x, y (points from the page's lower left)
+Placed = tuple[float, float, float, str]
+
+
+def laid_out_pdf(pages: list[list[Placed]]) -> bytes:
+    """A PDF whose pages set each line where it says, in Courier (every character 0.6 of
+    the size wide, so a test knows how full a line is), drawn in the order given."""
+
+    def escape(line: str) -> bytes:
+        raw = line.encode("cp1252")
+        return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+    count = len(pages)
+    kids = b" ".join(b"%d 0 R" % (4 + 2 * p) for p in range(count))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>",
+    ]
+    for number, lines in enumerate(pages):
+        ops = b"".join(
+            b"BT /F1 %g Tf %g %g Td (%s) Tj ET\n" % (size, x, y, escape(text))
+            for x, y, size, text in lines
+        )
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * number)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream")
+    return assemble(objects)
+
+
+def column(
+    text: str,
+    *,
+    x: float = 72,
+    top: float = 720,
+    size: float = 10,
+    width: int = 60,
+    leading: float = 12,
+) -> list[Placed]:
+    """``text`` wrapped at ``width`` characters as a column of lines from ``top`` down;
+    a blank line in ``text`` leaves one line's space empty."""
+    import textwrap
+
+    placed: list[Placed] = []
+    y = top
+    for paragraph in text.split("\n\n"):
+        for line in textwrap.wrap(paragraph, width, break_on_hyphens=False):
+            placed.append((x, y, size, line))
+            y -= leading
+        y -= leading
+    return placed

@@ -103,7 +103,7 @@ def test_real_paragraphs_are_split_as_pysbd_splits_them_whole():
 
 
 def test_qa_index_reads_html_and_pdf_within_the_budget_and_skips_what_is_over(tmp_path, caplog):
-    (tmp_path / "slow.pdf").write_bytes(flooded_pdf(45_000, pages=12))  # about 8 s
+    (tmp_path / "slow.pdf").write_bytes(flooded_pdf(45_000, pages=22))  # about 5 s (PDFium)
     (tmp_path / "flood.pdf").write_bytes(flooded_pdf(500_000))
     (tmp_path / "deep.html").write_bytes(b"<div>" * 16_000 + b"Deep inside." + b"</div>" * 16_000)
     (tmp_path / "leaflet.pdf").write_bytes(tiny_pdf(["The ferry leaves at 6:40."]))
