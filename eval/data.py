@@ -1,5 +1,6 @@
 """The Q&A set: one JSON object per line, ``{"id", "question", "answers", "doc",
-"evidence"}``; ``answers: []`` marks a question the documents do not answer. A follow-up
+"evidence"}``; ``answers: []`` marks a question the documents do not answer (``"paired"``
+may name the answerable question it was written from, as SQuAD 2.0's were). A follow-up
 question carries the turns before it, ``"history": [{"question", "answer"}]``, as /ask
 takes them."""
 
@@ -57,6 +58,7 @@ class QAItem:
     doc: str
     evidence: str = ""
     history: tuple[Turn, ...] = ()
+    paired: str = ""  # an unanswerable question's answerable twin (its id), if known
 
     @property
     def answerable(self) -> bool:
@@ -108,9 +110,12 @@ def parse_item(line: str) -> QAItem:
     evidence = row.get("evidence", "")
     if not isinstance(evidence, str):
         raise TypeError('"evidence" must be a string')
+    paired = row.get("paired", "")
+    if not isinstance(paired, str):
+        raise TypeError('"paired" must be a string (the id of an answerable question)')
     return QAItem(
         row["id"], row["question"].strip(), tuple(answers), row["doc"], evidence,
-        parse_history(row.get("history", [])),
+        parse_history(row.get("history", [])), paired,
     )  # fmt: skip
 
 

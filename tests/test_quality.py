@@ -11,6 +11,7 @@ from index.read import Document
 from index.store import save_index
 from qa.engine import Engine
 from qa.read.attribution import source_of
+from qa.read.figures import asked_to_count, counted
 from qa.read.question import Question
 from qa.read.readers.phrases import best_phrase
 from qa.settings import Settings
@@ -87,6 +88,29 @@ def test_figures_of_different_things_are_not_called_a_conflict(seed_index_dir, e
     assert result.answer == "1,500"
     assert "different figures" not in result.text
     assert result.text.startswith(result.citations[0].text)
+
+
+def test_figures_of_other_things_than_asked_are_not_called_a_conflict(seed_index_dir, embedder):
+    # the seed counts 13,000 containers (of shells, missiles and rockets) in one sentence
+    # and eight million artillery rounds in another: asked for the rounds, the readable
+    # answer must not set the containers against the rounds
+    engine = Engine(Settings(index_dir=seed_index_dir), embedder)
+    for question in (
+        "How many artillery shells has North Korea shipped?",
+        "How many artillery rounds has North Korea sent to Russia?",
+    ):
+        result = engine.ask(question)
+        assert not result.abstained and "different figures" not in result.text, question
+        assert result.text.startswith(result.citations[0].text)
+
+
+def test_what_a_figure_counts_and_what_a_question_asks_to_count():
+    assert asked_to_count("How many troops were shipped?") == {"troop"}
+    assert asked_to_count("How many were shipped?") == set()
+    assert asked_to_count("Who shipped them?") == set()
+    sentence = "In more than 13,000 containers, North Korea has shipped artillery rounds."
+    assert counted(sentence[sentence.index(" containers") :]) == {"contain"}
+    assert counted(" special forces troops to Russia") == {"special", "forc", "troop"}  # 4 words
 
 
 def test_questions_about_what_the_documents_never_mention_are_refused(conflicting):

@@ -89,10 +89,11 @@ def non_negative(kind):
 def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
     """Shuffled batches of whole questions (their candidates are ranked against each
     other), about ``size`` pairs each, questions of similar lengths together (less
-    padding); the same every run for one seed."""
+    padding); the same every run for one seed. Questions of one ``bundle`` (an unanswerable
+    question and its answerable twin) go in the same batch."""
     groups: dict[int, list[dict]] = {}
     for e in examples:
-        groups.setdefault(e["question"], []).append(e)
+        groups.setdefault(e.get("bundle", e["question"]), []).append(e)
     order = list(groups)
     rng.shuffle(order)
     out: list[list[dict]] = []
@@ -407,6 +408,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="a Q&A file: its questions' groups are the ones held out (instead of every "
         "--hold-out-every-th)",
     )
+    parser.add_argument(
+        "--unanswerable-pairs",
+        choices=("evidence", "none"),
+        default="evidence",
+        help="what the unanswerable questions of --qa (answers: [], their evidence the "
+        "sentence they look answered by) are trained on: a negative on that sentence, in "
+        "the batch of their answerable twin (\"paired\"), or nothing",
+    )
+    parser.add_argument(
+        "--calibration-qa",
+        type=Path,
+        help="fit the refusals on these questions (of --docs; answerable and unanswerable, "
+        "never trained on) instead of the held-out groups'",
+    )
+    parser.add_argument(
+        "--answerable-refused",
+        type=float,
+        help="the refusal threshold: the one refusing this share of the answerable questions "
+        "the refusals are fitted on (train.fit_abstain --answerable-refused)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--cache",
@@ -429,14 +450,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
 
-    items = [i for i in load_qa(args.qa).items if i.answers]
+    asked = load_qa(args.qa).items
+    items = [i for i in asked if i.answers]
+    unanswerable = [i for i in asked if not i.answers and i.evidence]
+    if args.unanswerable_pairs == "none":
+        unanswerable = []
     held = None
     if args.hold_out_groups_of:
         held = {group_of(i) for i in load_qa(args.hold_out_groups_of).items}
     training, heldout, how = split(items, args.hold_out_every, held)
+    held = {group_of(i) for i in heldout}
+    unanswerable = [i for i in unanswerable if group_of(i) not in held]
     print(
         f"{len(items)} answerable questions: {len(training)} to train on, "
-        f"{len(heldout)} held out ({how})"
+        f"{len(heldout)} held out ({how}); {len(unanswerable)} unanswerable to train on"
     )
     if args.heldout_qa:
         args.heldout_qa.parent.mkdir(parents=True, exist_ok=True)
@@ -453,14 +480,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     # one segment, nothing deleted (ensure_index wrote it whole): the store's sentence
     # ids are the rows of ``index``
     retriever = HybridRetriever(SegmentStore(args.index_dir, embedder.name), embedder)
+    ranked_items = items + unanswerable
     if args.cache and args.cache.is_file():
         ranked = json.loads(args.cache.read_text(encoding="utf-8"))
         print(f"pipeline rankings read from {args.cache}")
     else:
-        ranked = ranked_candidates(items, retriever, settings.top_k)
+        ranked = ranked_candidates(ranked_items, retriever, settings.top_k)
         if args.cache:
             args.cache.write_text(json.dumps(ranked), encoding="utf-8")
-    by_id = dict(zip((i.id for i in items), ranked))
+    by_id = dict(zip((i.id for i in ranked_items), ranked))
     pairs = make_pairs(
         training, [by_id[i.id] for i in training], index, args.candidates, args.train_gap
     )
@@ -475,6 +503,23 @@ def main(argv: Sequence[str] | None = None) -> None:
             made = [p for p in made if p.sentence == asked[p.question].evidence]
         return renumbered(made, pairs)
 
+    twins: dict[int, int] = {}  # an unanswerable question's number -> its twin's
+    if unanswerable:
+        made = make_pairs(
+            unanswerable, [by_id[i.id] for i in unanswerable], index, args.candidates,
+            args.train_gap,
+        )  # fmt: skip
+        made = renumbered([p for p in made if p.sentence == unanswerable[p.question].evidence], pairs)
+        number = {item.id: q for q, item in enumerate(training)}
+        offset = max((p.question for p in pairs), default=-1) + 1
+        for q, item in enumerate(unanswerable):
+            if item.paired in number:
+                twins[q + offset] = number[item.paired]
+        pairs += made
+        print(
+            f"{len(unanswerable)} real unanswerable questions: {len(made)} pairs, "
+            f"{len(twins)} batched with their answerable twin"
+        )
     alike = []
     if args.look_alikes:
         texts = {d.doc_id: d.text for d in documents}
@@ -543,6 +588,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.bf16 is None:
         args.bf16 = bf16_native()
     examples = encode(tokenizer, pairs, args.max_length)
+    for e in examples:
+        if e["question"] in twins:
+            e["bundle"] = twins[e["question"]]
 
     torch.set_num_threads(args.threads)
     checkpoint = Checkpoint(args.out, args.checkpoint_minutes)
@@ -562,6 +610,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "split": how,
             "questions": len(training),
             "synthetic_questions": len(made),
+            "unanswerable_questions": len(unanswerable),
+            "unanswerable_pairs": args.unanswerable_pairs,
             "look_alike_questions": len(alike),
             "look_alike_pairs": args.look_alike_pairs,
             "short_questions": len(short),
@@ -605,10 +655,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         with kept.open("w", encoding="utf-8") as f:
             for item in heldout:
                 f.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+        fit_on = args.calibration_qa or kept
+        threshold = []
+        if args.answerable_refused is not None:
+            threshold = ["--answerable-refused", str(args.answerable_refused)]
         try:
             meta["refusals"] = fit_abstain.main(
-                ["--qa", str(kept), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
-                 "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS)],
+                ["--qa", str(fit_on), "--docs", str(args.docs), "--index-dir", str(args.index_dir),
+                 "--trained-model", str(args.out), "--out", str(args.out / ABSTAIN_WEIGHTS),
+                 *threshold],
                 record=False,
             )  # fmt: skip
         finally:

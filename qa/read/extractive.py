@@ -5,14 +5,13 @@ with its source instead of choosing one."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from itertools import takewhile
 
-from index.tokens import STOP_WORDS, terms, words
+from index.tokens import words
 from qa.read.answer import NO_ANSWER, Answer, Citation
 from qa.read.attribution import source_of
 from qa.read.evidence import Evidence
+from qa.read.figures import asked_to_count, counted
 
 
 class ExtractiveAnswerer:
@@ -60,28 +59,19 @@ def _text(evidence: Evidence) -> str:
     return " ".join(f"{c.text} [{c.n}]" for c in citations)
 
 
-def _counted(text: str) -> set[str]:
-    """The stemmed words right after a figure (up to the next punctuation, at most four):
-    what it counts ("1,500 special forces troops" -> special, forc, troop)."""
-    clause = re.split(r"[,.;:()]", text, maxsplit=1)[0]
-    return set(terms(" ".join(clause.split()[:4])))
-
-
 def _same_measure(question: str, figures: list[tuple[str, Citation, int]]):
-    """The (figure, citation, where the figure ends in it) that count the same thing as
-    the first: what follows each figure shares a word with what follows the first, or with
-    what the question asks to count ("how many troops"). 1,500 troops and eight million
-    artillery rounds do not conflict."""
+    """The (figure, citation, where the figure ends in it) that count what the question asks
+    to count ("how many troops"), or, when it names nothing, the same thing as the first.
+    1,500 troops and eight million artillery rounds do not conflict, nor do 13,000
+    containers and eight million rounds."""
+    wanted = asked_to_count(question)
+    if wanted:
+        return [f for f in figures if counted(f[1].text[f[2] :]) & wanted]
     if not figures:
         return figures
-    asked = re.search(r"\bhow (?:many|much)\s+(.*)", question, re.IGNORECASE)
-    wanted = set()
-    if asked:  # the words up to the first verb or function word: "troops" of "troops were"
-        noun = list(takewhile(lambda w: w not in STOP_WORDS, words(asked.group(1))))
-        wanted = set(terms(" ".join(noun)))
     _, citation, end = figures[0]
-    wanted |= _counted(citation.text[end:])
-    return [figures[0]] + [f for f in figures[1:] if _counted(f[1].text[f[2] :]) & wanted]
+    first = counted(citation.text[end:])
+    return [figures[0]] + [f for f in figures[1:] if counted(f[1].text[f[2] :]) & first]
 
 
 def _figure_key(figure: str) -> str:
