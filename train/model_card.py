@@ -29,7 +29,7 @@ from the best one (qa/read/cross.py). Retrain with `python -m train.train_cross`
 {positives} of them positive: sentences of the retrieved passages holding a gold answer,
 and each question's evidence sentence (for the span head only when the pipeline does not
 nominate it); the negatives are the other sentences among the untrained pipeline's best
-{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{look_alikes}{short}{followups} The
+{candidates} for the question, within {train_gap} of the best one's logit.{synthetic}{unanswerable}{look_alikes}{short}{followups} The
 data is from SQuAD 1.1 (Rajpurkar et al., 2016; CC BY-SA 4.0); the weights, derived from it,
 are shared under CC BY-SA 4.0 with this attribution.
 
@@ -154,6 +154,16 @@ def write_card(out: Path, meta: dict) -> None:
             "around their names, numbers and dates (train/synthetic.py), labelled the same way."
         )
         if trained.get("synthetic_questions")
+        else "",
+        unanswerable=(
+            f" And {trained['unanswerable_questions']} real unanswerable questions of SQuAD 2.0's "
+            "train split (Rajpurkar et al., 2018; CC BY-SA 4.0; written by people to look "
+            "answered by their paragraph; "
+            "train.squad_collection --unanswerable): the sentence holding the answer a careless "
+            'reader would give is a negative for each, its span "no answer", in the batch of '
+            "the answerable question it was written from."
+        )
+        if trained.get("unanswerable_questions")
         else "",
         look_alikes=(
             f" And {trained['look_alike_questions']} look-alike questions the documents do not "
