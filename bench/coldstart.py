@@ -21,6 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.latency import QUESTIONS
+from bench.machine import print_cpu
 from bench.scale import rss, started
 from bench.trees import ROOT, add_options, checkout, qa_index, variants
 
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
     add_options(parser)
     args = parser.parse_args()
+    print_cpu()
     with tempfile.TemporaryDirectory() as tmp, checkout(args.against, Path(tmp)) as other:
         trees = {"this tree": (ROOT, {})}
         trees.update({name: (ROOT, env) for name, env in variants(args).items()})

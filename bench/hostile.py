@@ -21,6 +21,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.machine import print_cpu
 
 
 def main() -> None:
@@ -31,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path)
     args = parser.parse_args()
+    print_cpu()
     uploads = [
         ("flood.pdf", flooded_pdf(500_000)),
         ("divs.html", b"<div>" * 16_000 + b"Deep." + b"</div>" * 16_000),

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import print_cpu
 from bench.trees import ROOT, add_options, checkout, qa_index, variants
 
 QUESTIONS = [
@@ -152,6 +153,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     add_options(parser)
     args = parser.parse_args()
+    print_cpu()
     args.docs = args.docs.resolve()
 
     with tempfile.TemporaryDirectory() as tmp, checkout(args.against, Path(tmp)) as other:

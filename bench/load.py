@@ -28,6 +28,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from latency import QUESTIONS, ROOT, pct, server
 
+from bench.machine import print_cpu
+
 
 def baseline(url: str, repeat: int) -> list[float]:
     times = []
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="baseline passes over 30")
     parser.add_argument("--inflight", type=int, help="QA_MAX_INFLIGHT for the server")
     args = parser.parse_args()
+    print_cpu()
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"

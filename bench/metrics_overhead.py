@@ -20,6 +20,7 @@ import httpx
 from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import print_cpu
 from qa.http.metrics import include_metrics
 
 
@@ -47,6 +48,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
     args = parser.parse_args()
+    print_cpu()
     clients = {
         name: httpx.AsyncClient(transport=httpx.ASGITransport(app(metered)), base_url="http://t")
         for name, metered in (("plain", False), ("instrumented", True))

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import latency
+from bench.machine import print_cpu
 from tests.milvus import milvus_lite_server
 
 
@@ -58,6 +59,7 @@ def main() -> None:
         "--index-dir", type=Path, help="an index folder of --docs already built (not indexed again)"
     )
     args = parser.parse_args()
+    print_cpu()
     lines = args.qa.read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines if line.strip()][: args.limit]
     latency.QUESTIONS[:] = questions

@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import io
 import re
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import print_cpu
 from index.extract import extract
 from index.split import split_sentences
 
@@ -64,6 +67,7 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=Path("../shared/data/real-pdfs"))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    print_cpu()
     readers = {
         "pypdf": pypdf_text,
         "qa": lambda data: extract(data, "file.pdf").text,

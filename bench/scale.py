@@ -41,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.latency import free_port, pct
+from bench.machine import print_cpu
 
 DATA = next(p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.is_dir())
 DEV13 = DATA / "squad11-dev13"
@@ -380,6 +381,7 @@ from bench.scale import generated, recall, rss, _exact
 from index.ann import build_ann, search, tune
 from index.rows import Rows
 import faiss, os
+from bench.machine import print_cpu
 
 work, passages = Path(sys.argv[1]), int(sys.argv[2])
 real, qvecs = np.load(work / "real.npy"), np.load(work / "questions.npy")
@@ -438,6 +440,7 @@ def main() -> None:
         "--txtai", action="store_true", help="txtai beside qa (sizes with real vectors)"
     )
     args = parser.parse_args()
+    print_cpu()
     if args.txtai and importlib.util.find_spec("txtai") is None:
         parser.error("--txtai needs txtai: pip install -c constraints.txt '.[bench]'")
 
