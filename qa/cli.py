@@ -52,11 +52,19 @@ def index_cmd(
             help="then merge the index's segments into one, without deleted documents",
         ),
     ] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            help="tag every document read (repeat for more): questions can be scoped to a tag",
+        ),
+    ] = None,
 ) -> None:
     """Index the documents under PATHS (replacing what the index held, except documents
     uploaded over HTTP); only new and changed documents are embedded."""
     from index.build import index_paths, progress_bar
     from index.embed import load_embedder
+    from index.files import KeptFiles
     from index.stores.segments import SegmentStore
     from qa.stores import store_kind, store_options
 
@@ -64,10 +72,14 @@ def index_cmd(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise QAError(f"no such file or folder: {', '.join(missing)}")
+    tags = _tags(tag or [])
     embedder = load_embedder(settings.model)
+    files = KeptFiles(settings.kept_files)
 
     if settings.store == "milvus":
-        counts, kept = _index_milvus(settings, paths, embedder, progress_bar(), not drop_uploads)
+        counts, kept = _index_milvus(
+            settings, paths, embedder, progress_bar(), not drop_uploads, tags, files
+        )
     else:
         counts, kept = index_paths(
             paths,
@@ -78,6 +90,8 @@ def index_cmd(
             not drop_uploads,
             settings.budget,
             store_options(settings),
+            tags,
+            files,
         )
         if compact:
             store = SegmentStore(settings.index_dir, embedder.name, store_options(settings))
@@ -122,14 +136,22 @@ def _export_graphs(settings: Settings) -> None:
             pass
 
 
-def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool):
+def _tags(tags: list[str]) -> list[str]:
+    from qa.scope import check_tag
+
+    return [check_tag(t) for t in tags]
+
+
+def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool, tags, files):
     """`qa index` into Milvus: the collections created if need be, then brought up to date
     with the folders, then compacted (BM25's candidates come from sealed segments)."""
     from index.sync import sync_store
     from qa.stores import MilvusStores
 
     store = MilvusStores().create(settings, embedder.name, embedder.dim, settings.chunking)
-    counts, kept = sync_store(store, paths, embedder, progress, keep_uploads, settings.budget)
+    counts, kept = sync_store(
+        store, paths, embedder, progress, keep_uploads, settings.budget, tags, files
+    )
     store.compact()
     return counts, kept
 

@@ -45,6 +45,7 @@ from index.stores.interface import (
     Kind,
     NewDocument,
     Nominees,
+    Scope,
     StoredPassage,
     StoredSentence,
     nominate_in_turn,
@@ -133,17 +134,41 @@ class SegmentStore:
     def counts(self) -> Counts:
         return self._view.counts
 
-    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
-        return nominate_in_turn(self, vector, terms, k)
+    def nominate(
+        self, vector: np.ndarray, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> Nominees:
+        return nominate_in_turn(self, vector, terms, k, only)
 
-    def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
+    def _scoped(self, kind: Kind, only: Scope) -> list[np.ndarray | None]:
+        """Per segment, the live units of the documents ``only`` (None: none there)."""
+        view = self._view
+        chosen: dict[int, list[int]] = {}
+        for doc_id in only:
+            where = view.docs.get(doc_id)
+            if where is not None:
+                chosen.setdefault(where[0], []).append(where[1])
+        return [
+            np.sort(seg.units_of(kind, chosen[s])) if s in chosen else None
+            for s, seg in enumerate(view.segments)
+        ]
+
+    def dense_search(
+        self, kind: Kind, vector: np.ndarray, k: int, only: Scope | None = None
+    ) -> list[Hit]:
         view = self._view
         vector = np.asarray(vector, dtype=np.float32)
         best: list[tuple[float, int]] = []
+        scoped = self._scoped(kind, only) if only is not None else None
         for s, seg in enumerate(view.segments):
             live = view.live[kind][s]
             ann = seg.ann.get(kind) if self.options.ann != "Flat" else None
-            if ann is not None:
+            if scoped is not None:
+                # a scope is searched exactly over its own rows: never fewer than k hits
+                units = scoped[s]
+                if units is None:
+                    continue
+                scores = np.asarray(seg.rows[kind][units]) @ vector
+            elif ann is not None:
                 units, scores = search(ann, seg.rows[kind], vector, k, live)
             else:
                 scores = np.asarray(seg.vectors[kind]) @ vector
@@ -165,8 +190,18 @@ class SegmentStore:
             np.concatenate([scores for _, scores in per]),
         )
 
-    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+    def bm25_search(
+        self, kind: Kind, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> list[Hit]:
         ids, scores = self._bm25(kind, tuple(terms))
+        if only is not None:  # every unit scoring, narrowed to the scope's, then the best k
+            view = self._view
+            units = [
+                view.base[kind][s] + u for s, u in enumerate(self._scoped(kind, only))
+                if u is not None
+            ]  # fmt: skip
+            keep = np.isin(ids, np.concatenate(units) if units else np.zeros(0, np.int64))
+            ids, scores = ids[keep], scores[keep]
         return [Hit(int(ids[t]), float(scores[t])) for t in _top(scores, k)]
 
     def bm25_scores(self, kind: Kind, terms: Sequence[str], ids: Sequence[int]) -> np.ndarray:
@@ -232,6 +267,7 @@ class SegmentStore:
                     text[start:end],
                     seg.rows["passage"][j],
                     sentences,
+                    doc.entry.places,
                 )
             )
         return out

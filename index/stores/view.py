@@ -91,4 +91,6 @@ class View:
             e.uploaded,
             e.added_by,
             e.added_at,
+            e.places,
+            e.tags,
         )
