@@ -12,7 +12,13 @@ const state = {
   busy: false,
   opener: null,       // what opened the viewer, to give the focus back on closing
   documents: new Map(), // doc_id -> GET /documents/{id} body, cleared on every change
+  pdfs: new Map(),      // doc_id -> pdf.js document, cleared with them
+  textMode: false,      // show a PDF's extracted text rather than its pages
+  viewing: null,        // what the viewer shows: {docId, start, end, kind, page}
+  scope: new Set(),     // the documents questions are asked over; empty: all of them
 };
+const PDFJS = "/static/pdfjs/pdf.min.mjs"; // pdf.js 5.6.205 (pdfjs-dist, Apache-2.0)
+let pdfjs = null;
 
 // el("p", {class: "x"}, "text", child): strings become text nodes, never markup.
 function el(tag, attrs = {}, ...children) {
@@ -67,6 +73,7 @@ async function ask(question) {
   scrollDown();
 
   const body = { question, history: state.history.slice(-HISTORY_TURNS) };
+  if (state.scope.size) body.documents = [...state.scope];
   try {
     const result = await fetchAnswer(body, card);
     renderAnswer(card, question, result);
@@ -197,7 +204,7 @@ function renderAnswer(card, question, result) {
     }
     parts.push(withChips(result.text, result.citations));
     parts.push(el("ol", { class: "sources" }, ...result.citations.map((c) =>
-      el("li", {}, sourceButton(c.doc_id, c.start, c.end, c.text, c.n)))));
+      el("li", {}, sourceButton(c.doc_id, c.start, c.end, c.text, c.n, "cited", c)))));
   }
   if (result.resolved_question && result.resolved_question !== question) {
     parts.push(el("p", { class: "note" }, `Searched for: ${result.resolved_question}`));
@@ -224,23 +231,39 @@ function withChips(text, citations) {
   return paragraph;
 }
 
+// "page 3", "page iv (4)", "under Costs": where a citation stands in its file
+function whereText(citation) {
+  const parts = [];
+  if (citation.page) {
+    const label = citation.page_label && citation.page_label !== String(citation.page)
+      ? `${citation.page_label} (${citation.page})` : String(citation.page);
+    parts.push(`page ${label}`);
+  }
+  if (citation.section) parts.push(`under ${citation.section}`);
+  return parts.join(", ");
+}
+
 function chip(citation) {
+  const where = whereText(citation);
+  const place = where ? `, ${where}` : "";
   return el("button", {
     class: "chip",
     type: "button",
-    title: `Show in ${citation.doc_id}`,
-    "aria-label": `Source ${citation.n}: show the sentence in ${citation.doc_id}`,
-    onclick: () => openDocument(citation.doc_id, citation.start, citation.end),
+    title: `Show in ${citation.doc_id}${place}`,
+    "aria-label": `Source ${citation.n}: show the sentence in ${citation.doc_id}${place}`,
+    onclick: () => openDocument(citation.doc_id, citation.start, citation.end, "cited", citation.page),
   }, String(citation.n));
 }
 
-function sourceButton(docId, start, end, text, n, kind = "cited") {
+function sourceButton(docId, start, end, text, n, kind = "cited", citation = null) {
+  const where = citation ? whereText(citation) : "";
+  const name = n ? `[${n}] ${docId}` : docId;
   return el("button", {
     class: "source",
     type: "button",
-    onclick: () => openDocument(docId, start, end, kind),
+    onclick: () => openDocument(docId, start, end, kind, citation && citation.page),
   },
-  el("span", { class: "doc" }, n ? `[${n}] ${docId}` : docId),
+  el("span", { class: "doc" }, where ? `${name} · ${where}` : name),
   el("span", { class: "excerpt" }, text));
 }
 
@@ -256,12 +279,20 @@ function scrollDown() {
 // ---- the document viewer --------------------------------------------------------------------
 
 // kind "cited" marks a cited sentence; "passage" marks, more lightly, a passage looked at.
-async function openDocument(docId, start = null, end = null, kind = "cited") {
+// A PDF opens at the page of [start, end) (``page`` when the citation gives it), drawn by
+// pdf.js with the sentence marked; the toggle shows its extracted text instead.
+async function openDocument(docId, start = null, end = null, kind = "cited", page = null) {
   const viewer = $("#viewer");
   const textBox = $("#viewer-text");
   if (viewer.hidden) state.opener = document.activeElement;
+  state.viewing = { docId, start, end, kind, page };
   $("#viewer-title").textContent = docId;
   $("#viewer-id").textContent = "";
+  $("#viewer-where").textContent = "";
+  $("#viewer-pdf").hidden = true;
+  $("#viewer-mode").hidden = true;
+  $("#viewer-file").hidden = true;
+  textBox.hidden = false;
   textBox.replaceChildren(el("p", { class: "pending muted" }, "Opening"));
   viewer.hidden = false;
   let doc = state.documents.get(docId);
@@ -276,6 +307,27 @@ async function openDocument(docId, start = null, end = null, kind = "cited") {
   }
   $("#viewer-title").textContent = doc.title || doc.id;
   $("#viewer-id").textContent = doc.id;
+  if (doc.file) {
+    $("#viewer-file").href = doc.file;
+    $("#viewer-file").hidden = false;
+  }
+  const onPage = page || (start !== null ? pageAt(doc, start) : null);
+  $("#viewer-where").textContent = whereText({
+    page: onPage,
+    page_label: onPage && doc.page_labels ? doc.page_labels[onPage - 1] : null,
+    section: start !== null ? sectionAt(doc, start) : null,
+  });
+  const pdf = isPdf(doc);
+  $("#viewer-mode").hidden = !pdf;
+  $("#viewer-mode").textContent = state.textMode ? "Show page" : "Show text";
+  $("#viewer-mode").setAttribute("aria-pressed", String(state.textMode));
+  if (pdf && !state.textMode) {
+    textBox.hidden = true;
+    const sentence = start !== null ? doc.text.slice(start, end) : "";
+    await showPdfPage(doc, onPage || 1, sentence);
+    $("#viewer-close").focus({ preventScroll: true });
+    return;
+  }
   textBox.replaceChildren(renderText(doc, start, end, kind));
   const hits = textBox.querySelectorAll(".hit");
   if (hits.length) hits[0].scrollIntoView({ block: hits.length > 1 ? "start" : "center" });
@@ -315,6 +367,168 @@ function renderText(doc, start, end, kind) {
   return fragment;
 }
 
+function isPdf(doc) {
+  return Boolean(doc.file && doc.pages && doc.pages.length && /\.pdf$/i.test(doc.id));
+}
+
+// The value of the (start, value) run holding ``offset``, or null before the first.
+function runAt(runs, offset) {
+  let found = null;
+  for (const [start, value] of runs || []) {
+    if (start > offset) break;
+    found = value;
+  }
+  return found;
+}
+
+function pageAt(doc, offset) {
+  return runAt(doc.pages, offset);
+}
+
+function sectionAt(doc, offset) {
+  return runAt(doc.sections, offset);
+}
+
+async function loadPdfjs() {
+  if (!pdfjs) {
+    pdfjs = await import(PDFJS);
+    pdfjs.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
+  }
+  return pdfjs;
+}
+
+async function pdfOf(doc) {
+  let pdf = state.pdfs.get(doc.id);
+  if (!pdf) {
+    const lib = await loadPdfjs();
+    const response = await api(doc.file);
+    if (!response.ok) throw new Error(await errorText(response));
+    const data = new Uint8Array(await response.arrayBuffer());
+    // no eval (the page's CSP forbids it anyway), no scripting, no XFA forms
+    pdf = await lib.getDocument({ data, isEvalSupported: false, enableXfa: false }).promise;
+    state.pdfs.set(doc.id, pdf);
+  }
+  return pdf;
+}
+
+// Page ``number`` of the PDF, drawn to fit the viewer, its text layer over it, and the
+// parts of the text layer that hold ``sentence`` marked.
+async function showPdfPage(doc, number, sentence) {
+  const box = $("#viewer-pdf");
+  box.hidden = false;
+  box.replaceChildren(el("p", { class: "pending muted" }, "Drawing the page"));
+  try {
+    const lib = await loadPdfjs();
+    const pdf = await pdfOf(doc);
+    const pageNumber = Math.min(Math.max(1, number), pdf.numPages);
+    const page = await pdf.getPage(pageNumber);
+    const width = Math.max(280, box.clientWidth - 28);
+    const scale = width / page.getViewport({ scale: 1 }).width;
+    const viewport = page.getViewport({ scale });
+    const ratio = window.devicePixelRatio || 1;
+    const canvas = el("canvas", { "aria-hidden": "true" });
+    canvas.width = Math.floor(viewport.width * ratio);
+    canvas.height = Math.floor(viewport.height * ratio);
+    canvas.style.width = `${Math.floor(viewport.width)}px`;
+    canvas.style.height = `${Math.floor(viewport.height)}px`;
+    const layer = el("div", { class: "textLayer" });
+    const sheet = el("div", { class: "pdf-page", "data-page": String(pageNumber) }, canvas, layer);
+    sheet.style.setProperty("--scale-factor", String(scale));
+    sheet.style.width = `${Math.floor(viewport.width)}px`;
+    sheet.style.height = `${Math.floor(viewport.height)}px`;
+    box.replaceChildren(pdfNav(doc, pageNumber, pdf.numPages), sheet);
+    await page.render({
+      canvas,
+      canvasContext: canvas.getContext("2d"),
+      viewport,
+      transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
+    }).promise;
+    const text = new lib.TextLayer({
+      textContentSource: page.streamTextContent(),
+      container: layer,
+      viewport,
+    });
+    await text.render();
+    const hits = markSentence(layer, sentence);
+    if (hits.length) hits[0].scrollIntoView({ block: "center" });
+    sheet.dataset.ready = "true";
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "status error" },
+      `The page could not be drawn (${error.message}); the text is shown instead.`));
+    const textBox = $("#viewer-text");
+    const { start, end, kind } = state.viewing || {};
+    textBox.replaceChildren(renderText(doc, start ?? null, end ?? null, kind || "cited"));
+    textBox.hidden = false;
+  }
+}
+
+function pdfNav(doc, number, count) {
+  const go = (to) => () => {
+    $("#viewer-where").textContent = whereText({
+      page: to, page_label: doc.page_labels ? doc.page_labels[to - 1] : null,
+    });
+    showPdfPage(doc, to, "");
+  };
+  const previous = el("button", { class: "ghost", type: "button", "aria-label": "Previous page", onclick: go(number - 1) }, "‹");
+  const next = el("button", { class: "ghost", type: "button", "aria-label": "Next page", onclick: go(number + 1) }, "›");
+  previous.disabled = number <= 1;
+  next.disabled = number >= count;
+  return el("div", { class: "pdf-nav" }, previous, el("span", {}, `Page ${number} of ${count}`), next);
+}
+
+// Letters and digits only: the text layer breaks lines, spaces and hyphens otherwise than
+// the extracted text does.
+function squeeze(text) {
+  return text.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+}
+
+// ``sentence`` (or, failing that, its beginning) found in the text layer and marked: the
+// characters of each line it covers wrapped in a span of their own, as pdf.js's own find
+// bar marks them.
+function markSentence(layer, sentence) {
+  const target = squeeze(sentence || "");
+  if (!target) return [];
+  const spans = [...layer.querySelectorAll("span")].filter((s) => !s.classList.contains("markedContent"));
+  let flat = "";
+  const owner = []; // per squeezed character: [span, character of the span's text]
+  spans.forEach((span, i) => {
+    const text = span.textContent || "";
+    for (let c = 0; c < text.length; c += 1) {
+      const part = squeeze(text[c]);
+      flat += part;
+      for (let k = 0; k < part.length; k += 1) owner.push([i, c]);
+    }
+  });
+  let at = flat.indexOf(target);
+  let length = target.length;
+  for (const n of [80, 40, 20]) {
+    if (at >= 0 || target.length <= n) break;
+    at = flat.indexOf(target.slice(0, n));
+    length = n;
+  }
+  if (at < 0) return [];
+  const ranges = new Map(); // span -> [first, last] character
+  for (const [i, c] of owner.slice(at, at + length)) {
+    const range = ranges.get(i);
+    ranges.set(i, range ? [range[0], c] : [c, c]);
+  }
+  return [...ranges].map(([i, [first, end]]) => {
+    const span = spans[i];
+    const text = span.textContent;
+    let last = end;
+    while (/[.!?;:,)\]"'”’]/u.test(text[last + 1] || "")) last += 1; // its closing marks
+    const mark = el("span", { class: "hit appended" }, text.slice(first, last + 1));
+    span.replaceChildren(text.slice(0, first), mark, text.slice(last + 1));
+    return mark;
+  });
+}
+
+function toggleTextMode() {
+  state.textMode = !state.textMode;
+  const v = state.viewing;
+  if (v) openDocument(v.docId, v.start, v.end, v.kind, v.page);
+}
+
 function closeViewer() {
   $("#viewer").hidden = true;
   if (state.opener && state.opener.isConnected) state.opener.focus();
@@ -344,7 +558,37 @@ async function loadDocuments() {
   }
   const documents = await response.json();
   $("#docs-count").textContent = `(${documents.length})`;
+  const ids = new Set(documents.map((d) => d.id));
+  state.scope = new Set([...state.scope].filter((id) => ids.has(id)));
   list.replaceChildren(...documents.map(documentItem));
+  showScope();
+}
+
+// The documents ticked are the ones questions are asked over.
+function showScope() {
+  const n = state.scope.size;
+  $("#scope").hidden = n === 0;
+  $("#scope-text").textContent = n === 1
+    ? `Asking only ${[...state.scope][0]}`
+    : `Asking only ${n} documents`;
+}
+
+function pick(docId, checked) {
+  if (checked) state.scope.add(docId);
+  else state.scope.delete(docId);
+  showScope();
+}
+
+function clearScope() {
+  state.scope.clear();
+  document.querySelectorAll("#doc-list .pick").forEach((box) => { box.checked = false; });
+  showScope();
+}
+
+function forgetDocuments() {
+  state.documents.clear();
+  for (const pdf of state.pdfs.values()) pdf.destroy();
+  state.pdfs.clear();
 }
 
 function documentItem(doc) {
@@ -354,6 +598,14 @@ function documentItem(doc) {
     "aria-label": `Delete ${doc.id}`,
     onclick: () => deleteDocument(doc.id, remove),
   }, "Delete");
+  const box = el("input", {
+    class: "pick",
+    type: "checkbox",
+    title: "Ask only the documents ticked",
+    "aria-label": `Ask only the documents ticked: ${doc.id}`,
+    onchange: (event) => pick(doc.id, event.target.checked),
+  });
+  box.checked = state.scope.has(doc.id);
   const details = [doc.id, plural(doc.sentences, "sentence")];
   if (doc.uploaded) details.push("uploaded");
   if (doc.added_by) details.push(`added by ${doc.added_by}${doc.added_at ? ` ${doc.added_at.slice(0, 10)}` : ""}`);
@@ -361,7 +613,10 @@ function documentItem(doc) {
     class: "flag",
     title: "Sentences that give orders to the reader or to an AI are never cited",
   }, `⚠ ${plural(doc.flagged_sentences, "instruction-like sentence")}, never cited`) : null;
+  const tags = doc.tags && doc.tags.length
+    ? el("small", { class: "tags" }, doc.tags.map((t) => `#${t}`).join(" ")) : null;
   return el("li", { "data-id": doc.id },
+    box,
     el("button", {
       class: "open",
       type: "button",
@@ -370,6 +625,7 @@ function documentItem(doc) {
     },
     el("span", {}, doc.title || doc.id),
     el("small", {}, details.join(" · ")),
+    tags,
     warning),
     remove);
 }
@@ -393,7 +649,7 @@ async function deleteDocument(docId, button) {
     setStatus(await errorText(response), true);
     return;
   }
-  state.documents.clear();
+  forgetDocuments();
   setStatus(`Deleted ${docId}.`);
   await loadDocuments();
 }
@@ -408,7 +664,7 @@ async function upload(file) {
     return;
   }
   const added = await response.json();
-  state.documents.clear();
+  forgetDocuments();
   const verb = added.replaced ? "Replaced" : "Added";
   setStatus(`${verb} ${added.doc_id} (${plural(added.sentences, "sentence")}).`);
   await loadDocuments();
@@ -491,6 +747,8 @@ function wire() {
     $("#question").focus();
   });
   $("#viewer-close").addEventListener("click", closeViewer);
+  $("#viewer-mode").addEventListener("click", toggleTextMode);
+  $("#scope-clear").addEventListener("click", clearScope);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !$("#viewer").hidden) closeViewer();
   });
