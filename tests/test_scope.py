@@ -15,12 +15,14 @@ import pytest
 
 from index.build import index_paths
 from index.chunk import Chunking
-from index.files import KeptFiles, files_beside
+from index.files import KeptFiles
 from index.places import Places
 from index.read import Document
+from index.sync import sync_store
 from qa.http.api import create_app
 from qa.read.retrieve import HybridRetriever
 from qa.settings import Settings
+from qa.stores import MilvusStores
 from tests.conftest import SEED_FILE, running
 from tests.placed import FERRY_EARLY, FERRY_LATE, write_folder
 from tests.stores import STORES, make_store, new_documents
@@ -92,19 +94,31 @@ def test_a_retag_of_the_same_text_is_seen(store, embedder):
     assert {e.doc_id: e for e in store.documents()}["ferry-2019.txt"].tags == ("archive",)
 
 
-# -- over HTTP (the FAISS store) ---------------------------------------------------------
+# -- over HTTP (on each store) -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, embedder) -> Iterator[str]:
+@pytest.fixture(scope="module", params=STORES)
+def server(request, tmp_path_factory, embedder) -> Iterator[str]:
+    """A server over the placed documents (tagged "harbour" by `qa index`'s way in), one of
+    them uploaded again with tags of its own; on the store of ``request.param``."""
     root = tmp_path_factory.mktemp("scope")
     write_folder(root / "docs")
-    index_dir = root / "index"
-    kept = KeptFiles(files_beside(index_dir))
-    index_paths([root / "docs"], index_dir, embedder, Chunking(), tags=["harbour"], files=kept)
-    app = create_app(Settings(index_dir=index_dir), embedder=embedder)
+    settings = Settings(index_dir=root / "index")
+    kept = KeptFiles(settings.kept_files)
+    if request.param == "faiss":
+        index_paths(
+            [root / "docs"], settings.index_dir, embedder, Chunking(), tags=["harbour"], files=kept
+        )
+    else:
+        uri = request.getfixturevalue("milvus_uri")
+        settings = settings.model_copy(
+            update={"store": "milvus", "milvus_uri": uri, "milvus_prefix": "scope_http"}
+        )
+        store = MilvusStores().create(settings, embedder.name, embedder.dim, Chunking())
+        sync_store(store, [root / "docs"], embedder, tags=["harbour"], files=kept)
+    app = create_app(settings, embedder=embedder)
     with running(app) as url:
-        with httpx.Client(base_url=url) as client:  # one of them retagged by its upload
+        with httpx.Client(base_url=url) as client:
             r = client.post(
                 "/documents",
                 files={"file": ("ferry-2024.txt", FERRY_LATE.encode())},
@@ -112,6 +126,7 @@ def server(tmp_path_factory, embedder) -> Iterator[str]:
                 headers={"x-requested-with": "test"},
             )
             assert r.status_code == 201, r.text
+            assert client.get("/documents/ferry-2024.txt/file").content == FERRY_LATE.encode()
         yield url
 
 
@@ -119,6 +134,14 @@ def server(tmp_path_factory, embedder) -> Iterator[str]:
 def client(server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=60) as c:
         yield c
+
+
+def test_pages_and_files_on_each_store(client):
+    doc = client.get("/documents/report.pdf").json()
+    assert [page for _, page in doc["pages"]] == [1, 2, 3] and doc["tags"] == ["harbour"]
+    r = client.post("/ask", json={"question": "How much did the new breakwater cost?"})
+    assert r.json()["citations"][0]["page"] == 3
+    assert client.get("/documents/report.pdf/file").content.startswith(b"%PDF-")
 
 
 def test_uploaded_tags_are_listed(client):
