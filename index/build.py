@@ -32,7 +32,7 @@ from index.store import (
     save_index,
     vectors_of,
 )
-from index.stores.interface import Counts, DocumentEntry
+from index.stores.interface import Counts, DocumentEntry, NewDocument
 from index.stores.segments import Options, SegmentStore
 
 log = logging.getLogger(__name__)
@@ -292,8 +292,14 @@ def index_paths(
             keep_files(files, documents, index.doc_ids)
         return Counts(**index.counts()), [d.doc_id for d in kept]
     new = changed(documents, held)
+    # a document whose text is the same keeps its sentences and vectors (only its places or
+    # tags are new: an index written before places were kept, or other --tag names)
+    texts = {(e.doc_id, e.sha256) for e in held}
+    restamped = [restamp(store, d) for d in new if (d.doc_id, d.sha256) in texts]
+    new = [d for d in new if (d.doc_id, d.sha256) not in texts]
     # embedded without the lock (it takes minutes); what changed meanwhile is seen under it
     added = build(new, embedder, chunking, progress=progress).new_documents() if new else []
+    added += [d for d in restamped if d is not None]
     with writing(index_dir, (options or Options()).write_wait):
         store.refresh()
         gone = [
@@ -305,6 +311,23 @@ def index_paths(
         keep_files(files, documents, [e.doc_id for e in store.documents()])
     kept = [e.doc_id for e in store.documents() if e.uploaded and e.doc_id not in read]
     return store.counts(), kept
+
+
+def restamp(store: SegmentStore, document: Document) -> NewDocument | None:
+    """``document`` as ``store`` holds it (its sentences, passages and vectors), with the
+    places, tags and provenance read now; None when the store no longer holds it."""
+    where = store._view.docs.get(document.doc_id)
+    if where is None:
+        return None
+    held = store._view.new_document(*where)
+    return replace(
+        held,
+        places=document.places,
+        tags=document.tags,
+        uploaded=document.uploaded,
+        added_by=document.added_by,
+        added_at=document.added_at,
+    )
 
 
 def changed(documents: Sequence[Document], held: Iterable[DocumentEntry]) -> list[Document]:

@@ -178,3 +178,52 @@ def test_places_and_tags_survive_a_merge_and_an_old_index_has_none(placed, tmp_p
         rows.write_text("".join(json.dumps(row) + "\n" for row in lines))
     entry = next(e for e in SegmentStore(old).documents() if e.doc_id == "report.pdf")
     assert (entry.places.pages, entry.tags) == ((), ())
+
+
+def test_qa_index_tags_the_documents_and_keeps_their_files(tmp_path, graphs):
+    from tests.test_cli import run
+
+    docs = tmp_path / "docs"
+    files = write_folder(docs)
+    index_dir = tmp_path / "ix"
+    env = {"QA_ONNX_DIR": str(graphs)}
+    r = run(
+        "index",
+        str(docs),
+        "--index-dir",
+        str(index_dir),
+        "--tag",
+        "harbour",
+        "--tag",
+        "2026",
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    entries = {e.doc_id: e for e in SegmentStore(index_dir).documents()}
+    assert {e.tags for e in entries.values()} == {("2026", "harbour")}
+    kept = KeptFiles(files_beside(index_dir))
+    assert all(kept.get(name) == data for name, data in files.items())
+    # a second run: a file gone takes its kept file along; a bad tag is refused
+    (docs / "notes.md").unlink()
+    r = run("index", str(docs), "--index-dir", str(index_dir), env=env)
+    assert r.returncode == 0, r.stderr
+    assert kept.get("notes.md") is None and kept.get("report.pdf") == files["report.pdf"]
+    assert {e.tags for e in SegmentStore(index_dir).documents()} == {()}  # tags as now given
+    r = run("index", str(docs), "--index-dir", str(index_dir), "--tag", " ", env=env)
+    assert r.returncode != 0 and "a tag is 1 to 64 characters" in r.stderr
+
+
+def test_new_tags_for_the_same_text_embed_nothing_again(placed, tmp_path, embedder):
+    from tests.test_documents_api import CountingEmbedder
+
+    index_dir, _ = placed
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    counting = CountingEmbedder(embedder)
+    docs = tmp_path / "docs"
+    write_folder(docs)
+    index_paths([docs], copy, counting, Chunking(), tags=["archive"])
+    assert counting.texts == []
+    entries = {e.doc_id: e for e in SegmentStore(copy).documents()}
+    assert {e.tags for e in entries.values()} == {("archive",)}
+    assert entries["report.pdf"].places.page_at(10**6) == 3
