@@ -45,8 +45,12 @@ def site(placed_index, tmp_path, embedder) -> Iterator[str]:
 def page(browser, site) -> Iterator:  # noqa: F811
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    errors: list[str] = []
+    errors: list[str] = []  # script errors, and pdf.js breaking the page's CSP
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(site)
     yield page
     context.close()
