@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from index.build import index_paths
@@ -16,7 +17,7 @@ from index.chunk import Chunking
 from index.files import KeptFiles, files_beside
 from qa.http.api import create_app
 from qa.settings import Settings
-from tests.conftest import running
+from tests.conftest import SHARED, running
 from tests.placed import BREAKWATER, write_folder
 from tests.test_page import ARTIFACTS, ask, browser, expect  # noqa: F401 (a fixture)
 
@@ -118,3 +119,33 @@ def test_an_uploaded_html_file_cannot_run_script_in_qas_origin(page, site):
     assert page.evaluate("window.origin") == "null"  # sandboxed: not qa's origin
     page.goto(site)
     assert page.evaluate("localStorage.getItem('owned')") is None
+
+
+REAL_PDFS = SHARED / "data" / "real-pdfs"
+
+
+@pytest.mark.skipif(not REAL_PDFS.is_dir(), reason="the shared real-pdfs data set is not here")
+@pytest.mark.parametrize("name", ["pdflatex-4-pages.pdf", "multicolumn.pdf"])
+def test_sentences_of_real_pdfs_are_found_on_their_page(page, site, name):
+    """PDFs as pdfTeX writes them (embedded fonts, ligatures, hyphenation, two columns):
+    the page a sentence is on is drawn, and the sentence is found in its text layer."""
+    data = (REAL_PDFS / name).read_bytes()
+    page.set_input_files(
+        "#file", files=[{"name": name, "mimeType": "application/pdf", "buffer": data}]
+    )
+    expect(page.locator("#docs-status")).to_contain_text(f"Added {name}")
+    doc = httpx.get(f"{site}/documents/{name}", timeout=30).json()
+    long = [(a, b) for a, b in doc["sentences"] if 60 <= b - a <= 400]
+    chosen = [long[len(long) * k // 4] for k in (1, 2, 3)]
+    for start, end in chosen:
+        on = max(p for offset, p in doc["pages"] if offset <= start)
+        page.evaluate(f"openDocument({name!r}, {start}, {end})")
+        sheet = page.locator(f'#viewer-pdf .pdf-page[data-page="{on}"][data-ready="true"]')
+        expect(sheet).to_be_visible()
+        marked = " ".join(sheet.locator(".textLayer span.hit").all_text_contents())
+        words = doc["text"][start:end].split()
+        assert words[0].strip("“”\"'([") in marked and words[1] in marked, (
+            doc["text"][start:end],
+            marked,
+        )
+    page.screenshot(path=ARTIFACTS / f"real-{name}.png")
