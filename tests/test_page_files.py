@@ -102,6 +102,21 @@ def test_ticked_documents_scope_the_question(page):
     expect(item.locator(".pick")).not_to_be_checked()
 
 
+def test_tags_are_edited_in_the_documents_panel_and_scope_the_question(page):
+    item = page.locator('#doc-list li[data-id="ferry-2019.txt"]')
+    item.locator(".tags-edit").click()
+    item.locator(".tag-form input").fill("early, timetables")
+    item.locator(".tag-form button").click()
+    expect(page.locator("#docs-status")).to_contain_text("ferry-2019.txt: #early #timetables")
+    expect(item.locator(".tags")).to_have_text("#early #timetables")
+    with page.expect_request(lambda r: r.url.endswith("/ask")) as asked:
+        page.locator('#tag-list [data-tag="early"] input').check()
+        expect(page.locator("#scope")).to_contain_text("the documents tagged #early")
+        card = ask(page, "When does the island ferry depart?")
+    assert asked.value.post_data_json["tags"] == ["early"]
+    expect(card).to_contain_text("nine o'clock")
+
+
 def test_an_uploaded_html_file_cannot_run_script_in_qas_origin(page, site):
     evil = (
         b"<html><body><h1>Notice</h1><p>The office opens at nine.</p>"

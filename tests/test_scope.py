@@ -94,6 +94,22 @@ def test_a_retag_of_the_same_text_is_seen(store, embedder):
     assert {e.doc_id: e for e in store.documents()}["ferry-2019.txt"].tags == ("archive",)
 
 
+def test_set_tags_keeps_the_document_as_it_is(store, embedder):
+    before = {e.doc_id: e for e in store.documents()}["ferry-2024.txt"]
+    assert store.set_tags("ferry-2024.txt", ["later"])
+    store.refresh()
+    after = {e.doc_id: e for e in store.documents()}["ferry-2024.txt"]
+    assert after.tags == ("later",)
+    assert (after.sha256, after.sentences, after.places) == (
+        before.sha256,
+        before.sentences,
+        before.places,
+    )
+    retrieval = HybridRetriever(store, embedder).retrieve(QUESTION, 5, frozenset({after.doc_id}))
+    assert LATE in retrieval.passages[0].text
+    assert not store.set_tags("nope.txt", ["x"])
+
+
 # -- over HTTP (on each store) -----------------------------------------------------------
 
 
@@ -211,3 +227,23 @@ def test_no_scope_is_the_whole_collection(client):
     empty = client.post("/ask", json={"question": QUESTION, "documents": [], "tags": []}).json()
     plain = client.post("/ask", json={"question": QUESTION}).json()
     assert empty["answer"] == plain["answer"] and empty["citations"] == plain["citations"]
+
+
+def test_patch_gives_a_document_new_tags(client):
+    change = {"x-requested-with": "test"}
+    r = client.patch(
+        "/documents/ferry-2019.txt", json={"tags": ["harbour", "early"]}, headers=change
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"doc_id": "ferry-2019.txt", "tags": ["early", "harbour"]}
+    result = client.post("/ask", json={"question": QUESTION, "tags": ["early"]}).json()
+    assert EARLY in result["answer"] + result["text"]
+    assert {c["doc_id"] for c in result["citations"]} == {"ferry-2019.txt"}
+    assert client.patch("/documents/ferry-2019.txt", json={"tags": ["x"]}).status_code == 403
+    assert (
+        client.patch("/documents/nope.txt", json={"tags": ["x"]}, headers=change).status_code == 404
+    )
+    r = client.patch("/documents/ferry-2019.txt", json={"tags": ["a\nb"]}, headers=change)
+    assert r.status_code == 422 and "a tag is 1 to 64 characters" in r.json()["detail"]
+    r = client.patch("/documents/ferry-2019.txt", json={"tag": ["x"]}, headers=change)
+    assert r.status_code == 422

@@ -237,6 +237,11 @@ class Store(Protocol):
         """Remove documents; an unknown id is ignored (callers check first)."""
         ...
 
+    def set_tags(self, doc_id: str, tags: Sequence[str]) -> bool:
+        """Give the document ``doc_id`` these tags (its text, sentences and vectors as
+        they are); False when there is no such document."""
+        ...
+
     def compact(self) -> None:
         """Reclaim what deletions and replacements left and merge small parts; the visible
         documents and their answers do not change (ids may)."""

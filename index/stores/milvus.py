@@ -393,6 +393,18 @@ class MilvusStore:
         self.rows.flush()
         self.refresh()
 
+    def set_tags(self, doc_id: str, tags: Sequence[str]) -> bool:
+        """The visible version's places and tags rewritten (its rows stay as they are)."""
+        self.refresh()
+        head = self._view.heads.get(doc_id)
+        if head is None:
+            return False
+        extra = dict(self._view.extras.get(head.key, {}))
+        extra["tags"] = list(tags)
+        self.rows.set_extra(head.key, extra)
+        self.refresh()
+        return True
+
     def compact(self) -> None:
         self.rows.compact()
         self.refresh()

@@ -261,6 +261,30 @@ class MilvusRows:
                 parts.setdefault(r["key"], []).append((-r["part"], r["text"]))
         return {k: json.loads("".join(t for _, t in sorted(v))) for k, v in parts.items()}
 
+    def set_extra(self, key: str, extra: dict) -> None:
+        """Replace the places and tags of the version ``key`` and stamp its head anew, so
+        that every reader reads them again (index.stores.milvus caches them by the head's
+        time)."""
+        rows = self.client.get(self.names["documents"], ids=[f"{key}:0"], output_fields=["*"])
+        if not rows:
+            return
+        head = {k: v for k, v in rows[0].items() if k != "sparse"}
+        text = json.dumps(extra, ensure_ascii=False)
+        parts = [
+            text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(text), DOCUMENT_PART_CHARS)
+        ]
+        self.client.delete(self.names["documents"], filter=f'key == "{key}" and part < 0')
+        self._upsert(
+            "documents",
+            [
+                {**head, "id": f"{key}:x{p}", "part": -1 - p, "parts": len(parts), "text": t,
+                 "state": "extra"}
+                for p, t in enumerate(parts)
+            ],
+        )  # fmt: skip
+        self._upsert("documents", [{**head, "committed_at": time.time_ns()}])
+        self.bump()
+
     def _write_units(self, doc: NewDocument, key: str) -> None:
         dh = doc_hash(doc.doc_id)
         sentences = []

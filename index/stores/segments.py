@@ -24,7 +24,7 @@ import os
 import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -322,25 +322,41 @@ class SegmentStore:
     def delete(self, doc_ids: Sequence[str]) -> None:
         self._change((), doc_ids)
 
+    def set_tags(self, doc_id: str, tags: Sequence[str]) -> bool:
+        """The document written again with its new tags (a segment of one document, its
+        vectors copied: nothing is embedded)."""
+        with self._write_lock, writing(self.index_dir, self.options.write_wait):
+            self._load()
+            where = self._view.docs.get(doc_id)
+            if where is None:
+                return False
+            document = replace(self._view.new_document(*where), tags=tuple(tags))
+            self._changed([document], ())
+        return True
+
     def _change(self, documents: Sequence[NewDocument], delete: Sequence[str]) -> None:
         with self._write_lock, writing(self.index_dir, self.options.write_wait):
             self._load()  # the newest state: no change is based on an older one
-            manifest = json.loads(json.dumps(self._view.manifest))
-            generation = manifest.get("generation", 0) + 1
-            gone = {d.doc_id for d in documents} | set(delete)
-            for doc_id in gone:
-                where = self._view.docs.get(doc_id)
-                if where is not None:
-                    name = self._view.segments[where[0]].name
-                    manifest["deleted"].setdefault(name, []).append(where[1])
-            if not documents and not any(d in self._view.docs for d in gone):
-                return  # nothing changes
-            if documents:
-                name = self._write(documents, generation)
-                manifest["segments"].append({"name": name, "documents": len(documents)})
-            self._commit(manifest, generation)
-            if self._view.needs_merge():
-                self._merge(self._view.mergeable())
+            self._changed(documents, delete)
+
+    def _changed(self, documents: Sequence[NewDocument], delete: Sequence[str]) -> None:
+        """The change, under the locks, on the newest state."""
+        manifest = json.loads(json.dumps(self._view.manifest))
+        generation = manifest.get("generation", 0) + 1
+        gone = {d.doc_id for d in documents} | set(delete)
+        for doc_id in gone:
+            where = self._view.docs.get(doc_id)
+            if where is not None:
+                name = self._view.segments[where[0]].name
+                manifest["deleted"].setdefault(name, []).append(where[1])
+        if not documents and not any(d in self._view.docs for d in gone):
+            return  # nothing changes
+        if documents:
+            name = self._write(documents, generation)
+            manifest["segments"].append({"name": name, "documents": len(documents)})
+        self._commit(manifest, generation)
+        if self._view.needs_merge():
+            self._merge(self._view.mergeable())
 
     def compact(self) -> None:
         """Merge every segment into one, without the deleted rows."""

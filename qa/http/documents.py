@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from index.budget import prepare
@@ -81,6 +81,17 @@ class Uploaded(BaseModel):
 class Deleted(BaseModel):
     doc_id: str
     documents: int
+
+
+class TagsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[str] = Field(max_length=100, description="the document's tags, all of them")
+
+
+class Tagged(BaseModel):
+    doc_id: str
+    tags: list[str]
 
 
 def upload_id(filename: str | None) -> str:
@@ -164,6 +175,17 @@ def add_document(
         "sentences": len(alone.sentences),
         "replaced": replaced,
     }
+
+
+def tag_document(engine: Engine, lock: threading.Lock, doc_id: str, tags: list[str]) -> dict:
+    """Give a document these tags; nothing is read or embedded again."""
+    tags = sorted({check_tag(t) for t in tags})
+    with lock, engine.kind.writing(engine.settings, WRITE_WAIT_SECONDS):
+        engine.refresh()
+        if not engine.require_store().set_tags(doc_id, tags):
+            raise DocumentNotFound(f"no document {doc_id!r} in the index")
+        engine.refresh()
+    return {"doc_id": doc_id, "tags": tags}
 
 
 def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
@@ -267,6 +289,12 @@ async def listing(engine: EngineDep) -> list[dict]:
 async def read(doc_id: str, engine: EngineDep) -> dict:
     """A document's text and its sentences' [start, end) offsets into that text."""
     return document_text(engine, doc_id)
+
+
+@router.patch("/{doc_id:path}", response_model=Tagged)
+async def retag(doc_id: str, body: TagsIn, engine: EngineDep, lock: LockDep) -> dict:
+    """Replace a document's tags (questions can be scoped to a tag)."""
+    return await run_in_threadpool(tag_document, engine, lock, doc_id, body.tags)
 
 
 @router.delete("/{doc_id:path}", response_model=Deleted)

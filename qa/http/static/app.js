@@ -15,7 +15,8 @@ const state = {
   pdfs: new Map(),      // doc_id -> pdf.js document, cleared with them
   textMode: false,      // show a PDF's extracted text rather than its pages
   viewing: null,        // what the viewer shows: {docId, start, end, kind, page}
-  scope: new Set(),     // the documents questions are asked over; empty: all of them
+  scope: new Set(),     // the documents questions are asked over; with
+  scopeTags: new Set(), // the documents of these tags; both empty: all of them
 };
 const PDFJS = "/static/pdfjs/pdf.min.mjs"; // pdf.js 5.6.205 (pdfjs-dist, Apache-2.0)
 let pdfjs = null;
@@ -74,6 +75,7 @@ async function ask(question) {
 
   const body = { question, history: state.history.slice(-HISTORY_TURNS) };
   if (state.scope.size) body.documents = [...state.scope];
+  if (state.scopeTags.size) body.tags = [...state.scopeTags];
   try {
     const result = await fetchAnswer(body, card);
     renderAnswer(card, question, result);
@@ -559,18 +561,38 @@ async function loadDocuments() {
   const documents = await response.json();
   $("#docs-count").textContent = `(${documents.length})`;
   const ids = new Set(documents.map((d) => d.id));
+  const tags = [...new Set(documents.flatMap((d) => d.tags || []))].sort();
   state.scope = new Set([...state.scope].filter((id) => ids.has(id)));
+  state.scopeTags = new Set([...state.scopeTags].filter((t) => tags.includes(t)));
   list.replaceChildren(...documents.map(documentItem));
+  $("#tag-list").replaceChildren(...tags.map(tagToggle));
   showScope();
 }
 
-// The documents ticked are the ones questions are asked over.
+function tagToggle(tag) {
+  const box = el("input", {
+    type: "checkbox",
+    onchange: (event) => {
+      if (event.target.checked) state.scopeTags.add(tag);
+      else state.scopeTags.delete(tag);
+      showScope();
+    },
+  });
+  box.checked = state.scopeTags.has(tag);
+  return el("label", { class: "tag-pick", "data-tag": tag }, box, `#${tag}`);
+}
+
+// The documents and tags ticked are what questions are asked over.
 function showScope() {
   const n = state.scope.size;
-  $("#scope").hidden = n === 0;
-  $("#scope-text").textContent = n === 1
-    ? `Asking only ${[...state.scope][0]}`
-    : `Asking only ${n} documents`;
+  const parts = [];
+  if (n === 1) parts.push([...state.scope][0]);
+  else if (n > 1) parts.push(`${n} documents`);
+  if (state.scopeTags.size) {
+    parts.push(`the documents tagged ${[...state.scopeTags].map((t) => `#${t}`).join(" or ")}`);
+  }
+  $("#scope").hidden = parts.length === 0;
+  $("#scope-text").textContent = `Asking only ${parts.join(" and ")}`;
 }
 
 function pick(docId, checked) {
@@ -581,8 +603,50 @@ function pick(docId, checked) {
 
 function clearScope() {
   state.scope.clear();
-  document.querySelectorAll("#doc-list .pick").forEach((box) => { box.checked = false; });
+  state.scopeTags.clear();
+  document.querySelectorAll("#doc-list .pick, #tag-list input").forEach((box) => { box.checked = false; });
   showScope();
+}
+
+// An inline form under the document: its tags, separated by commas.
+function editTags(doc, item) {
+  const open = item.querySelector(".tag-form");
+  if (open) {
+    open.remove();
+    return;
+  }
+  const input = el("input", {
+    type: "text",
+    placeholder: "tags, separated by commas",
+    "aria-label": `Tags of ${doc.id}, separated by commas`,
+  });
+  input.value = (doc.tags || []).join(", ");
+  const form = el("form", {
+    class: "tag-form",
+    onsubmit: (event) => {
+      event.preventDefault();
+      saveTags(doc.id, input.value);
+    },
+  }, input, el("button", { type: "submit" }, "Save"));
+  item.append(form);
+  input.focus();
+}
+
+async function saveTags(docId, value) {
+  const tags = value.split(",").map((t) => t.trim()).filter(Boolean);
+  const response = await api(documentUrl(docId), {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tags }),
+  });
+  if (!response.ok) {
+    setStatus(`The tags of ${docId} were not changed: ${await errorText(response)}`, true);
+    return;
+  }
+  const saved = await response.json();
+  forgetDocuments();
+  setStatus(`${docId}: ${saved.tags.length ? saved.tags.map((t) => `#${t}`).join(" ") : "no tags"}.`);
+  await loadDocuments();
 }
 
 function forgetDocuments() {
@@ -615,7 +679,15 @@ function documentItem(doc) {
   }, `⚠ ${plural(doc.flagged_sentences, "instruction-like sentence")}, never cited`) : null;
   const tags = doc.tags && doc.tags.length
     ? el("small", { class: "tags" }, doc.tags.map((t) => `#${t}`).join(" ")) : null;
-  return el("li", { "data-id": doc.id },
+  const item = el("li", { "data-id": doc.id });
+  const tagsButton = el("button", {
+    class: "ghost tags-edit",
+    type: "button",
+    title: "Edit the tags",
+    "aria-label": `Edit the tags of ${doc.id}`,
+    onclick: () => editTags(doc, item),
+  }, "Tags");
+  item.append(
     box,
     el("button", {
       class: "open",
@@ -627,7 +699,9 @@ function documentItem(doc) {
     el("small", {}, details.join(" · ")),
     tags,
     warning),
+    tagsButton,
     remove);
+  return item;
 }
 
 // A first click arms the button, a second within a few seconds deletes.
