@@ -12,14 +12,13 @@ const state = {
   busy: false,
   opener: null,       // what opened the viewer, to give the focus back on closing
   documents: new Map(), // doc_id -> GET /documents/{id} body, cleared on every change
-  pdfs: new Map(),      // doc_id -> pdf.js document, cleared with them
   textMode: false,      // show a PDF's extracted text rather than its pages
   viewing: null,        // what the viewer shows: {docId, start, end, kind, page}
   scope: new Set(),     // the documents questions are asked over; with
   scopeTags: new Set(), // the documents of these tags; both empty: all of them
 };
-const PDFJS = "/static/pdfjs/pdf.min.mjs"; // pdf.js 5.6.205 (pdfjs-dist, Apache-2.0)
-let pdfjs = null;
+const PDF_VIEW = "/static/pdfview.mjs"; // and pdf.js, loaded the first time a PDF is shown
+let pdfView = null;
 
 // el("p", {class: "x"}, "text", child): strings become text nodes, never markup.
 function el(tag, attrs = {}, ...children) {
@@ -391,69 +390,24 @@ function sectionAt(doc, offset) {
   return runAt(doc.sections, offset);
 }
 
-async function loadPdfjs() {
-  if (!pdfjs) {
-    pdfjs = await import(PDFJS);
-    pdfjs.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
-  }
-  return pdfjs;
-}
-
-async function pdfOf(doc) {
-  let pdf = state.pdfs.get(doc.id);
-  if (!pdf) {
-    const lib = await loadPdfjs();
-    const response = await api(doc.file);
-    if (!response.ok) throw new Error(await errorText(response));
-    const data = new Uint8Array(await response.arrayBuffer());
-    // no eval (the page's CSP forbids it anyway), no scripting, no XFA forms
-    pdf = await lib.getDocument({ data, isEvalSupported: false, enableXfa: false }).promise;
-    state.pdfs.set(doc.id, pdf);
-  }
-  return pdf;
-}
-
-// Page ``number`` of the PDF, drawn to fit the viewer, its text layer over it, and the
-// parts of the text layer that hold ``sentence`` marked.
+// Page ``number`` of the PDF drawn by qa/http/static/pdfview.mjs (pdf.js, loaded the first
+// time a PDF is shown), with ``sentence`` marked; on failure, the extracted text instead.
 async function showPdfPage(doc, number, sentence) {
   const box = $("#viewer-pdf");
   box.hidden = false;
   box.replaceChildren(el("p", { class: "pending muted" }, "Drawing the page"));
   try {
-    const lib = await loadPdfjs();
-    const pdf = await pdfOf(doc);
-    const pageNumber = Math.min(Math.max(1, number), pdf.numPages);
-    const page = await pdf.getPage(pageNumber);
-    const width = Math.max(280, box.clientWidth - 28);
-    const scale = width / page.getViewport({ scale: 1 }).width;
-    const viewport = page.getViewport({ scale });
-    const ratio = window.devicePixelRatio || 1;
-    const canvas = el("canvas", { "aria-hidden": "true" });
-    canvas.width = Math.floor(viewport.width * ratio);
-    canvas.height = Math.floor(viewport.height * ratio);
-    canvas.style.width = `${Math.floor(viewport.width)}px`;
-    canvas.style.height = `${Math.floor(viewport.height)}px`;
-    const layer = el("div", { class: "textLayer" });
-    const sheet = el("div", { class: "pdf-page", "data-page": String(pageNumber) }, canvas, layer);
-    sheet.style.setProperty("--scale-factor", String(scale));
-    sheet.style.width = `${Math.floor(viewport.width)}px`;
-    sheet.style.height = `${Math.floor(viewport.height)}px`;
-    box.replaceChildren(pdfNav(doc, pageNumber, pdf.numPages), sheet);
-    await page.render({
-      canvas,
-      canvasContext: canvas.getContext("2d"),
-      viewport,
-      transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
-    }).promise;
-    const text = new lib.TextLayer({
-      textContentSource: page.streamTextContent(),
-      container: layer,
-      viewport,
-    });
-    await text.render();
-    const hits = markSentence(layer, sentence);
-    if (hits.length) hits[0].scrollIntoView({ block: "center" });
-    sheet.dataset.ready = "true";
+    pdfView = pdfView || await import(PDF_VIEW);
+    const view = pdfView;
+    const fetchBytes = async (url) => {
+      const response = await api(url);
+      if (!response.ok) throw new Error(await errorText(response));
+      return new Uint8Array(await response.arrayBuffer());
+    };
+    const shown = await view.drawPage(box, doc.file, number, sentence, fetchBytes);
+    box.prepend(pdfNav(doc, shown.page, shown.pages));
+    if (shown.marked.length) shown.marked[0].scrollIntoView({ block: "center" });
+    shown.sheet.dataset.ready = "true";
   } catch (error) {
     box.replaceChildren(el("p", { class: "status error" },
       `The page could not be drawn (${error.message}); the text is shown instead.`));
@@ -476,53 +430,6 @@ function pdfNav(doc, number, count) {
   previous.disabled = number <= 1;
   next.disabled = number >= count;
   return el("div", { class: "pdf-nav" }, previous, el("span", {}, `Page ${number} of ${count}`), next);
-}
-
-// Letters and digits only: the text layer breaks lines, spaces and hyphens otherwise than
-// the extracted text does.
-function squeeze(text) {
-  return text.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
-}
-
-// ``sentence`` (or, failing that, its beginning) found in the text layer and marked: the
-// characters of each line it covers wrapped in a span of their own, as pdf.js's own find
-// bar marks them.
-function markSentence(layer, sentence) {
-  const target = squeeze(sentence || "");
-  if (!target) return [];
-  const spans = [...layer.querySelectorAll("span")].filter((s) => !s.classList.contains("markedContent"));
-  let flat = "";
-  const owner = []; // per squeezed character: [span, character of the span's text]
-  spans.forEach((span, i) => {
-    const text = span.textContent || "";
-    for (let c = 0; c < text.length; c += 1) {
-      const part = squeeze(text[c]);
-      flat += part;
-      for (let k = 0; k < part.length; k += 1) owner.push([i, c]);
-    }
-  });
-  let at = flat.indexOf(target);
-  let length = target.length;
-  for (const n of [80, 40, 20]) {
-    if (at >= 0 || target.length <= n) break;
-    at = flat.indexOf(target.slice(0, n));
-    length = n;
-  }
-  if (at < 0) return [];
-  const ranges = new Map(); // span -> [first, last] character
-  for (const [i, c] of owner.slice(at, at + length)) {
-    const range = ranges.get(i);
-    ranges.set(i, range ? [range[0], c] : [c, c]);
-  }
-  return [...ranges].map(([i, [first, end]]) => {
-    const span = spans[i];
-    const text = span.textContent;
-    let last = end;
-    while (/[.!?;:,)\]"'”’]/u.test(text[last + 1] || "")) last += 1; // its closing marks
-    const mark = el("span", { class: "hit appended" }, text.slice(first, last + 1));
-    span.replaceChildren(text.slice(0, first), mark, text.slice(last + 1));
-    return mark;
-  });
 }
 
 function toggleTextMode() {
@@ -651,8 +558,7 @@ async function saveTags(docId, value) {
 
 function forgetDocuments() {
   state.documents.clear();
-  for (const pdf of state.pdfs.values()) pdf.destroy();
-  state.pdfs.clear();
+  if (pdfView) pdfView.forget(); // the PDFs opened so far
 }
 
 function documentItem(doc) {
