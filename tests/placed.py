@@ -39,9 +39,11 @@ FERRY_LATE = (
 )
 
 
-def report_pdf() -> bytes:
-    """Three pages of a harbour report; the breakwater's cost is on the third."""
-    return laid_out_pdf([column(text) for text in REPORT_PAGES])
+def report_pdf(labels: bool = False) -> bytes:
+    """Three pages of a harbour report; the breakwater's cost is on the third (``labels``:
+    numbered as a book's front matter is, i, ii, iii)."""
+    catalog = b"/PageLabels << /Nums [0 << /S /r >>] >> " if labels else b""
+    return laid_out_pdf([column(text) for text in REPORT_PAGES], catalog)
 
 
 def guide_docx() -> bytes:

@@ -63,6 +63,24 @@ def test_extraction_gives_pages_and_headings():
     assert extract(b"No headings here.", "a.txt").sections == ()
 
 
+def test_printed_page_numbers_are_the_labels_of_the_pdf(server):
+    headers = {"x-requested-with": "test"}
+    r = server.post(
+        "/documents", files={"file": ("front.pdf", report_pdf(labels=True))}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    try:
+        assert server.get("/documents/front.pdf").json()["page_labels"] == ["i", "ii", "iii"]
+        r = server.post(
+            "/ask",
+            json={"question": "How much did the new breakwater cost?", "documents": ["front.pdf"]},
+        )
+        first = r.json()["citations"][0]
+        assert (first["page"], first["page_label"]) == (3, "iii")
+    finally:
+        server.delete("/documents/front.pdf", headers=headers)
+
+
 def test_a_pdf_citation_gives_its_page(server):
     result = ask(server, "How much did the new breakwater cost?")
     first = result["citations"][0]
