@@ -172,6 +172,14 @@ def ask(
         ),
     ] = False,
     index_dir: IndexDir = None,
+    document: Annotated[
+        list[str] | None,
+        typer.Option("--document", help="answer only from this document (repeat for more)"),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="answer only from the documents tagged so (repeatable)"),
+    ] = None,
 ) -> None:
     """Answer one question from the index [backend: env QA_ANSWERER]."""
     from qa.engine import Engine
@@ -182,21 +190,23 @@ def ask(
         raise IndexError_(engine.load_error)
     if stream:
         result = None
-        for event in engine.stream(question, top_k):
+        for event in engine.stream(question, top_k, document or [], tag or []):
             if isinstance(event, Answer):
                 result = event
             else:
                 typer.echo(event, nl=False, err=as_json)
         typer.echo("\n", err=as_json)
     else:
-        result = engine.ask(question, top_k)
+        result = engine.ask(question, top_k, document or [], tag or [])
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(result.answer if result.answer else "(no answer)")
     typer.echo(result.text)
     for c in result.citations:
-        typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}")
+        where = f" (page {c.page_label or c.page})" if c.page else ""
+        where += f" (under {c.section})" if c.section else ""
+        typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}{where}")
     if result.fallback:
         typer.echo(
             f"(the model's reply could not be grounded: this is the {result.fallback} answer)"

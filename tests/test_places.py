@@ -221,6 +221,12 @@ def test_qa_index_tags_the_documents_and_keeps_their_files(tmp_path, graphs):
     assert {e.tags for e in entries.values()} == {("2026", "harbour")}
     kept = KeptFiles(files_beside(index_dir))
     assert all(kept.get(name) == data for name, data in files.items())
+    asking = {**env, "QA_INDEX_DIR": str(index_dir)}
+    r = run("ask", "How much did the new breakwater cost?", "--tag", "harbour", env=asking)
+    assert r.returncode == 0, r.stderr
+    assert "report.pdf:" in r.stdout and "(page 3)" in r.stdout
+    r = run("ask", "How much did it cost?", "--document", "nope.pdf", env=asking)
+    assert r.returncode != 0 and "no document 'nope.pdf'" in r.stderr
     # a second run: a file gone takes its kept file along; a bad tag is refused
     (docs / "notes.md").unlink()
     r = run("index", str(docs), "--index-dir", str(index_dir), env=env)
