@@ -583,16 +583,16 @@ function documentItem(doc) {
     class: "flag",
     title: "Sentences that give orders to the reader or to an AI are never cited",
   }, `⚠ ${plural(doc.flagged_sentences, "instruction-like sentence")}, never cited`) : null;
-  const tags = doc.tags && doc.tags.length
-    ? el("small", { class: "tags" }, doc.tags.map((t) => `#${t}`).join(" ")) : null;
   const item = el("li", { "data-id": doc.id });
-  const tagsButton = el("button", {
-    class: "ghost tags-edit",
-    type: "button",
-    title: "Edit the tags",
-    "aria-label": `Edit the tags of ${doc.id}`,
-    onclick: () => editTags(doc, item),
-  }, "Tags");
+  const tagsRow = el("div", { class: "doc-tags" },
+    doc.tags && doc.tags.length
+      ? el("span", { class: "tags" }, doc.tags.map((t) => `#${t}`).join(" ")) : null,
+    el("button", {
+      class: "tags-edit",
+      type: "button",
+      "aria-label": `Edit the tags of ${doc.id}`,
+      onclick: () => editTags(doc, item),
+    }, doc.tags && doc.tags.length ? "edit tags" : "add tags"));
   item.append(
     box,
     el("button", {
@@ -603,10 +603,9 @@ function documentItem(doc) {
     },
     el("span", {}, doc.title || doc.id),
     el("small", {}, details.join(" · ")),
-    tags,
     warning),
-    tagsButton,
-    remove);
+    remove,
+    tagsRow);
   return item;
 }
 
