@@ -139,26 +139,13 @@ class SegmentStore:
     ) -> Nominees:
         return nominate_in_turn(self, vector, terms, k, only)
 
-    def _scoped(self, kind: Kind, only: Scope) -> list[np.ndarray | None]:
-        """Per segment, the live units of the documents ``only`` (None: none there)."""
-        view = self._view
-        chosen: dict[int, list[int]] = {}
-        for doc_id in only:
-            where = view.docs.get(doc_id)
-            if where is not None:
-                chosen.setdefault(where[0], []).append(where[1])
-        return [
-            np.sort(seg.units_of(kind, chosen[s])) if s in chosen else None
-            for s, seg in enumerate(view.segments)
-        ]
-
     def dense_search(
         self, kind: Kind, vector: np.ndarray, k: int, only: Scope | None = None
     ) -> list[Hit]:
         view = self._view
         vector = np.asarray(vector, dtype=np.float32)
         best: list[tuple[float, int]] = []
-        scoped = self._scoped(kind, only) if only is not None else None
+        scoped = view.scoped(kind, only) if only is not None else None
         for s, seg in enumerate(view.segments):
             live = view.live[kind][s]
             ann = seg.ann.get(kind) if self.options.ann != "Flat" else None
@@ -195,12 +182,7 @@ class SegmentStore:
     ) -> list[Hit]:
         ids, scores = self._bm25(kind, tuple(terms))
         if only is not None:  # every unit scoring, narrowed to the scope's, then the best k
-            view = self._view
-            units = [
-                view.base[kind][s] + u for s, u in enumerate(self._scoped(kind, only))
-                if u is not None
-            ]  # fmt: skip
-            keep = np.isin(ids, np.concatenate(units) if units else np.zeros(0, np.int64))
+            keep = np.isin(ids, self._view.scoped_ids(kind, only))
             ids, scores = ids[keep], scores[keep]
         return [Hit(int(ids[t]), float(scores[t])) for t in _top(scores, k)]
 
