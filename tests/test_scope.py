@@ -92,6 +92,11 @@ def test_a_retag_of_the_same_text_is_seen(store, embedder):
     store.add([doc])
     store.refresh()
     assert {e.doc_id: e for e in store.documents()}["ferry-2019.txt"].tags == ("archive",)
+    (doc,) = new_documents([Document("ferry-2024.txt", FERRY_LATE)], embedder)  # none now
+    store.add([doc])
+    store.refresh()
+    entry = {e.doc_id: e for e in store.documents()}["ferry-2024.txt"]
+    assert (entry.tags, entry.places) == ((), Places())
 
 
 def test_set_tags_keeps_the_document_as_it_is(store, embedder):

@@ -158,7 +158,8 @@ class MilvusRows:
             if key not in done:  # else all its rows are in: only its head changes
                 self._upsert("documents", self._head_rows(doc, key, "writing", batch, started))
                 self._write_units(doc, key)
-            # its places and tags (new ones for the same text: only these change)
+            else:  # the same text again: its places and tags may be new, or none now
+                self.client.delete(self.names["documents"], filter=f'key == "{key}" and part < 0')
             self._upsert("documents", self._extra_rows(doc, key, batch, started))
         at = time.time_ns()
         self.set_meta(f"batch:{batch}", json.dumps({"at": at, "delete": list(delete)}))
@@ -268,7 +269,7 @@ class MilvusRows:
         rows = self.client.get(self.names["documents"], ids=[f"{key}:0"], output_fields=["*"])
         if not rows:
             return
-        head = {k: v for k, v in rows[0].items() if k != "sparse"}
+        head = dict(rows[0])
         text = json.dumps(extra, ensure_ascii=False)
         parts = [
             text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(text), DOCUMENT_PART_CHARS)
