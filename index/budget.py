@@ -40,6 +40,8 @@ class Prepared:
     text: str
     spans: list[Span]
     pages: tuple[tuple[int, int], ...] = ()
+    sections: tuple[tuple[int, str], ...] = ()
+    page_labels: tuple[str, ...] = ()
 
 
 def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
@@ -66,8 +68,8 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     except (pickle.UnpicklingError, EOFError, ValueError):  # it died without an answer
         kind, payload = "memory", None
     if kind == "ok":
-        text, spans, pages = payload
-        return Prepared(text, [Span(a, b) for a, b in spans], pages)
+        text, spans, pages, sections, labels = payload
+        return Prepared(text, [Span(a, b) for a, b in spans], pages, sections, labels)
     if kind == "memory":
         raise OverBudget(
             f"{name} needs more than {budget.memory_mb:,} MB to read "
@@ -85,7 +87,8 @@ def _work(data: bytes, name: str) -> tuple[str, object]:
     try:
         extracted = extract(data, name)
         spans = [(s.start, s.end) for s in split_sentences(extracted.text)]
-        return "ok", (extracted.text, spans, extracted.pages)
+        where = (extracted.pages, extracted.sections, extracted.page_labels)
+        return "ok", (extracted.text, spans, *where)
     except MemoryError:
         return "memory", None
     except UnreadableDocument as exc:

@@ -17,6 +17,7 @@ from index.budget import Budget
 from index.chunk import Chunking, group_passages, passage_input, pooled
 from index.embed import Embedder
 from index.errors import IndexError_, IndexNotFound, NoDocuments
+from index.files import KeptFiles
 from index.injection import flag_sentences
 from index.lock import writing
 from index.read import Document, read_documents
@@ -31,7 +32,7 @@ from index.store import (
     save_index,
     vectors_of,
 )
-from index.stores.interface import Counts, DocumentEntry
+from index.stores.interface import Counts, DocumentEntry, NewDocument
 from index.stores.segments import Options, SegmentStore
 
 log = logging.getLogger(__name__)
@@ -266,16 +267,19 @@ def index_paths(
     keep_uploads: bool = True,
     budget: Budget | None = None,
     options: Options | None = None,
+    tags: Sequence[str] = (),
+    files: KeptFiles | None = None,
 ) -> tuple[Counts, list[str]]:
     """Index the documents under ``paths`` into ``index_dir``, and (``keep_uploads``)
     the documents uploaded into the index before, which exist nowhere else: a file of
     the same name under ``paths`` replaces one (``budget``: see ``read_documents``).
     Only new and changed documents are split and embedded; they are added as one segment
-    and the documents no longer under ``paths`` are deleted, in one change. Returns the
-    index's counts and the uploads kept."""
+    and the documents no longer under ``paths`` are deleted, in one change. Each document
+    read is tagged ``tags``, and its file kept in ``files``. Returns the index's counts and
+    the uploads kept."""
     store = open_store(index_dir, embedder, chunking, options)
     held = store.documents() if store is not None else []
-    documents = with_provenance(read_documents(paths, budget), held, "cli")
+    documents = with_provenance(read_documents(paths, budget, tags), held, "cli")
     if not documents:
         raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
     read = {d.doc_id for d in documents}
@@ -285,11 +289,17 @@ def index_paths(
         with writing(index_dir):
             index.generation = (read_generation(index_dir) or 0) + 1
             save_index(index, index_dir, options)
+            keep_files(files, documents, index.doc_ids)
         return Counts(**index.counts()), [d.doc_id for d in kept]
-    unchanged = {(e.doc_id, e.sha256) for e in held}
-    new = [d for d in documents if (d.doc_id, d.sha256) not in unchanged]
+    new = changed(documents, held)
+    # a document whose text is the same keeps its sentences and vectors (only its places or
+    # tags are new: an index written before places were kept, or other --tag names)
+    texts = {(e.doc_id, e.sha256) for e in held}
+    restamped = [restamp(store, d) for d in new if (d.doc_id, d.sha256) in texts]
+    new = [d for d in new if (d.doc_id, d.sha256) not in texts]
     # embedded without the lock (it takes minutes); what changed meanwhile is seen under it
     added = build(new, embedder, chunking, progress=progress).new_documents() if new else []
+    added += [d for d in restamped if d is not None]
     with writing(index_dir, (options or Options()).write_wait):
         store.refresh()
         gone = [
@@ -298,8 +308,45 @@ def index_paths(
             if e.doc_id not in read and not (keep_uploads and e.uploaded)
         ]
         store.add(added, delete=gone)
+        keep_files(files, documents, [e.doc_id for e in store.documents()])
     kept = [e.doc_id for e in store.documents() if e.uploaded and e.doc_id not in read]
     return store.counts(), kept
+
+
+def restamp(store: SegmentStore, document: Document) -> NewDocument | None:
+    """``document`` as ``store`` holds it (its sentences, passages and vectors), with the
+    places, tags and provenance read now; None when the store no longer holds it."""
+    where = store._view.docs.get(document.doc_id)
+    if where is None:
+        return None
+    held = store._view.new_document(*where)
+    return replace(
+        held,
+        places=document.places,
+        tags=document.tags,
+        uploaded=document.uploaded,
+        added_by=document.added_by,
+        added_at=document.added_at,
+    )
+
+
+def changed(documents: Sequence[Document], held: Iterable[DocumentEntry]) -> list[Document]:
+    """The documents the store does not hold as they are: new ones, and those whose text,
+    places or tags changed (a document of an index written before places were kept is read
+    again once)."""
+    unchanged = {(e.doc_id, e.sha256, e.places, e.tags) for e in held}
+    return [d for d in documents if (d.doc_id, d.sha256, d.places, d.tags) not in unchanged]
+
+
+def keep_files(files: KeptFiles | None, documents: Sequence[Document], held: Iterable[str]) -> None:
+    """Keep the files ``documents`` were read from, and only those of the documents
+    ``held``."""
+    if files is None:
+        return
+    for d in documents:
+        if d.path is not None:
+            files.copy(d.doc_id, d.path)
+    files.keep_only(held)
 
 
 def uploads_in(index_dir: Path) -> list[Document]:

@@ -31,6 +31,7 @@ _BLOCKS = [
     "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
 ]  # fmt: skip
 _BLOCK_SET = frozenset(_BLOCKS)
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _PARAGRAPH_GAP = re.compile(r"\n\s*\n")
 # A .docx is a zip archive: refuse one that would inflate past this before parsing it (a
 # 10 MB upload can hold gigabytes of XML).
@@ -41,18 +42,54 @@ MAX_PDF_PAGE_TOKENS = 100_000
 MAX_PDF_TOKENS = 2_000_000
 
 
+# (offset, heading): where the part of a text under each heading starts
+Sections = tuple[tuple[int, str], ...]
+
+
+def run_at(runs: tuple, offset: int):
+    """The value of the run holding ``offset`` in (start, value) runs in order of start; None
+    before the first run or without runs."""
+    at = bisect_right([start for start, _ in runs], offset) - 1
+    return runs[at][1] if runs and at >= 0 else None
+
+
 @dataclass(frozen=True)
 class Extracted:
-    """A file's text and, for a PDF, the page each part of it stands on: ``pages`` holds
-    (offset, page) where each page's text starts (1-based pages, offsets into ``text``)."""
+    """A file's text and where each part of it stands in the file: for a PDF, ``pages``
+    holds (offset, page) where each page's text starts (1-based pages, offsets into
+    ``text``); for Markdown, HTML and Word, ``sections`` holds (offset, heading) where the
+    text under each heading starts (the heading's own line included)."""
 
     text: str
     pages: PageRuns = ()
+    sections: Sections = ()
+    # a PDF's printed page numbers ("iv", "A-3"), one per page, where the PDF labels its pages
+    page_labels: tuple[str, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The page the character at ``offset`` stands on; None for a file without pages."""
         at = bisect_right([start for start, _ in self.pages], offset) - 1
         return self.pages[max(at, 0)][1] if self.pages else None
+
+    def section_at(self, offset: int) -> str | None:
+        """The heading the character at ``offset`` falls under; None before any heading."""
+        return run_at(self.sections, offset)
+
+
+def joined(blocks: list[tuple[str, bool]]) -> Extracted:
+    """Paragraphs joined by blank lines, from (text, is_heading) blocks (empty ones left
+    out), with the sections their headings open."""
+    parts, sections, offset = [], [], 0
+    for text, heading in blocks:
+        if not text:
+            continue
+        if parts:
+            offset += 2
+        if heading:
+            sections.append((offset, text))
+        parts.append(text)
+        offset += len(text)
+    return Extracted("\n\n".join(parts), sections=tuple(sections))
 
 
 def utf8_text(data: bytes, name: str) -> str:
@@ -77,6 +114,8 @@ class _VisibleText(HTMLParser):
         self.in_title = False
         self.hidden = dict.fromkeys(_HIDDEN, 0)  # open hidden elements, by name
         self.depth = 0  # how many of them are open
+        self.heading: list[str] | None = None  # the text of the h1-h6 open, if one is
+        self.headings: list[str] = []  # every heading's text, in order
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag == "body" and self.hidden["head"]:  # a <head> never closed ends here
@@ -87,6 +126,8 @@ class _VisibleText(HTMLParser):
             self.depth += 1
         elif tag == "title" and self.title is None:
             self.title, self.in_title = [], True
+        if tag in _HEADINGS and not self.depth:
+            self.heading = []
         if tag in _BLOCK_SET:
             self.parts.append("\n\n")
 
@@ -100,6 +141,9 @@ class _VisibleText(HTMLParser):
             self.depth -= 1
         elif tag == "title":
             self.in_title = False
+        if tag in _HEADINGS and self.heading is not None:
+            self.headings.append(" ".join("".join(self.heading).split()))
+            self.heading = None
         if tag in _BLOCK_SET:
             self.parts.append("\n\n")
 
@@ -108,11 +152,18 @@ class _VisibleText(HTMLParser):
             self.title.append(data)
         if not self.depth:
             self.parts.append(data)
+            if self.heading is not None:
+                self.heading.append(data)
 
 
 def html_text(data: bytes, name: str) -> str:
+    """``html_extracted(data, name).text``."""
+    return html_extracted(data, name).text
+
+
+def html_extracted(data: bytes, name: str) -> Extracted:
     """The visible text of an HTML page: scripts and styles dropped, one paragraph per
-    block element, whitespace inside a paragraph collapsed."""
+    block element, whitespace inside a paragraph collapsed; its h1-h6 open sections."""
     from bs4.dammit import UnicodeDammit
 
     markup = UnicodeDammit(data, is_html=True).unicode_markup
@@ -126,7 +177,16 @@ def html_text(data: bytes, name: str) -> str:
     paragraphs = [p for p in paragraphs if p]
     if title and (not paragraphs or paragraphs[0] != title):
         paragraphs.insert(0, title)
-    return "\n\n".join(paragraphs)
+    # a heading is a block of its own: the next paragraph equal to it, in order
+    headings = iter(parser.headings)
+    wanted = next(headings, None)
+    blocks = []
+    for p in paragraphs:
+        is_heading = wanted is not None and p == wanted
+        if is_heading:
+            wanted = next(headings, None)
+        blocks.append((p, is_heading))
+    return joined(blocks)
 
 
 def _check_pdf_size(reader, name: str) -> None:
@@ -181,15 +241,24 @@ def pdf_pages(data: bytes, name: str) -> Extracted:
         raise UnreadableDocument(f"{name} is not a readable PDF ({exc})") from exc
     try:
         lines = [line for n in range(1, len(document) + 1) for line in page_lines(document, n)]
+        labels = tuple(document.get_page_label(n) or "" for n in range(len(document)))
     finally:
         document.close()
     rebuilt = rebuild(lines)
-    return Extracted(rebuilt.text, rebuilt.pages)
+    if not any(labels):
+        labels = ()
+    return Extracted(rebuilt.text, rebuilt.pages, page_labels=labels)
 
 
 def docx_text(data: bytes, name: str) -> str:
+    """``docx_extracted(data, name).text``."""
+    return docx_extracted(data, name).text
+
+
+def docx_extracted(data: bytes, name: str) -> Extracted:
     """A Word document's body in reading order: one paragraph per paragraph, one per table
-    row with its cells' text joined by " | " (headers, footers and comments left out)."""
+    row with its cells' text joined by " | " (headers, footers and comments left out);
+    paragraphs styled as a heading (or the title) open sections."""
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import LxmlError
@@ -214,20 +283,29 @@ def docx_text(data: bytes, name: str) -> str:
     # and XML layers' own errors and a few builtins; all mean the same to the caller.
     except (zipfile.BadZipFile, PackageNotFoundError, LxmlError, KeyError, ValueError) as exc:
         raise UnreadableDocument(f"{name} is not a readable Word document ({exc})") from exc
-    return "\n\n".join(p for p in paragraphs if p)
+    return joined(paragraphs)
 
 
-def _docx_blocks(container) -> Iterator[str]:
-    """Paragraphs and table rows of a document body or a table cell, in order."""
+def _docx_blocks(container) -> Iterator[tuple[str, bool]]:
+    """Paragraphs and table rows of a document body or a table cell, in order, each with
+    whether it is a heading."""
     from docx.table import Table
 
     for item in container.iter_inner_content():
         if isinstance(item, Table):
             for row in item.rows:
                 cells = [_docx_cell(cell) for cell in _unique_cells(row)]
-                yield " | ".join(c for c in cells if c)
+                yield " | ".join(c for c in cells if c), False
         else:
-            yield " ".join(item.text.split())
+            yield " ".join(item.text.split()), _docx_heading(item)
+
+
+def _docx_heading(paragraph) -> bool:
+    try:
+        style = paragraph.style.name if paragraph.style is not None else ""
+    except (KeyError, ValueError, AttributeError):  # a style the package does not define
+        return False
+    return style.startswith("Heading") or style == "Title"
 
 
 def _unique_cells(row) -> list:
@@ -241,7 +319,7 @@ def _unique_cells(row) -> list:
 
 
 def _docx_cell(cell) -> str:
-    return " ".join(block for block in _docx_blocks(cell) if block)
+    return " ".join(block for block, _ in _docx_blocks(cell) if block)
 
 
 Extractor = Callable[[bytes, str], Extracted]
@@ -258,13 +336,25 @@ def plain_text(data: bytes, name: str) -> str:
     return unwrap(utf8_text(data, name))
 
 
+# an ATX heading of Markdown: "# Title", "## Part 2 ##"
+_MD_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+def markdown_text(data: bytes, name: str) -> Extracted:
+    """Markdown as plain text (``plain_text``: the markup stays, offsets are the file's
+    once unwrapped); its ``#`` headings open sections."""
+    text = plain_text(data, name)
+    sections = tuple((m.start(), m[1].strip()) for m in _MD_HEADING.finditer(text))
+    return Extracted(text, sections=sections)
+
+
 EXTRACTORS: dict[str, Extractor] = {
     ".txt": _text_only(plain_text),
-    ".md": _text_only(plain_text),
-    ".html": _text_only(html_text),
-    ".htm": _text_only(html_text),
+    ".md": markdown_text,
+    ".html": html_extracted,
+    ".htm": html_extracted,
     ".pdf": pdf_pages,
-    ".docx": _text_only(docx_text),
+    ".docx": docx_extracted,
 }
 SUFFIXES = tuple(EXTRACTORS)
 

@@ -8,12 +8,13 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.budget import Budget, prepare
 from index.errors import UnreadableDocument
-from index.extract import SUFFIXES, extract_text
+from index.extract import SUFFIXES, extract
+from index.places import NOWHERE, Places
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ class Document:
     uploaded: bool = False  # added over HTTP, not read from a folder
     added_by: str | None = None  # an API key's name, "http" (no keys) or "cli" (`qa index`)
     added_at: str | None = None  # when, ISO 8601 UTC
+    places: Places = NOWHERE  # its pages and sections (index.places)
+    tags: tuple[str, ...] = ()  # names a question can be scoped to (`qa index --tag`)
+    # the file it was read from, kept beside the index (index.files); not part of its identity
+    path: Path | None = field(default=None, compare=False)
 
     @property
     def sha256(self) -> str:
@@ -79,22 +84,30 @@ def _folder_files(root: Path) -> Iterator[tuple[Path, str]]:
         yield file, file.relative_to(root).as_posix()
 
 
-def read_documents(paths: Iterable[Path], budget: Budget | None = None) -> list[Document]:
-    """The documents under ``paths``; with a ``budget``, HTML and PDF files (whose parsers'
-    time and memory an odd file can blow up) are read in a worker process within it."""
+def read_documents(
+    paths: Iterable[Path], budget: Budget | None = None, tags: Iterable[str] = ()
+) -> list[Document]:
+    """The documents under ``paths``, each tagged ``tags``; with a ``budget``, HTML and PDF
+    files (whose parsers' time and memory an odd file can blow up) are read in a worker
+    process within it."""
+    tags = sorted(set(tags))
     docs: dict[str, Document] = {}
     for file, doc_id in iter_files(paths):
         try:
             data = file.read_bytes()
             if budget is not None and file.suffix.lower() in _PARSED:
-                text = prepare(data, str(file), budget).text
+                prepared = prepare(data, str(file), budget)
+                text = prepared.text
+                places = Places(prepared.pages, prepared.page_labels, prepared.sections)
             else:
-                text = extract_text(data, str(file))
+                extracted = extract(data, str(file))
+                text = extracted.text
+                places = Places(extracted.pages, extracted.page_labels, extracted.sections)
         except UnreadableDocument as exc:
             log.warning("skipped %s", exc)
             continue
         if doc_id in docs:
             log.warning("two files are named %s; keeping the first", doc_id)
             continue
-        docs[doc_id] = Document(doc_id, text)
+        docs[doc_id] = Document(doc_id, text, places=places, tags=tuple(tags), path=file)
     return list(docs.values())

@@ -6,7 +6,8 @@ once, by the page cache, and shared by every process serving the index; a kind w
 approximate index has its rows read on demand instead, index.rows)::
 
     documents.jsonl     per document: doc_id, title, sha256, chars, where its text is in
-                        text.bin, its first sentence and passage, provenance
+                        text.bin, its first sentence and passage, provenance, its pages
+                        and sections (index.places) and tags, where it has any
     text.bin            the documents' texts, UTF-8, one after the other
     sentences.npy       [doc, start, end] per sentence (doc: the segment's document number)
     passages.npy        [doc, first, last) per passage (sentence numbers of the segment)
@@ -34,6 +35,7 @@ from index.ann import build_ann
 from index.chunk import passage_input
 from index.injection import VERSION as FLAGS_VERSION
 from index.injection import flag_sentences
+from index.places import Places
 from index.postings import Postings
 from index.rows import Rows
 from index.split import Span
@@ -76,6 +78,8 @@ class Segment:
                             row.get("uploaded", False),
                             row.get("added_by"),
                             row.get("added_at"),
+                            Places.of(row.get("places")),
+                            tuple(row.get("tags", ())),
                         ),
                         tuple(row["bytes"]),
                         row["first_sentence"],
@@ -186,6 +190,8 @@ def write_segment(
                 **({"uploaded": True} if doc.uploaded else {}),
                 **({"added_by": doc.added_by} if doc.added_by is not None else {}),
                 **({"added_at": doc.added_at} if doc.added_at is not None else {}),
+                **({"places": places} if (places := doc.places.as_json()) else {}),
+                **({"tags": list(doc.tags)} if doc.tags else {}),
             }
         )
         offset += len(data)

@@ -21,6 +21,7 @@ from index.chunk import Chunking
 from index.errors import IndexMismatch, IndexNotFound, raise_disk_full
 from index.injection import flag_sentences
 from index.lock import try_writing
+from index.places import NOWHERE, Places
 from index.read import Document
 from index.split import Span
 from index.stores.interface import NewDocument
@@ -41,10 +42,15 @@ class IndexedDocument:
     uploaded: bool = False  # added over HTTP: ``qa index DIR`` keeps it (its text is here only)
     added_by: str | None = None  # who added it: an API key's name, "http" or "cli"
     added_at: str | None = None  # when, ISO 8601 UTC (None in indexes built before it was kept)
+    places: Places = NOWHERE
+    tags: tuple[str, ...] = ()
 
     def source(self) -> Document:
         """The document as read, to build another index from (its provenance kept)."""
-        return Document(self.doc_id, self.text, self.uploaded, self.added_by, self.added_at)
+        return Document(
+            self.doc_id, self.text, self.uploaded, self.added_by, self.added_at,
+            self.places, self.tags,
+        )  # fmt: skip
 
 
 @dataclass
@@ -122,6 +128,8 @@ class StoredIndex:
                     doc.uploaded,
                     doc.added_by,
                     doc.added_at,
+                    doc.places,
+                    doc.tags,
                 )
             )
         return out
@@ -150,6 +158,8 @@ def load_index(index_dir: Path, expect_model: str | None = None) -> StoredIndex:
                 entry.uploaded,
                 entry.added_by,
                 entry.added_at,
+                entry.places,
+                entry.tags,
             )
         )
         sentences += [(d, s.start, s.end) for s in new.sentences]
@@ -237,8 +247,9 @@ def _recover(index_dir: Path) -> None:
 
 def as_indexed(doc: Document, title: str) -> IndexedDocument:
     return IndexedDocument(
-        doc.doc_id, title, doc.text, doc.sha256, doc.uploaded, doc.added_by, doc.added_at
-    )
+        doc.doc_id, title, doc.text, doc.sha256, doc.uploaded, doc.added_by, doc.added_at,
+        doc.places, doc.tags,
+    )  # fmt: skip
 
 
 def find_flagged(documents: list[IndexedDocument], sentences: np.ndarray) -> np.ndarray:

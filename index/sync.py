@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.budget import Budget
-from index.build import Progress, build, with_provenance
+from index.build import Progress, build, changed, keep_files, with_provenance
 from index.embed import Embedder
 from index.errors import NoDocuments
+from index.files import KeptFiles
 from index.read import read_documents
 from index.stores.interface import Counts, Store
 
@@ -28,16 +29,18 @@ def sync_store(
     progress: Progress | None = None,
     keep_uploads: bool = True,
     budget: Budget | None = None,
+    tags: Sequence[str] = (),
+    files: KeptFiles | None = None,
 ) -> tuple[Counts, list[str]]:
     """Make ``store`` hold the documents under ``paths`` (and its uploads, with
-    ``keep_uploads``). Returns its counts and the uploads kept."""
+    ``keep_uploads``), each tagged ``tags`` and its file kept in ``files``. Returns its
+    counts and the uploads kept."""
     held = store.documents()
-    documents = with_provenance(read_documents(paths, budget), held, "cli")
+    documents = with_provenance(read_documents(paths, budget, tags), held, "cli")
     if not documents:
         raise NoDocuments("no readable .txt, .md, .html, .pdf or .docx documents to index")
     read = {d.doc_id for d in documents}
-    unchanged = {(e.doc_id, e.sha256) for e in held}
-    new = [d for d in documents if (d.doc_id, d.sha256) not in unchanged]
+    new = changed(documents, held)
     gone = [e.doc_id for e in held if e.doc_id not in read and not (keep_uploads and e.uploaded)]
     batches = [new[b : b + BATCH_DOCUMENTS] for b in range(0, len(new), BATCH_DOCUMENTS)] or [[]]
     for n, batch in enumerate(batches):
@@ -49,5 +52,6 @@ def sync_store(
         # the removals go with the last batch: with one batch, one change seen at once
         store.add(added, delete=gone if n == len(batches) - 1 else ())
     store.refresh()
+    keep_files(files, documents, [e.doc_id for e in store.documents()])
     kept = [e.doc_id for e in store.documents() if e.uploaded and e.doc_id not in read]
     return store.counts(), kept

@@ -52,11 +52,19 @@ def index_cmd(
             help="then merge the index's segments into one, without deleted documents",
         ),
     ] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            help="tag every document read (repeat for more): questions can be scoped to a tag",
+        ),
+    ] = None,
 ) -> None:
     """Index the documents under PATHS (replacing what the index held, except documents
     uploaded over HTTP); only new and changed documents are embedded."""
     from index.build import index_paths, progress_bar
     from index.embed import load_embedder
+    from index.files import KeptFiles
     from index.stores.segments import SegmentStore
     from qa.stores import store_kind, store_options
 
@@ -64,10 +72,14 @@ def index_cmd(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise QAError(f"no such file or folder: {', '.join(missing)}")
+    tags = _tags(tag or [])
     embedder = load_embedder(settings.model)
+    files = KeptFiles(settings.kept_files)
 
     if settings.store == "milvus":
-        counts, kept = _index_milvus(settings, paths, embedder, progress_bar(), not drop_uploads)
+        counts, kept = _index_milvus(
+            settings, paths, embedder, progress_bar(), not drop_uploads, tags, files
+        )
     else:
         counts, kept = index_paths(
             paths,
@@ -78,6 +90,8 @@ def index_cmd(
             not drop_uploads,
             settings.budget,
             store_options(settings),
+            tags,
+            files,
         )
         if compact:
             store = SegmentStore(settings.index_dir, embedder.name, store_options(settings))
@@ -122,14 +136,22 @@ def _export_graphs(settings: Settings) -> None:
             pass
 
 
-def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool):
+def _tags(tags: list[str]) -> list[str]:
+    from qa.scope import check_tag
+
+    return [check_tag(t) for t in tags]
+
+
+def _index_milvus(settings: Settings, paths, embedder, progress, keep_uploads: bool, tags, files):
     """`qa index` into Milvus: the collections created if need be, then brought up to date
     with the folders, then compacted (BM25's candidates come from sealed segments)."""
     from index.sync import sync_store
     from qa.stores import MilvusStores
 
     store = MilvusStores().create(settings, embedder.name, embedder.dim, settings.chunking)
-    counts, kept = sync_store(store, paths, embedder, progress, keep_uploads, settings.budget)
+    counts, kept = sync_store(
+        store, paths, embedder, progress, keep_uploads, settings.budget, tags, files
+    )
     store.compact()
     return counts, kept
 
@@ -150,6 +172,14 @@ def ask(
         ),
     ] = False,
     index_dir: IndexDir = None,
+    document: Annotated[
+        list[str] | None,
+        typer.Option("--document", help="answer only from this document (repeat for more)"),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="answer only from the documents tagged so (repeatable)"),
+    ] = None,
 ) -> None:
     """Answer one question from the index [backend: env QA_ANSWERER]."""
     from qa.engine import Engine
@@ -160,21 +190,23 @@ def ask(
         raise IndexError_(engine.load_error)
     if stream:
         result = None
-        for event in engine.stream(question, top_k):
+        for event in engine.stream(question, top_k, document or [], tag or []):
             if isinstance(event, Answer):
                 result = event
             else:
                 typer.echo(event, nl=False, err=as_json)
         typer.echo("\n", err=as_json)
     else:
-        result = engine.ask(question, top_k)
+        result = engine.ask(question, top_k, document or [], tag or [])
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(result.answer if result.answer else "(no answer)")
     typer.echo(result.text)
     for c in result.citations:
-        typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}")
+        where = f" (page {c.page_label or c.page})" if c.page else ""
+        where += f" (under {c.section})" if c.section else ""
+        typer.echo(f"  [{c.n}] {c.doc_id}:{c.start}-{c.end}{where}")
     if result.fallback:
         typer.echo(
             f"(the model's reply could not be grounded: this is the {result.fallback} answer)"

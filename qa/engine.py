@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 
 from index.embed import Embedder, load_embedder
 from index.errors import IndexNotFound
-from index.stores.interface import Counts, DocumentEntry, Store
+from index.stores.interface import Counts, DocumentEntry, Scope, Store
 from qa.errors import BadQuestion, TooLong
 from qa.read.answer import Answer
 from qa.read.answerers import Backend
 from qa.read.pipeline import Pipeline
 from qa.read.retrieve import HybridRetriever
+from qa.scope import resolve_scope
 from qa.settings import Settings
 from qa.stores import store_kind
 from qa.threads import set_query_threads
@@ -135,26 +136,47 @@ class Engine:
             )
         return question
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    def scope(self, documents: Sequence[str] = (), tags: Sequence[str] = ()) -> Scope | None:
+        """The documents a question is asked over (qa.scope); None: all of them."""
+        if not documents and not tags:
+            return None
+        return resolve_scope(self.require_store().documents(), documents, tags)
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        documents: Sequence[str] = (),
+        tags: Sequence[str] = (),
+    ) -> Answer:
+        """The answer from the documents named by ``documents`` and ``tags`` (all of them
+        when neither names any)."""
         question = self.check_question(question)
         answerer = self._require_answerer()
+        only = self.scope(documents, tags)
         with self._answering:
             t0 = time.perf_counter()
-            result = answerer.answer(question, top_k)
+            result = answerer.answer(question, top_k, only)
         return self._observed(_timed(result, t0))
 
     def stream(
-        self, question: str, top_k: int | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        documents: Sequence[str] = (),
+        tags: Sequence[str] = (),
     ) -> Generator[str | Answer, None, None]:
         """Pieces of the answer text as they are produced, then the final ``Answer``. The
-        question and the index are checked now, before the first piece is asked for."""
+        question, the scope and the index are checked now, before the first piece is asked
+        for."""
         question = self.check_question(question)
         answerer = self._require_answerer()
+        only = self.scope(documents, tags)
 
         def events() -> Generator[str | Answer, None, None]:
             with self._answering:
                 t0 = time.perf_counter()
-                for event in answerer.stream(question, top_k):
+                for event in answerer.stream(question, top_k, only):
                     yield self._observed(_timed(event, t0)) if isinstance(event, Answer) else event
 
         return events()

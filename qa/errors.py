@@ -35,6 +35,10 @@ class TooLong(BadQuestion):
     """A question, or a message of a conversation, over its configured length."""
 
 
+class UnknownScope(BadQuestion):
+    """A question scoped to a document id or a tag the index does not hold (422)."""
+
+
 class UnknownModel(QAError):
     """A request to the OpenAI-compatible routes names a model qa does not serve."""
 
@@ -108,6 +112,7 @@ __all__ = [
     "RateLimited",
     "TooLong",
     "UnknownModel",
+    "UnknownScope",
     "UnreadableDocument",
     "UnsupportedType",
     "WrongKey",

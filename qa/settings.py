@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
         description="prefix of the Milvus collections' names (several indexes on one Milvus)",
     )
+    files_dir: Path | None = Field(
+        None,
+        description="where the documents' original files are kept (GET /documents/{id}/file); "
+        "default: beside QA_INDEX_DIR, as data/index.files (Milvus replicas: a shared folder)",
+    )
     model: str = Field("all-MiniLM-L6-v2", description="embedding model")
     passage_sentences: int = Field(4, ge=1, description="sentences per passage")
     passage_overlap: int = Field(1, ge=0, description="sentences shared by neighbouring passages")
@@ -188,3 +193,10 @@ class Settings(BaseSettings):
     @property
     def chunking(self) -> Chunking:
         return Chunking(self.passage_sentences, self.passage_overlap, self.passage_vectors)
+
+    @property
+    def kept_files(self) -> Path:
+        """The folder of the documents' original files (QA_FILES_DIR, or beside the index)."""
+        from index.files import files_beside
+
+        return self.files_dir or files_beside(self.index_dir)

@@ -64,9 +64,10 @@ def assemble(objects: list[bytes]) -> bytes:
 Placed = tuple[float, float, float, str]
 
 
-def laid_out_pdf(pages: list[list[Placed]]) -> bytes:
+def laid_out_pdf(pages: list[list[Placed]], catalog: bytes = b"") -> bytes:
     """A PDF whose pages set each line where it says, in Courier (every character 0.6 of
-    the size wide, so a test knows how full a line is), drawn in the order given."""
+    the size wide, so a test knows how full a line is), drawn in the order given;
+    ``catalog``: more entries of its catalogue (``/PageLabels ...``)."""
 
     def escape(line: str) -> bytes:
         raw = line.encode("cp1252")
@@ -75,7 +76,7 @@ def laid_out_pdf(pages: list[list[Placed]]) -> bytes:
     count = len(pages)
     kids = b" ".join(b"%d 0 R" % (4 + 2 * p) for p in range(count))
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog,
         b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>",
     ]

@@ -21,9 +21,12 @@ from typing import Literal, Protocol
 import numpy as np
 
 from index.chunk import Chunking
+from index.places import NOWHERE, Places
 from index.split import Span
 
 Kind = Literal["passage", "sentence"]
+# the documents (by doc_id) a question is asked over; None: all of them
+Scope = frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,16 @@ class Nominees:
     bm25_sentences: list[Hit]
 
 
-def nominate_in_turn(store: Store, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+def nominate_in_turn(
+    store: Store, vector: np.ndarray, terms: Sequence[str], k: int, only: Scope | None = None
+) -> Nominees:
     """``Store.nominate`` one search after another: for a store in this process, where
     each is a short computation."""
     return Nominees(
-        store.dense_search("passage", vector, k),
-        store.dense_search("sentence", vector, k),
-        store.bm25_search("passage", terms, k),
-        store.bm25_search("sentence", terms, k),
+        store.dense_search("passage", vector, k, only),
+        store.dense_search("sentence", vector, k, only),
+        store.bm25_search("passage", terms, k, only),
+        store.bm25_search("sentence", terms, k, only),
     )
 
 
@@ -76,6 +81,7 @@ class StoredPassage:
     text: str
     vector: np.ndarray  # unit float32 vector of passage_input(title, text)
     sentences: tuple[StoredSentence, ...]
+    places: Places = NOWHERE  # its document's pages and sections
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,8 @@ class DocumentEntry:
     uploaded: bool = False  # added over HTTP: ``qa index DIR`` keeps it
     added_by: str | None = None
     added_at: str | None = None
+    places: Places = NOWHERE  # its pages and sections (index.places)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,8 @@ class NewDocument:
     uploaded: bool = False
     added_by: str | None = None
     added_at: str | None = None
+    places: Places = NOWHERE
+    tags: tuple[str, ...] = ()
 
 
 class Store(Protocol):
@@ -155,18 +165,27 @@ class Store(Protocol):
 
     def counts(self) -> Counts: ...
 
-    def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
+    def dense_search(
+        self, kind: Kind, vector: np.ndarray, k: int, only: Scope | None = None
+    ) -> list[Hit]:
         """The ``k`` units nearest ``vector`` (inner product), best first. Exact below the
-        store's approximate-search threshold, approximate (recall@10 >= 0.95) above it."""
+        store's approximate-search threshold, approximate (recall@10 >= 0.95) above it.
+        ``only``: the units of these documents alone, filtered in the search (``k`` of
+        them whenever they hold ``k``), never after it."""
         ...
 
-    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+    def bm25_search(
+        self, kind: Kind, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> list[Hit]:
         """The ``k`` units of highest BM25 score for ``terms`` (index.tokens.terms of the
         question; a repeated term counts twice), best first, only units scoring > 0.
-        Statistics (IDF, average length) are over every unit of the kind in the store."""
+        Statistics (IDF, average length) are over every unit of the kind in the store,
+        whatever ``only`` narrows the units to (as ``dense_search``)."""
         ...
 
-    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+    def nominate(
+        self, vector: np.ndarray, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> Nominees:
         """``dense_search`` and ``bm25_search`` of both kinds, ``k`` each: a store across
         a network runs them at once."""
         ...
@@ -216,6 +235,11 @@ class Store(Protocol):
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Remove documents; an unknown id is ignored (callers check first)."""
+        ...
+
+    def set_tags(self, doc_id: str, tags: Sequence[str]) -> bool:
+        """Give the document ``doc_id`` these tags (its text, sentences and vectors as
+        they are); False when there is no such document."""
         ...
 
     def compact(self) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from index.chunk import Chunking
 from index.errors import IndexError_, IndexMismatch, IndexNotFound
+from index.places import Places
 from index.split import Span
 from index.stores.interface import (
     Counts,
@@ -30,6 +31,7 @@ from index.stores.interface import (
     Kind,
     NewDocument,
     Nominees,
+    Scope,
     StoredPassage,
     StoredSentence,
 )
@@ -77,6 +79,10 @@ class _View:
     by_key: dict[str, Head]
     hidden: frozenset[str]  # keys whose rows exist but are not visible
     stats: Statistics
+    # places and tags by key, of the visible versions that have any, and the head time
+    # at which each visible version's were read (read again when its head changes)
+    extras: dict[str, dict]
+    read_at: dict[str, int]
 
 
 class MilvusStore:
@@ -94,7 +100,7 @@ class MilvusStore:
         self._lock = threading.Lock()
         # a question's four searches are four round trips: sent at once, not in turn
         self._searches = ThreadPoolExecutor(4, thread_name_prefix="milvus-search")
-        self._view = _View(None, {}, {}, frozenset(), Statistics.empty())
+        self._view = _View(None, {}, {}, frozenset(), Statistics.empty(), {}, {})
         self._rows: dict[str, OrderedDict[int, dict]] = {k: OrderedDict() for k in KINDS}
         self.refresh()
 
@@ -165,12 +171,21 @@ class MilvusStore:
                 added[r["key"]].add_unit("sentence", r["terms"], r["text"])
             for r in self.rows.query("passages", where, ["key", "terms"]):
                 added[r["key"]].add_unit("passage", r["terms"])
+        read_at = {
+            k: t for k, t in old.read_at.items() if k in by_key and by_key[k].committed_at == t
+        }
+        asked = [k for k in by_key if k not in read_at]
+        extras = {k: v for k, v in old.extras.items() if k in read_at}
+        extras.update(self.rows.extras(asked) if asked else {})
+        read_at.update({k: by_key[k].committed_at for k in asked})
         return _View(
             epoch,
             visible,
             by_key,
             frozenset(h.key for h in heads) - by_key.keys(),
             old.stats.changed(by_key, added),
+            extras,
+            read_at,
         )
 
     def snapshot(self) -> MilvusStore:
@@ -190,45 +205,61 @@ class MilvusStore:
 
     # -- searching -----------------------------------------------------------------------
 
-    def _search(self, kind: Kind, data, field_: str, metric: str, k: int) -> list[dict]:
+    def _search(
+        self, kind: Kind, data, field_: str, metric: str, k: int, only: Scope | None = None
+    ) -> list[dict]:
         """Milvus's best ``k`` visible units (a few more asked for, as some may belong to a
-        version written since this view was read)."""
+        version written since this view was read); ``only``: of these documents alone, a
+        filter of the search itself."""
         view = self._view
         if k <= 0 or not view.by_key:
             return []
+        if only is not None:
+            keys = sorted(view.heads[d].key for d in only if d in view.heads)
+            if not keys:
+                return []
+            where = f"key in {quoted(keys)}"
+        else:
+            where = f"key not in {quoted(sorted(view.hidden))}" if view.hidden else ""
         result = self.client.search(
             self.rows.names[f"{kind}s"],
             data=[data],
             anns_field=field_,
             limit=k + SLACK,
-            filter=f"key not in {quoted(sorted(view.hidden))}" if view.hidden else "",
+            filter=where,
             output_fields=["key"],
             search_params={"metric_type": metric},
         )
         return [r for r in result[0] if r["entity"]["key"] in view.by_key][:k]
 
-    def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
+    def dense_search(
+        self, kind: Kind, vector: np.ndarray, k: int, only: Scope | None = None
+    ) -> list[Hit]:
         vector = np.asarray(vector, np.float32).tolist()
         return [
             Hit(int(r["id"]), float(r["distance"]))
-            for r in self._search(kind, vector, "vector", "IP", k)
+            for r in self._search(kind, vector, "vector", "IP", k, only)
         ]
 
-    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
+    def nominate(
+        self, vector: np.ndarray, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> Nominees:
         asked = [
-            self._searches.submit(self.dense_search, "passage", vector, k),
-            self._searches.submit(self.dense_search, "sentence", vector, k),
-            self._searches.submit(self.bm25_search, "passage", terms, k),
-            self._searches.submit(self.bm25_search, "sentence", terms, k),
+            self._searches.submit(self.dense_search, "passage", vector, k, only),
+            self._searches.submit(self.dense_search, "sentence", vector, k, only),
+            self._searches.submit(self.bm25_search, "passage", terms, k, only),
+            self._searches.submit(self.bm25_search, "sentence", terms, k, only),
         ]
         return Nominees(*(f.result() for f in asked))
 
-    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+    def bm25_search(
+        self, kind: Kind, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> list[Hit]:
         """Milvus's full-text search finds the candidates (twice as many as asked: its
         statistics may differ a little from the whole collection's), scored here."""
         if not terms or k <= 0:
             return []
-        found = self._search(kind, encode_terms(list(terms)), "sparse", "BM25", 2 * k)
+        found = self._search(kind, encode_terms(list(terms)), "sparse", "BM25", 2 * k, only)
         ids = [int(r["id"]) for r in found]
         hits = [Hit(i, float(s)) for i, s in zip(ids, self.bm25_scores(kind, terms, ids)) if s > 0]
         return sorted(hits, key=lambda h: -h.score)[:k]
@@ -284,7 +315,7 @@ class MilvusStore:
             out.append(
                 StoredPassage(
                     int(i), head.doc_id, head.title, int(r["start"]), int(r["end"]), r["text"],
-                    r["vector"], members,
+                    r["vector"], members, Places.of(view.extras.get(r["key"], {}).get("places")),
                 )
             )  # fmt: skip
         return out
@@ -327,13 +358,14 @@ class MilvusStore:
         return [stats.held.get(k, 0) for k in keys], stats.units["sentence"]
 
     def documents(self) -> list[DocumentEntry]:
-        return [_entry(h) for h in self._view.heads.values()]
+        view = self._view
+        return [_entry(h, view.extras.get(h.key)) for h in view.heads.values()]
 
     def document(self, doc_id: str) -> DocumentText | None:
         head = self._view.heads.get(doc_id)
         if head is None:
             return None
-        parts = self.rows.query("documents", f'key == "{head.key}"', ["part", "text"])
+        parts = self.rows.query("documents", f'key == "{head.key}" and part >= 0', ["part", "text"])
         text = "".join(p["text"] for p in sorted(parts, key=lambda p: p["part"]))
         rows = sorted(
             self.rows.query(
@@ -342,7 +374,7 @@ class MilvusStore:
             key=lambda r: r["seq"],
         )
         return DocumentText(
-            _entry(head),
+            _entry(head, self._view.extras.get(head.key)),
             text,
             tuple(Span(int(r["start"]), int(r["end"])) for r in rows),
             tuple(bool(r["flagged"]) for r in rows),
@@ -360,6 +392,18 @@ class MilvusStore:
         self.rows.retire(doc_ids)
         self.rows.flush()
         self.refresh()
+
+    def set_tags(self, doc_id: str, tags: Sequence[str]) -> bool:
+        """The visible version's places and tags rewritten (its rows stay as they are)."""
+        self.refresh()
+        head = self._view.heads.get(doc_id)
+        if head is None:
+            return False
+        extra = dict(self._view.extras.get(head.key, {}))
+        extra["tags"] = list(tags)
+        self.rows.set_extra(head.key, extra)
+        self.refresh()
+        return True
 
     def compact(self) -> None:
         self.rows.compact()
@@ -386,8 +430,10 @@ def _sentence(r: dict, doc_id: str) -> StoredSentence:
     )  # fmt: skip
 
 
-def _entry(h: Head) -> DocumentEntry:
+def _entry(h: Head, extra: dict | None = None) -> DocumentEntry:
+    extra = extra or {}
     return DocumentEntry(
         h.doc_id, h.title, h.sha256, h.chars, h.sentences, h.passages, h.flagged,
-        h.uploaded, h.added_by or None, h.added_at or None,
+        h.uploaded, h.added_by or None, h.added_at or None, Places.of(extra.get("places")),
+        tuple(extra.get("tags", ())),
     )  # fmt: skip

@@ -51,6 +51,12 @@ def doc_hash(doc_id: str) -> str:
     return hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:32]
 
 
+def extra_json(doc: NewDocument) -> str:
+    """What a version has of places and tags, as JSON ("" when nothing)."""
+    extra = {"places": doc.places.as_json(), "tags": list(doc.tags)}
+    return json.dumps(extra, ensure_ascii=False) if any(extra.values()) else ""
+
+
 def document_key(doc_id: str, sha256: str, model: str, chunking: Chunking) -> str:
     version = f"{sha256}|{model}|{chunking.sentences}|{chunking.overlap}|{FLAGS_VERSION}"
     return doc_hash(doc_id) + hashlib.sha256(version.encode()).hexdigest()[:16]
@@ -152,6 +158,9 @@ class MilvusRows:
             if key not in done:  # else all its rows are in: only its head changes
                 self._upsert("documents", self._head_rows(doc, key, "writing", batch, started))
                 self._write_units(doc, key)
+            else:  # the same text again: its places and tags may be new, or none now
+                self.client.delete(self.names["documents"], filter=f'key == "{key}" and part < 0')
+            self._upsert("documents", self._extra_rows(doc, key, batch, started))
         at = time.time_ns()
         self.set_meta(f"batch:{batch}", json.dumps({"at": at, "delete": list(delete)}))
         self.bump()
@@ -228,6 +237,54 @@ class MilvusRows:
             "flagged": int(doc.flagged.sum()), "_v": PLACEHOLDER,
         }  # fmt: skip
         return [{**base, "id": f"{key}:{p}", "part": p, "text": t} for p, t in enumerate(parts)]
+
+    def _extra_rows(self, doc: NewDocument, key: str, batch: str, at: int) -> list[dict]:
+        """A version's places and tags as JSON, in parts numbered -1, -2, ... beside its
+        text's (no head reads them: heads are part 0)."""
+        extra = extra_json(doc)
+        if not extra:
+            return []
+        head = self._head_rows(doc, key, "extra", batch, at)[0]
+        parts = [
+            extra[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(extra), DOCUMENT_PART_CHARS)
+        ]
+        return [
+            {**head, "id": f"{key}:x{p}", "part": -1 - p, "parts": len(parts), "text": t}
+            for p, t in enumerate(parts)
+        ]
+
+    def extras(self, keys: Sequence[str]) -> dict[str, dict]:
+        """The places and tags of the versions ``keys`` that have any, by key."""
+        parts: dict[str, list[tuple[int, str]]] = {}
+        for b in range(0, len(keys), 100):
+            where = f"part < 0 and key in {quoted(list(keys[b : b + 100]))}"
+            for r in self.query("documents", where, ["key", "part", "text"]):
+                parts.setdefault(r["key"], []).append((-r["part"], r["text"]))
+        return {k: json.loads("".join(t for _, t in sorted(v))) for k, v in parts.items()}
+
+    def set_extra(self, key: str, extra: dict) -> None:
+        """Replace the places and tags of the version ``key`` and stamp its head anew, so
+        that every reader reads them again (index.stores.milvus caches them by the head's
+        time)."""
+        rows = self.client.get(self.names["documents"], ids=[f"{key}:0"], output_fields=["*"])
+        if not rows:
+            return
+        head = dict(rows[0])
+        text = json.dumps(extra, ensure_ascii=False)
+        parts = [
+            text[i : i + DOCUMENT_PART_CHARS] for i in range(0, len(text), DOCUMENT_PART_CHARS)
+        ]
+        self.client.delete(self.names["documents"], filter=f'key == "{key}" and part < 0')
+        self._upsert(
+            "documents",
+            [
+                {**head, "id": f"{key}:x{p}", "part": -1 - p, "parts": len(parts), "text": t,
+                 "state": "extra"}
+                for p, t in enumerate(parts)
+            ],
+        )  # fmt: skip
+        self._upsert("documents", [{**head, "committed_at": time.time_ns()}])
+        self.bump()
 
     def _write_units(self, doc: NewDocument, key: str) -> None:
         dh = doc_hash(doc.doc_id)

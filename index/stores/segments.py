@@ -24,7 +24,7 @@ import os
 import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from index.stores.interface import (
     Kind,
     NewDocument,
     Nominees,
+    Scope,
     StoredPassage,
     StoredSentence,
     nominate_in_turn,
@@ -133,17 +134,28 @@ class SegmentStore:
     def counts(self) -> Counts:
         return self._view.counts
 
-    def nominate(self, vector: np.ndarray, terms: Sequence[str], k: int) -> Nominees:
-        return nominate_in_turn(self, vector, terms, k)
+    def nominate(
+        self, vector: np.ndarray, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> Nominees:
+        return nominate_in_turn(self, vector, terms, k, only)
 
-    def dense_search(self, kind: Kind, vector: np.ndarray, k: int) -> list[Hit]:
+    def dense_search(
+        self, kind: Kind, vector: np.ndarray, k: int, only: Scope | None = None
+    ) -> list[Hit]:
         view = self._view
         vector = np.asarray(vector, dtype=np.float32)
         best: list[tuple[float, int]] = []
+        scoped = view.scoped(kind, only) if only is not None else None
         for s, seg in enumerate(view.segments):
             live = view.live[kind][s]
             ann = seg.ann.get(kind) if self.options.ann != "Flat" else None
-            if ann is not None:
+            if scoped is not None:
+                # a scope is searched exactly over its own rows: never fewer than k hits
+                units = scoped[s]
+                if units is None:
+                    continue
+                scores = np.asarray(seg.rows[kind][units]) @ vector
+            elif ann is not None:
                 units, scores = search(ann, seg.rows[kind], vector, k, live)
             else:
                 scores = np.asarray(seg.vectors[kind]) @ vector
@@ -165,8 +177,13 @@ class SegmentStore:
             np.concatenate([scores for _, scores in per]),
         )
 
-    def bm25_search(self, kind: Kind, terms: Sequence[str], k: int) -> list[Hit]:
+    def bm25_search(
+        self, kind: Kind, terms: Sequence[str], k: int, only: Scope | None = None
+    ) -> list[Hit]:
         ids, scores = self._bm25(kind, tuple(terms))
+        if only is not None:  # every unit scoring, narrowed to the scope's, then the best k
+            keep = np.isin(ids, self._view.scoped_ids(kind, only))
+            ids, scores = ids[keep], scores[keep]
         return [Hit(int(ids[t]), float(scores[t])) for t in _top(scores, k)]
 
     def bm25_scores(self, kind: Kind, terms: Sequence[str], ids: Sequence[int]) -> np.ndarray:
@@ -232,6 +249,7 @@ class SegmentStore:
                     text[start:end],
                     seg.rows["passage"][j],
                     sentences,
+                    doc.entry.places,
                 )
             )
         return out
@@ -286,25 +304,41 @@ class SegmentStore:
     def delete(self, doc_ids: Sequence[str]) -> None:
         self._change((), doc_ids)
 
+    def set_tags(self, doc_id: str, tags: Sequence[str]) -> bool:
+        """The document written again with its new tags (a segment of one document, its
+        vectors copied: nothing is embedded)."""
+        with self._write_lock, writing(self.index_dir, self.options.write_wait):
+            self._load()
+            where = self._view.docs.get(doc_id)
+            if where is None:
+                return False
+            document = replace(self._view.new_document(*where), tags=tuple(tags))
+            self._changed([document], ())
+        return True
+
     def _change(self, documents: Sequence[NewDocument], delete: Sequence[str]) -> None:
         with self._write_lock, writing(self.index_dir, self.options.write_wait):
             self._load()  # the newest state: no change is based on an older one
-            manifest = json.loads(json.dumps(self._view.manifest))
-            generation = manifest.get("generation", 0) + 1
-            gone = {d.doc_id for d in documents} | set(delete)
-            for doc_id in gone:
-                where = self._view.docs.get(doc_id)
-                if where is not None:
-                    name = self._view.segments[where[0]].name
-                    manifest["deleted"].setdefault(name, []).append(where[1])
-            if not documents and not any(d in self._view.docs for d in gone):
-                return  # nothing changes
-            if documents:
-                name = self._write(documents, generation)
-                manifest["segments"].append({"name": name, "documents": len(documents)})
-            self._commit(manifest, generation)
-            if self._view.needs_merge():
-                self._merge(self._view.mergeable())
+            self._changed(documents, delete)
+
+    def _changed(self, documents: Sequence[NewDocument], delete: Sequence[str]) -> None:
+        """The change, under the locks, on the newest state."""
+        manifest = json.loads(json.dumps(self._view.manifest))
+        generation = manifest.get("generation", 0) + 1
+        gone = {d.doc_id for d in documents} | set(delete)
+        for doc_id in gone:
+            where = self._view.docs.get(doc_id)
+            if where is not None:
+                name = self._view.segments[where[0]].name
+                manifest["deleted"].setdefault(name, []).append(where[1])
+        if not documents and not any(d in self._view.docs for d in gone):
+            return  # nothing changes
+        if documents:
+            name = self._write(documents, generation)
+            manifest["segments"].append({"name": name, "documents": len(documents)})
+        self._commit(manifest, generation)
+        if self._view.needs_merge():
+            self._merge(self._view.mergeable())
 
     def compact(self) -> None:
         """Merge every segment into one, without the deleted rows."""

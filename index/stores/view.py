@@ -8,10 +8,11 @@ import numpy as np
 from index.postings import Part, part
 from index.segment import KINDS, Segment
 from index.split import Span
-from index.stores.interface import Counts, Kind, NewDocument
+from index.stores.interface import Counts, Kind, NewDocument, Scope
 
 MAX_SEGMENTS = 8  # past this many, the small ones are merged
 MAX_DELETED = 0.25  # past this share of deleted rows, everything is merged
+SCOPES_KEPT = 16  # scopes whose units a view keeps (a conversation asks over one)
 
 
 class View:
@@ -42,11 +43,40 @@ class View:
         for kind in KINDS:
             sizes = [seg.size(kind) for seg in segments]
             self.base[kind] = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._scopes: dict[tuple[Kind, Scope], tuple[list, np.ndarray]] = {}
         self.counts = Counts(
             len(self.docs),
             int(sum(x.sum() for x in self.live["sentence"])),
             int(sum(x.sum() for x in self.live["passage"])),
         )
+
+    def _scope(self, kind: Kind, only: Scope) -> tuple[list, np.ndarray]:
+        found = self._scopes.get((kind, only))
+        if found is None:
+            chosen: dict[int, list[int]] = {}
+            for doc_id in only:
+                where = self.docs.get(doc_id)
+                if where is not None:
+                    chosen.setdefault(where[0], []).append(where[1])
+            per = [
+                np.sort(seg.units_of(kind, chosen[s])) if s in chosen else None
+                for s, seg in enumerate(self.segments)
+            ]
+            ids = [self.base[kind][s] + u for s, u in enumerate(per) if u is not None]
+            found = (per, np.concatenate(ids) if ids else np.zeros(0, np.int64))
+            if len(self._scopes) >= SCOPES_KEPT:
+                self._scopes.clear()
+            self._scopes[(kind, only)] = found
+        return found
+
+    def scoped(self, kind: Kind, only: Scope) -> list[np.ndarray | None]:
+        """Per segment, the (live) units of the documents ``only``; None where it holds
+        none of them."""
+        return self._scope(kind, only)[0]
+
+    def scoped_ids(self, kind: Kind, only: Scope) -> np.ndarray:
+        """The global ids of the units of the documents ``only``, ascending."""
+        return self._scope(kind, only)[1]
 
     def locate(self, kind: Kind, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Segment and unit number of global ids."""
@@ -91,4 +121,6 @@ class View:
             e.uploaded,
             e.added_by,
             e.added_at,
+            e.places,
+            e.tags,
         )

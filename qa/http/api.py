@@ -15,6 +15,7 @@ from index.embed import Embedder
 from qa.engine import Engine, lone_surrogate
 from qa.http.admission import install_admission
 from qa.http.documents import get_engine, include_documents
+from qa.http.files import include_files
 from qa.http.metrics import include_metrics
 from qa.http.openai_api import include_openai
 from qa.http.page import include_page
@@ -25,6 +26,8 @@ from qa.read.answer import Answer
 from qa.read.followup import HISTORY_LIMIT, Turn
 from qa.read.followup import resolve as resolve_followup
 from qa.settings import Settings
+
+MAX_SCOPE = 1000  # documents or tags a question may name
 
 
 class AskRequest(BaseModel):
@@ -37,6 +40,16 @@ class AskRequest(BaseModel):
     )
     stream: bool = Field(
         False, description="answer as Server-Sent Events: `delta` events, then one `answer`"
+    )
+    documents: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_SCOPE,
+        description="answer only from these documents (ids), and those tagged `tags`",
+    )
+    tags: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_SCOPE,
+        description="answer only from the documents carrying one of these tags",
     )
 
     @field_validator("question")
@@ -52,6 +65,8 @@ class AskRequest(BaseModel):
         texts = [("question", self.question)]
         texts += [(f"history[{i}]", t.question) for i, t in enumerate(self.history)]
         texts += [(f"history[{i}]", t.answer or "") for i, t in enumerate(self.history)]
+        texts += [(f"documents[{i}]", d) for i, d in enumerate(self.documents)]
+        texts += [(f"tags[{i}]", t) for i, t in enumerate(self.tags)]
         for where, text in texts:
             if (at := lone_surrogate(text)) is not None:
                 raise ValueError(
@@ -68,6 +83,9 @@ class CitationOut(BaseModel):
     end: int
     text: str
     score: float
+    page: int | None = Field(None, description="its PDF page, 1-based (null: not a PDF)")
+    page_label: str | None = Field(None, description="that page's printed number, if labelled")
+    section: str | None = Field(None, description="the heading it falls under, if any")
 
 
 class PassageOut(BaseModel):
@@ -108,6 +126,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     app = FastAPI(title="qa", summary="Cited answers from your documents", lifespan=lifespan)
     include_statuses(app)
+    include_files(app)  # before the documents' routes, whose {doc_id:path} would take it
     include_documents(app)
     include_page(app)
     include_openai(app)
@@ -132,8 +151,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                 out = {**result.to_dict(), "resolved_question": question}
                 return AskResponse.model_validate(out).model_dump_json()
 
-            return await stream_response(engine.stream(question, body.top_k), render)
-        result = await run_in_threadpool(engine.ask, question, body.top_k)
+            events = engine.stream(question, body.top_k, body.documents, body.tags)
+            return await stream_response(events, render)
+        result = await run_in_threadpool(
+            engine.ask, question, body.top_k, body.documents, body.tags
+        )
         return {**result.to_dict(), "resolved_question": question}
 
     @app.get("/health")

@@ -10,18 +10,22 @@ they run in the threadpool so questions keep being answered meanwhile."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import PurePosixPath
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from index.budget import prepare
 from index.build import build, now
 from index.extract import SUFFIXES, extractor_for
+from index.files import KeptFiles
+from index.places import Places
 from index.read import Document
 from qa.engine import Engine
 from qa.errors import (
@@ -32,6 +36,7 @@ from qa.errors import (
 )
 from qa.http.admission import FORM_OVERHEAD, too_large
 from qa.http.security import principal
+from qa.scope import check_tag
 
 # How long a change waits for another process (`qa index`) to finish writing the index.
 WRITE_WAIT_SECONDS = 30.0
@@ -46,6 +51,7 @@ class DocumentOut(BaseModel):
     added_by: str | None  # an API key's name, "http" (no keys configured) or "cli"
     added_at: str | None  # ISO 8601 UTC
     flagged_sentences: int  # instruction-like sentences, never cited
+    tags: list[str]
 
 
 class DocumentText(BaseModel):
@@ -56,6 +62,12 @@ class DocumentText(BaseModel):
     flagged: list[int]  # indices into sentences: instruction-like, never cited
     added_by: str | None
     added_at: str | None
+    tags: list[str]
+    # a PDF's [offset, page] where each page's text starts (1-based); [] for other files
+    pages: list[tuple[int, int]]
+    page_labels: list[str]  # the printed number of each page, where the PDF labels them
+    sections: list[tuple[int, str]]  # [offset, heading] where each heading's part starts
+    file: str | None  # where the original file is (GET), null when it is not kept
 
 
 class Uploaded(BaseModel):
@@ -69,6 +81,17 @@ class Uploaded(BaseModel):
 class Deleted(BaseModel):
     doc_id: str
     documents: int
+
+
+class TagsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[str] = Field(max_length=100, description="the document's tags, all of them")
+
+
+class Tagged(BaseModel):
+    doc_id: str
+    tags: list[str]
 
 
 def upload_id(filename: str | None) -> str:
@@ -92,11 +115,29 @@ def document_text(engine: Engine, doc_id: str) -> dict:
         "flagged": [k for k, f in enumerate(found.flagged) if f],
         "added_by": entry.added_by,
         "added_at": entry.added_at,
+        "tags": list(entry.tags),
+        "pages": list(entry.places.pages),
+        "page_labels": list(entry.places.labels),
+        "sections": list(entry.places.sections),
+        "file": file_url(entry.doc_id) if kept_files(engine).path(doc_id).is_file() else None,
     }
 
 
+def file_url(doc_id: str) -> str:
+    return f"/documents/{quote(doc_id, safe='/')}/file"
+
+
+def kept_files(engine: Engine) -> KeptFiles:
+    return KeptFiles(engine.settings.kept_files)
+
+
 def add_document(
-    engine: Engine, lock: threading.Lock, name: str, data: bytes, added_by: str
+    engine: Engine,
+    lock: threading.Lock,
+    name: str,
+    data: bytes,
+    added_by: str,
+    tags: Sequence[str] = (),
 ) -> dict:
     """Index one file, replacing a document of the same name; an unreadable file raises
     before the index is touched. ``added_by``: who sent it (an API key's name, or "http").
@@ -105,7 +146,11 @@ def add_document(
     settings = engine.settings
     extractor_for(name)  # a type that is not indexed is refused before a worker starts
     prepared = prepare(data, name, settings.budget)
-    document = Document(name, prepared.text, uploaded=True, added_by=added_by, added_at=now())
+    places = Places(prepared.pages, prepared.page_labels, prepared.sections)
+    document = Document(
+        name, prepared.text, uploaded=True, added_by=added_by, added_at=now(), places=places,
+        tags=tuple(sorted(set(tags))),
+    )  # fmt: skip
     store = engine.store
     chunking = store.chunking if store is not None else settings.chunking
     # embedded before the locks are taken
@@ -121,6 +166,7 @@ def add_document(
             replaced = store.document(name) is not None
             store.add(alone.new_documents())
             engine.refresh()
+        kept_files(engine).put(name, data)
     indexed = alone.documents[0]
     return {
         "doc_id": name,
@@ -129,6 +175,17 @@ def add_document(
         "sentences": len(alone.sentences),
         "replaced": replaced,
     }
+
+
+def tag_document(engine: Engine, lock: threading.Lock, doc_id: str, tags: list[str]) -> dict:
+    """Give a document these tags; nothing is read or embedded again."""
+    tags = sorted({check_tag(t) for t in tags})
+    with lock, engine.kind.writing(engine.settings, WRITE_WAIT_SECONDS):
+        engine.refresh()
+        if not engine.require_store().set_tags(doc_id, tags):
+            raise DocumentNotFound(f"no document {doc_id!r} in the index")
+        engine.refresh()
+    return {"doc_id": doc_id, "tags": tags}
 
 
 def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
@@ -144,6 +201,7 @@ def remove_document(engine: Engine, lock: threading.Lock, doc_id: str) -> dict:
             )
         store.delete([doc_id])
         engine.refresh()
+        kept_files(engine).remove([doc_id])
     return {"doc_id": doc_id, "documents": store.counts().documents}
 
 
@@ -176,7 +234,11 @@ _UPLOAD_BODY = {
                         "type": "string",
                         "format": "binary",
                         "description": f"a {', '.join(SUFFIXES)} file",
-                    }
+                    },
+                    "tags": {
+                        "type": "string",
+                        "description": "tags for the document, separated by commas (optional)",
+                    },
                 },
             }
         }
@@ -199,23 +261,40 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
         if not isinstance(file, UploadFile):
             raise UnreadableDocument("no file: send it as the multipart/form-data field `file`")
         name = upload_id(file.filename)
+        tags = upload_tags(form.getlist("tags"))
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise DocumentTooLarge(too_large(name, file.size or len(data), limit))
-    return await run_in_threadpool(add_document, engine, lock, name, data, principal(request))
+    return await run_in_threadpool(add_document, engine, lock, name, data, principal(request), tags)
+
+
+def upload_tags(values: list) -> list[str]:
+    """The upload's tags: fields `tags`, each one tag or several separated by commas."""
+    out = []
+    for value in values:
+        if not isinstance(value, str):
+            raise UnreadableDocument("`tags` is a text field: a tag, or tags separated by commas")
+        out += [check_tag(t) for t in value.split(",") if t.strip()]
+    return out
 
 
 @router.get("", response_model=list[DocumentOut])
 async def listing(engine: EngineDep) -> list[dict]:
     """Every indexed document: its size, who added it and when, flagged sentences."""
     engine.require_store()
-    return [{"id": d.doc_id, **asdict(d)} for d in engine.documents()]
+    return [{"id": d.doc_id, **asdict(d), "tags": list(d.tags)} for d in engine.documents()]
 
 
 @router.get("/{doc_id:path}", response_model=DocumentText)
 async def read(doc_id: str, engine: EngineDep) -> dict:
     """A document's text and its sentences' [start, end) offsets into that text."""
     return document_text(engine, doc_id)
+
+
+@router.patch("/{doc_id:path}", response_model=Tagged)
+async def retag(doc_id: str, body: TagsIn, engine: EngineDep, lock: LockDep) -> dict:
+    """Replace a document's tags (questions can be scoped to a tag)."""
+    return await run_in_threadpool(tag_document, engine, lock, doc_id, body.tags)
 
 
 @router.delete("/{doc_id:path}", response_model=Deleted)

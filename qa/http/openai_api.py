@@ -93,6 +93,9 @@ def render(result: Answer, question: str, request: Request) -> tuple[dict, dict]
             "end": c.end,
             "text": c.text,
             "score": c.score,
+            "page": c.page,
+            "page_label": c.page_label,
+            "section": c.section,
             "url": f"{base}documents/{quote(c.doc_id, safe='/')}",
         }
         for c in result.citations
@@ -100,7 +103,10 @@ def render(result: Answer, question: str, request: Request) -> tuple[dict, dict]
     text = result.text
     if citations:
         text += SOURCES + "\n".join(
-            f"- [{c['n']}] {c['doc_id']}, characters {c['start']}-{c['end']}" for c in citations
+            f"- [{c['n']}] {c['doc_id']}, "
+            + (f"page {c['page_label'] or c['page']}, " if c["page"] else "")
+            + f"characters {c['start']}-{c['end']}"
+            for c in citations
         )
     # OpenAI's url_citation annotations, one per [n] marker of the answer (not of the list)
     annotations = [
@@ -164,11 +170,11 @@ async def chat_completions(body: ChatRequest, request: Request):
     question = resolve_followup(question, history)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        items = await answer_events(engine.stream(question, body.top_k))
+        items = await answer_events(engine.stream(question, body.top_k, body.documents, body.tags))
         chunks = stream_chunks(items, question, request, reply_id, created)
         # "\n" line ends, as OpenAI sends them: some clients compare `data: [DONE]` exactly
         return EventSourceResponse(chunks, sep="\n")
-    result = await run_in_threadpool(engine.ask, question, body.top_k)
+    result = await run_in_threadpool(engine.ask, question, body.top_k, body.documents, body.tags)
     message, extensions = render(result, question, request)
     return ChatCompletion(
         id=reply_id,

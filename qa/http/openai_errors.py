@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from index.errors import IndexError_
-from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
+from qa.errors import BadQuestion, QAError, TooLong, UnknownModel, UnknownScope
 from qa.http.openai_shape import openai_error
 from qa.read.answerers.errors import UpstreamError
 
@@ -22,6 +22,8 @@ from qa.read.answerers.errors import UpstreamError
 _ERRORS: list[tuple[type[Exception], int, str, str | None]] = [
     (UnknownModel, 404, "invalid_request_error", "model_not_found"),
     (TooLong, 400, "invalid_request_error", "context_length_exceeded"),
+    # as on /ask: the request is well formed, the index holds no such document or tag
+    (UnknownScope, 422, "invalid_request_error", "unknown_scope"),
     (BadQuestion, 400, "invalid_request_error", "invalid_question"),
     (IndexError_, 503, "server_error", "no_index"),
     (UpstreamError, 502, "server_error", "upstream_error"),

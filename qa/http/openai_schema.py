@@ -67,6 +67,16 @@ class ChatRequest(BaseModel):
     stream: bool = Field(False, description="answer as chat.completion.chunk events")
     n: int = Field(1, description="must be 1: there is one answer")
     top_k: int | None = Field(None, ge=1, le=50, description="qa extension: passages to read")
+    documents: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="qa extension: answer only from these documents (ids), and `tags`",
+    )
+    tags: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="qa extension: answer only from the documents carrying one of these tags",
+    )
     response_format: dict[str, Any] | None = Field(None, description="only {'type': 'text'}")
     tool_choice: str | dict[str, Any] | None = Field(
         None, description="'none' or 'auto' (tools are never called)"
@@ -114,6 +124,9 @@ class CitationRef(BaseModel):
     end: int
     text: str
     score: float
+    page: int | None = Field(None, description="its PDF page, 1-based (null: not a PDF)")
+    page_label: str | None = Field(None, description="that page's printed number, if labelled")
+    section: str | None = Field(None, description="the heading it falls under, if any")
     url: str = Field(description="the document's text and sentence offsets: GET /documents/{id}")
 
 

@@ -14,6 +14,11 @@ class Citation:
     end: int
     text: str
     score: float
+    # where it stands in the file: its PDF page (1-based) and that page's printed label,
+    # the heading it falls under (Markdown, HTML, Word); None where the file has none
+    page: int | None = None
+    page_label: str | None = None
+    section: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,11 @@ class Answerer(Protocol):
 
 def citation(n: int, ranked: RankedSentence) -> Citation:
     s = ranked.sentence
-    return Citation(n, s.doc_id, s.title, s.start, s.end, s.text, round(ranked.score, 4))
+    where = s.places
+    return Citation(
+        n, s.doc_id, s.title, s.start, s.end, s.text, round(ranked.score, 4),
+        where.page_at(s.start), where.label_at(s.start), where.section_at(s.start),
+    )  # fmt: skip
 
 
 def cited(ranked: list[RankedSentence], most: int) -> list[RankedSentence]:

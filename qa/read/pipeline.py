@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.stores.interface import Scope
 from qa.read.abstain import NO_SPAN_SCORE, abstention_features
 from qa.read.answer import Answer
 from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
@@ -31,12 +32,18 @@ class Findings:
 
 
 def find(
-    retriever: HybridRetriever, ranker: Ranker, reader: Reader, question: str, top_k: int
+    retriever: HybridRetriever,
+    ranker: Ranker,
+    reader: Reader,
+    question: str,
+    top_k: int,
+    only: Scope | None = None,
 ) -> Findings:
-    """Retrieve, rank the sentences and read the best one; no decision yet."""
+    """Retrieve (from the documents ``only``, if given), rank the sentences and read the
+    best one; no decision yet."""
     asked = Question.of(question)
     t0 = time.perf_counter()
-    retrieval = retriever.retrieve(question, top_k)
+    retrieval = retriever.retrieve(question, top_k, only)
     retrieve_ms = (time.perf_counter() - t0) * 1000
     ranked = ranker.rank(asked, retrieval)
     if not ranked:
@@ -66,9 +73,11 @@ class Pipeline:
         self.top_k = top_k
         self.max_citations = max_citations
 
-    def evidence(self, question: str, top_k: int | None = None) -> Evidence:
+    def evidence(
+        self, question: str, top_k: int | None = None, only: Scope | None = None
+    ) -> Evidence:
         t0 = time.perf_counter()
-        found = find(self.retriever, self.ranker, self.reader, question, top_k or self.top_k)
+        found = find(self.retriever, self.ranker, self.reader, question, top_k or self.top_k, only)
         passages = shown_passages(found.retrieval, found.ranked)
         probability = (
             self.abstainer.probability(found.features) if found.features is not None else 0.0
@@ -89,9 +98,11 @@ class Pipeline:
             asked, found.ranked, passages, probability, answer, citations, figures, timings
         )
 
-    def answer(self, question: str, top_k: int | None = None) -> Answer:
-        return self.answerer.answer(self.evidence(question, top_k))
+    def answer(self, question: str, top_k: int | None = None, only: Scope | None = None) -> Answer:
+        return self.answerer.answer(self.evidence(question, top_k, only))
 
-    def stream(self, question: str, top_k: int | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, top_k: int | None = None, only: Scope | None = None
+    ) -> Iterator[str | Answer]:
         """Pieces of the answer text as they are produced, then the final ``Answer``."""
-        return self.answerer.stream(self.evidence(question, top_k))
+        return self.answerer.stream(self.evidence(question, top_k, only))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embed import Embedder
-from index.stores.interface import Store, StoredPassage
+from index.places import NOWHERE, Places
+from index.stores.interface import Scope, Store, StoredPassage
 from index.tokens import terms
 from qa.read.lexicon import terms_of
 
@@ -41,6 +42,7 @@ class Sentence:
     flagged: bool  # instruction-like (index.injection): never cited, never shown
     opens_document: bool  # the first sentence of its document (often a title)
     terms: frozenset[str]  # its terms and adjacent term pairs (qa.read.lexicon)
+    places: Places = NOWHERE  # its document's pages and sections (index.places)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,14 +75,17 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
 
-    def retrieve(self, question: str, top_k: int) -> Retrieval:
+    def retrieve(self, question: str, top_k: int, only: Scope | None = None) -> Retrieval:
+        """The best ``top_k`` passages for ``question``; ``only``: of these documents."""
         qvec = self.embedder.encode([question])[0]
-        return self.retrieve_vector(question, qvec, top_k)
+        return self.retrieve_vector(question, qvec, top_k, only)
 
-    def retrieve_vector(self, question: str, qvec: np.ndarray, top_k: int) -> Retrieval:
+    def retrieve_vector(
+        self, question: str, qvec: np.ndarray, top_k: int, only: Scope | None = None
+    ) -> Retrieval:
         store = self.store.snapshot()  # its ids stay valid through this question
         qterms = terms(question)
-        found = store.nominate(qvec, qterms, DEPTH)
+        found = store.nominate(qvec, qterms, DEPTH, only)
         dense_p, dense_s = found.dense_passages, found.dense_sentences
         bm25_p, bm25_s = found.bm25_passages, found.bm25_sentences
         # BM25 normalised by the best score of the collection (the first hit's)
@@ -149,6 +154,7 @@ def _passage(p: StoredPassage, score: float, bm25_of: dict[int, float]) -> Passa
             flagged=s.flagged,
             opens_document=s.opens_document,
             terms=terms_of(s.text),
+            places=p.places,
         )
         for s in p.sentences
     )

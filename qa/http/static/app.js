@@ -12,7 +12,13 @@ const state = {
   busy: false,
   opener: null,       // what opened the viewer, to give the focus back on closing
   documents: new Map(), // doc_id -> GET /documents/{id} body, cleared on every change
+  textMode: false,      // show a PDF's extracted text rather than its pages
+  viewing: null,        // what the viewer shows: {docId, start, end, kind, page}
+  scope: new Set(),     // the documents questions are asked over; with
+  scopeTags: new Set(), // the documents of these tags; both empty: all of them
 };
+const PDF_VIEW = "/static/pdfview.mjs"; // and pdf.js, loaded the first time a PDF is shown
+let pdfView = null;
 
 // el("p", {class: "x"}, "text", child): strings become text nodes, never markup.
 function el(tag, attrs = {}, ...children) {
@@ -67,6 +73,8 @@ async function ask(question) {
   scrollDown();
 
   const body = { question, history: state.history.slice(-HISTORY_TURNS) };
+  if (state.scope.size) body.documents = [...state.scope];
+  if (state.scopeTags.size) body.tags = [...state.scopeTags];
   try {
     const result = await fetchAnswer(body, card);
     renderAnswer(card, question, result);
@@ -197,7 +205,7 @@ function renderAnswer(card, question, result) {
     }
     parts.push(withChips(result.text, result.citations));
     parts.push(el("ol", { class: "sources" }, ...result.citations.map((c) =>
-      el("li", {}, sourceButton(c.doc_id, c.start, c.end, c.text, c.n)))));
+      el("li", {}, sourceButton(c.doc_id, c.start, c.end, c.text, c.n, "cited", c)))));
   }
   if (result.resolved_question && result.resolved_question !== question) {
     parts.push(el("p", { class: "note" }, `Searched for: ${result.resolved_question}`));
@@ -224,23 +232,39 @@ function withChips(text, citations) {
   return paragraph;
 }
 
+// "page 3", "page iv (4)", "under Costs": where a citation stands in its file
+function whereText(citation) {
+  const parts = [];
+  if (citation.page) {
+    const label = citation.page_label && citation.page_label !== String(citation.page)
+      ? `${citation.page_label} (${citation.page})` : String(citation.page);
+    parts.push(`page ${label}`);
+  }
+  if (citation.section) parts.push(`under ${citation.section}`);
+  return parts.join(", ");
+}
+
 function chip(citation) {
+  const where = whereText(citation);
+  const place = where ? `, ${where}` : "";
   return el("button", {
     class: "chip",
     type: "button",
-    title: `Show in ${citation.doc_id}`,
-    "aria-label": `Source ${citation.n}: show the sentence in ${citation.doc_id}`,
-    onclick: () => openDocument(citation.doc_id, citation.start, citation.end),
+    title: `Show in ${citation.doc_id}${place}`,
+    "aria-label": `Source ${citation.n}: show the sentence in ${citation.doc_id}${place}`,
+    onclick: () => openDocument(citation.doc_id, citation.start, citation.end, "cited", citation.page),
   }, String(citation.n));
 }
 
-function sourceButton(docId, start, end, text, n, kind = "cited") {
+function sourceButton(docId, start, end, text, n, kind = "cited", citation = null) {
+  const where = citation ? whereText(citation) : "";
+  const name = n ? `[${n}] ${docId}` : docId;
   return el("button", {
     class: "source",
     type: "button",
-    onclick: () => openDocument(docId, start, end, kind),
+    onclick: () => openDocument(docId, start, end, kind, citation && citation.page),
   },
-  el("span", { class: "doc" }, n ? `[${n}] ${docId}` : docId),
+  el("span", { class: "doc" }, where ? `${name} · ${where}` : name),
   el("span", { class: "excerpt" }, text));
 }
 
@@ -256,12 +280,20 @@ function scrollDown() {
 // ---- the document viewer --------------------------------------------------------------------
 
 // kind "cited" marks a cited sentence; "passage" marks, more lightly, a passage looked at.
-async function openDocument(docId, start = null, end = null, kind = "cited") {
+// A PDF opens at the page of [start, end) (``page`` when the citation gives it), drawn by
+// pdf.js with the sentence marked; the toggle shows its extracted text instead.
+async function openDocument(docId, start = null, end = null, kind = "cited", page = null) {
   const viewer = $("#viewer");
   const textBox = $("#viewer-text");
   if (viewer.hidden) state.opener = document.activeElement;
+  state.viewing = { docId, start, end, kind, page };
   $("#viewer-title").textContent = docId;
   $("#viewer-id").textContent = "";
+  $("#viewer-where").textContent = "";
+  $("#viewer-pdf").hidden = true;
+  $("#viewer-mode").hidden = true;
+  $("#viewer-file").hidden = true;
+  textBox.hidden = false;
   textBox.replaceChildren(el("p", { class: "pending muted" }, "Opening"));
   viewer.hidden = false;
   let doc = state.documents.get(docId);
@@ -276,6 +308,27 @@ async function openDocument(docId, start = null, end = null, kind = "cited") {
   }
   $("#viewer-title").textContent = doc.title || doc.id;
   $("#viewer-id").textContent = doc.id;
+  if (doc.file) {
+    $("#viewer-file").href = doc.file;
+    $("#viewer-file").hidden = false;
+  }
+  const onPage = page || (start !== null ? pageAt(doc, start) : null);
+  $("#viewer-where").textContent = whereText({
+    page: onPage,
+    page_label: onPage && doc.page_labels ? doc.page_labels[onPage - 1] : null,
+    section: start !== null ? sectionAt(doc, start) : null,
+  });
+  const pdf = isPdf(doc);
+  $("#viewer-mode").hidden = !pdf;
+  $("#viewer-mode").textContent = state.textMode ? "Show page" : "Show text";
+  $("#viewer-mode").setAttribute("aria-pressed", String(state.textMode));
+  if (pdf && !state.textMode) {
+    textBox.hidden = true;
+    const sentence = start !== null ? doc.text.slice(start, end) : "";
+    await showPdfPage(doc, onPage || 1, sentence);
+    $("#viewer-close").focus({ preventScroll: true });
+    return;
+  }
   textBox.replaceChildren(renderText(doc, start, end, kind));
   const hits = textBox.querySelectorAll(".hit");
   if (hits.length) hits[0].scrollIntoView({ block: hits.length > 1 ? "start" : "center" });
@@ -315,6 +368,76 @@ function renderText(doc, start, end, kind) {
   return fragment;
 }
 
+function isPdf(doc) {
+  return Boolean(doc.file && doc.pages && doc.pages.length && /\.pdf$/i.test(doc.id));
+}
+
+// The value of the (start, value) run holding ``offset``, or null before the first.
+function runAt(runs, offset) {
+  let found = null;
+  for (const [start, value] of runs || []) {
+    if (start > offset) break;
+    found = value;
+  }
+  return found;
+}
+
+function pageAt(doc, offset) {
+  return runAt(doc.pages, offset);
+}
+
+function sectionAt(doc, offset) {
+  return runAt(doc.sections, offset);
+}
+
+// Page ``number`` of the PDF drawn by qa/http/static/pdfview.mjs (pdf.js, loaded the first
+// time a PDF is shown), with ``sentence`` marked; on failure, the extracted text instead.
+async function showPdfPage(doc, number, sentence) {
+  const box = $("#viewer-pdf");
+  box.hidden = false;
+  box.replaceChildren(el("p", { class: "pending muted" }, "Drawing the page"));
+  try {
+    pdfView = pdfView || await import(PDF_VIEW);
+    const view = pdfView;
+    const fetchBytes = async (url) => {
+      const response = await api(url);
+      if (!response.ok) throw new Error(await errorText(response));
+      return new Uint8Array(await response.arrayBuffer());
+    };
+    const shown = await view.drawPage(box, doc.file, number, sentence, fetchBytes);
+    box.prepend(pdfNav(doc, shown.page, shown.pages));
+    if (shown.marked.length) shown.marked[0].scrollIntoView({ block: "center" });
+    shown.sheet.dataset.ready = "true";
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "status error" },
+      `The page could not be drawn (${error.message}); the text is shown instead.`));
+    const textBox = $("#viewer-text");
+    const { start, end, kind } = state.viewing || {};
+    textBox.replaceChildren(renderText(doc, start ?? null, end ?? null, kind || "cited"));
+    textBox.hidden = false;
+  }
+}
+
+function pdfNav(doc, number, count) {
+  const go = (to) => () => {
+    $("#viewer-where").textContent = whereText({
+      page: to, page_label: doc.page_labels ? doc.page_labels[to - 1] : null,
+    });
+    showPdfPage(doc, to, "");
+  };
+  const previous = el("button", { class: "ghost", type: "button", "aria-label": "Previous page", onclick: go(number - 1) }, "‹");
+  const next = el("button", { class: "ghost", type: "button", "aria-label": "Next page", onclick: go(number + 1) }, "›");
+  previous.disabled = number <= 1;
+  next.disabled = number >= count;
+  return el("div", { class: "pdf-nav" }, previous, el("span", {}, `Page ${number} of ${count}`), next);
+}
+
+function toggleTextMode() {
+  state.textMode = !state.textMode;
+  const v = state.viewing;
+  if (v) openDocument(v.docId, v.start, v.end, v.kind, v.page);
+}
+
 function closeViewer() {
   $("#viewer").hidden = true;
   if (state.opener && state.opener.isConnected) state.opener.focus();
@@ -344,7 +467,98 @@ async function loadDocuments() {
   }
   const documents = await response.json();
   $("#docs-count").textContent = `(${documents.length})`;
+  const ids = new Set(documents.map((d) => d.id));
+  const tags = [...new Set(documents.flatMap((d) => d.tags || []))].sort();
+  state.scope = new Set([...state.scope].filter((id) => ids.has(id)));
+  state.scopeTags = new Set([...state.scopeTags].filter((t) => tags.includes(t)));
   list.replaceChildren(...documents.map(documentItem));
+  $("#tag-list").replaceChildren(...tags.map(tagToggle));
+  showScope();
+}
+
+function tagToggle(tag) {
+  const box = el("input", {
+    type: "checkbox",
+    onchange: (event) => {
+      if (event.target.checked) state.scopeTags.add(tag);
+      else state.scopeTags.delete(tag);
+      showScope();
+    },
+  });
+  box.checked = state.scopeTags.has(tag);
+  return el("label", { class: "tag-pick", "data-tag": tag }, box, `#${tag}`);
+}
+
+// The documents and tags ticked are what questions are asked over.
+function showScope() {
+  const n = state.scope.size;
+  const parts = [];
+  if (n === 1) parts.push([...state.scope][0]);
+  else if (n > 1) parts.push(`${n} documents`);
+  if (state.scopeTags.size) {
+    parts.push(`the documents tagged ${[...state.scopeTags].map((t) => `#${t}`).join(" or ")}`);
+  }
+  $("#scope").hidden = parts.length === 0;
+  $("#scope-text").textContent = `Asking only ${parts.join(" and ")}`;
+}
+
+function pick(docId, checked) {
+  if (checked) state.scope.add(docId);
+  else state.scope.delete(docId);
+  showScope();
+}
+
+function clearScope() {
+  state.scope.clear();
+  state.scopeTags.clear();
+  document.querySelectorAll("#doc-list .pick, #tag-list input").forEach((box) => { box.checked = false; });
+  showScope();
+}
+
+// An inline form under the document: its tags, separated by commas.
+function editTags(doc, item) {
+  const open = item.querySelector(".tag-form");
+  if (open) {
+    open.remove();
+    return;
+  }
+  const input = el("input", {
+    type: "text",
+    placeholder: "tags, separated by commas",
+    "aria-label": `Tags of ${doc.id}, separated by commas`,
+  });
+  input.value = (doc.tags || []).join(", ");
+  const form = el("form", {
+    class: "tag-form",
+    onsubmit: (event) => {
+      event.preventDefault();
+      saveTags(doc.id, input.value);
+    },
+  }, input, el("button", { type: "submit" }, "Save"));
+  item.append(form);
+  input.focus();
+}
+
+async function saveTags(docId, value) {
+  const tags = value.split(",").map((t) => t.trim()).filter(Boolean);
+  const response = await api(documentUrl(docId), {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tags }),
+  });
+  if (!response.ok) {
+    setStatus(`The tags of ${docId} were not changed: ${await errorText(response)}`, true);
+    return;
+  }
+  const saved = await response.json();
+  forgetDocuments();
+  setStatus(`${docId}: ${saved.tags.length ? saved.tags.map((t) => `#${t}`).join(" ") : "no tags"}.`);
+  await loadDocuments();
+}
+
+function forgetDocuments() {
+  state.documents.clear();
+  if (pdfView) pdfView.forget(); // the PDFs opened so far
 }
 
 function documentItem(doc) {
@@ -354,6 +568,14 @@ function documentItem(doc) {
     "aria-label": `Delete ${doc.id}`,
     onclick: () => deleteDocument(doc.id, remove),
   }, "Delete");
+  const box = el("input", {
+    class: "pick",
+    type: "checkbox",
+    title: "Ask only the documents ticked",
+    "aria-label": `Ask only the documents ticked: ${doc.id}`,
+    onchange: (event) => pick(doc.id, event.target.checked),
+  });
+  box.checked = state.scope.has(doc.id);
   const details = [doc.id, plural(doc.sentences, "sentence")];
   if (doc.uploaded) details.push("uploaded");
   if (doc.added_by) details.push(`added by ${doc.added_by}${doc.added_at ? ` ${doc.added_at.slice(0, 10)}` : ""}`);
@@ -361,7 +583,18 @@ function documentItem(doc) {
     class: "flag",
     title: "Sentences that give orders to the reader or to an AI are never cited",
   }, `⚠ ${plural(doc.flagged_sentences, "instruction-like sentence")}, never cited`) : null;
-  return el("li", { "data-id": doc.id },
+  const item = el("li", { "data-id": doc.id });
+  const tagsRow = el("div", { class: "doc-tags" },
+    doc.tags && doc.tags.length
+      ? el("span", { class: "tags" }, doc.tags.map((t) => `#${t}`).join(" ")) : null,
+    el("button", {
+      class: "tags-edit",
+      type: "button",
+      "aria-label": `Edit the tags of ${doc.id}`,
+      onclick: () => editTags(doc, item),
+    }, doc.tags && doc.tags.length ? "edit tags" : "add tags"));
+  item.append(
+    box,
     el("button", {
       class: "open",
       type: "button",
@@ -371,7 +604,9 @@ function documentItem(doc) {
     el("span", {}, doc.title || doc.id),
     el("small", {}, details.join(" · ")),
     warning),
-    remove);
+    remove,
+    tagsRow);
+  return item;
 }
 
 // A first click arms the button, a second within a few seconds deletes.
@@ -393,7 +628,7 @@ async function deleteDocument(docId, button) {
     setStatus(await errorText(response), true);
     return;
   }
-  state.documents.clear();
+  forgetDocuments();
   setStatus(`Deleted ${docId}.`);
   await loadDocuments();
 }
@@ -408,7 +643,7 @@ async function upload(file) {
     return;
   }
   const added = await response.json();
-  state.documents.clear();
+  forgetDocuments();
   const verb = added.replaced ? "Replaced" : "Added";
   setStatus(`${verb} ${added.doc_id} (${plural(added.sentences, "sentence")}).`);
   await loadDocuments();
@@ -491,6 +726,8 @@ function wire() {
     $("#question").focus();
   });
   $("#viewer-close").addEventListener("click", closeViewer);
+  $("#viewer-mode").addEventListener("click", toggleTextMode);
+  $("#scope-clear").addEventListener("click", clearScope);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !$("#viewer").hidden) closeViewer();
   });
