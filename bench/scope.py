@@ -24,9 +24,10 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import print_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV13 = Path("/work/shared/data/squad11-dev13")
+DEV13 = ROOT.parent / "shared" / "data" / "squad11-dev13"
 
 
 def build(docs: Path, index_dir: Path) -> None:
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--index-dir", type=Path, default=ROOT / "data" / "bench-scope")
     args = parser.parse_args()
+    print_cpu()
 
     from qa.engine import Engine
     from qa.settings import Settings
