@@ -118,7 +118,9 @@ def with_unanswerable(
     by_key = {(p["title"], p["para_index"]): p for p in paragraphs}
     titles = sorted({t for t, _ in unanswerable})
     held = set(rng.sample(titles, min(calibration_articles, len(titles))))
-    calibration = [by_key[k] for k in sorted(unanswerable) if k[0] in held]
+    # every paragraph of those articles: the refusals also learn from questions whose
+    # paragraph is left out (fit_abstain leaves out paragraphs without unanswerable ones)
+    calibration = [p for p in paragraphs if p["title"] in held]
     calibration_asked = [(p, qa) for p in calibration for qa in p["qas"]] + [
         (by_key[k], qa) for k in sorted(unanswerable) if k[0] in held for qa in unanswerable[k]
     ]
