@@ -173,6 +173,9 @@ class Settings(BaseSettings):
     write_rate_limit: int = Field(
         20, ge=0, description="uploads and deletes per minute per key or client address"
     )
+    wrong_key_limit: int = Field(
+        10, ge=0, description="wrong API keys per minute per client address; 0: no limit"
+    )
 
     @field_validator("allowed_hosts", "allowed_origins", mode="before")
     @classmethod

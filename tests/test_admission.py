@@ -5,6 +5,7 @@ input or fail on it."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import resource
 import select
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -31,11 +33,20 @@ LIMITS = {
 }
 
 
+TROOPS = {"question": "How many troops were shipped?"}
+
+
 @pytest.fixture(scope="module")
-def limited(seed_index_dir, embedder) -> Iterator[str]:
+def limited_app(seed_index_dir, embedder) -> Iterator[tuple]:
     settings = Settings(index_dir=seed_index_dir, **LIMITS)
-    with running(create_app(settings, embedder=embedder), settings) as url:
-        yield url
+    app = create_app(settings, embedder=embedder)
+    with running(app, settings) as url:
+        yield app, url
+
+
+@pytest.fixture(scope="module")
+def limited(limited_app) -> str:
+    return limited_app[1]
 
 
 def connect(url: str) -> socket.socket:
@@ -123,26 +134,60 @@ def test_a_json_body_over_the_limit_is_413(limited):
     assert r.status_code == 413 and "QA_MAX_BODY_BYTES" in r.json()["detail"]
 
 
-def test_questions_beyond_the_limit_are_503_at_once_and_a_half_sent_one_is_408(limited):
-    """One question in flight (its body half sent); the next is refused at once, and the
-    half-sent one is timed out, after which questions are answered again."""
-    with connect(limited) as held:
-        held.sendall(
-            b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 60\r\n\r\n{"question": "How many'
-        )
-        time.sleep(0.2)
+@contextmanager
+def answering_held(app) -> Iterator[None]:
+    """Every answer worker of ``app``'s engine taken, so that an admitted question waits
+    (holding its place) until the block ends."""
+    engine = app.state.engine
+    for _ in range(engine.settings.answer_workers):
+        engine._answering.acquire()
+    try:
+        yield
+    finally:
+        for _ in range(engine.settings.answer_workers):
+            engine._answering.release()
+
+
+def in_background(call) -> concurrent.futures.Future:
+    return concurrent.futures.ThreadPoolExecutor(1).submit(call)
+
+
+def test_questions_beyond_the_limit_are_503_at_once(limited_app):
+    app, url = limited_app
+    with answering_held(app):
+        first = in_background(lambda: httpx.post(f"{url}/ask", json=TROOPS, timeout=30))
+        time.sleep(0.5)
         started = time.monotonic()
-        refused = httpx.post(f"{limited}/ask", json={"question": "How many troops?"})
+        refused = httpx.post(f"{url}/ask", json=TROOPS, timeout=30)
         waited = time.monotonic() - started
         assert refused.status_code == 503, refused.text
         assert refused.headers["retry-after"] == "1"
         assert "QA_MAX_INFLIGHT" in refused.json()["detail"]
-        reply = response_of(held)
-    assert waited < LIMITS["body_seconds"]  # refused, not queued behind the held one
-    assert reply.startswith(b"HTTP/1.1 408") and b"QA_BODY_SECONDS" in reply
-    r = httpx.post(f"{limited}/ask", json={"question": "How many troops were shipped?"})
-    assert r.status_code == 200 and "1,500" in r.json()["answer"]
+        assert waited < 1  # refused, not queued
+    assert first.result().status_code == 200 and "1,500" in first.result().json()["answer"]
+
+
+def test_half_sent_bodies_hold_no_question_place_and_end_in_408(limited):
+    """Two requests whose bodies stop half way (before, each held a question's place for
+    QA_BODY_SECONDS, so two of them refused every question): questions are answered
+    meanwhile, and the half-sent ones are timed out."""
+    held = [connect(limited) for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(
+                b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 60\r\n\r\n{"question": "How many'
+            )
+        time.sleep(0.2)
+        for _ in range(3):
+            r = httpx.post(f"{limited}/ask", json=TROOPS, timeout=30)
+            assert r.status_code == 200 and "1,500" in r.json()["answer"]
+        replies = [response_of(sock) for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+    for reply in replies:
+        assert reply.startswith(b"HTTP/1.1 408") and b"QA_BODY_SECONDS" in reply
 
 
 def test_idle_and_half_sent_connections_are_closed_and_the_server_recovers(limited):
@@ -221,27 +266,23 @@ def wait_until_ready(url: str, seconds: float = 120) -> int | None:
     return status
 
 
-def test_refusals_on_v1_come_in_openais_error_shape(limited):
+def test_refusals_on_v1_come_in_openais_error_shape(limited_app):
     """OpenAI's clients read ``{"error": {...}}`` only: a body too large or a question
     beyond the in-flight limit on /v1 says why in that shape."""
+    app, url = limited_app
     too_large = httpx.post(
-        f"{limited}/v1/chat/completions",
+        f"{url}/v1/chat/completions",
         json={"model": "qa", "messages": [{"role": "user", "content": "x" * 30_000}]},
     )
     assert too_large.status_code == 413
     error = too_large.json()["error"]
     assert "QA_MAX_BODY_BYTES" in error["message"] and error["type"] == "invalid_request_error"
-    with connect(limited) as held:
-        held.sendall(
-            b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 60\r\n\r\n{"question": "How many'
-        )
-        time.sleep(0.2)
-        refused = httpx.post(
-            f"{limited}/v1/chat/completions",
-            json={"model": "qa", "messages": [{"role": "user", "content": "How many troops?"}]},
-        )
-        response_of(held)
+    chat = {"model": "qa", "messages": [{"role": "user", "content": "How many troops?"}]}
+    with answering_held(app):
+        first = in_background(lambda: httpx.post(f"{url}/ask", json=TROOPS, timeout=30))
+        time.sleep(0.5)
+        refused = httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=30)
+    assert first.result().status_code == 200
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
     error = refused.json()["error"]
     assert "QA_MAX_INFLIGHT" in error["message"] and error["type"] == "server_error"
