@@ -5,15 +5,21 @@ own: it is killed when it runs past ``Budget.seconds``, and its address space is
 ``Budget.memory_mb``, so a file that would need more fails there with a MemoryError instead
 of swelling the server. A fresh interpreter (about 0.25 s to start) rather than a fork: the
 server's threads may hold locks a forked child would inherit held. Workers run one at a
-time, since the same cores answer questions.
+time, since the same cores answer questions, at a lower CPU priority (nice +10), and each
+ends itself (SIGALRM) shortly after its time, even when the server that started it was
+killed and cannot.
 
-Run as ``python -m index.budget MEMORY_MB``: reads ``(data, name)`` pickled on stdin, writes
-``(kind, payload)`` pickled on stdout."""
+Run as ``python -m index.budget MEMORY_MB [SECONDS]``: reads ``(data, name)`` pickled on
+stdin, writes ``(kind, payload)`` pickled on stdout."""
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import pickle
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -45,7 +51,7 @@ class Prepared:
 def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     """``extract_text`` and ``split_sentences`` of the file ``name`` holding ``data``, in a
     worker process; OverBudget when it needs more time or memory than ``budget``."""
-    command = [sys.executable, "-m", "index.budget", str(budget.memory_mb)]
+    command = [sys.executable, "-m", "index.budget", str(budget.memory_mb), str(budget.seconds)]
     with _one_at_a_time:
         worker = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -94,9 +100,17 @@ def _work(data: bytes, name: str) -> tuple[str, object]:
         return "error", f"{type(exc).__name__}: {exc}"
 
 
+# how much lower a reading worker runs than the server
+NICE = 10
+
+
 def main() -> None:
     limit = int(sys.argv[1]) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if len(sys.argv) > 2:  # the default action of SIGALRM ends the process
+        signal.alarm(math.ceil(float(sys.argv[2])) + 2)
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
     try:
         data, name = pickle.load(sys.stdin.buffer)
         message = _work(data, name)

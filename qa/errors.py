@@ -47,6 +47,10 @@ class DocumentTooLarge(QAError):
     pass
 
 
+class WritesQueued(QAError):
+    """As many changes are under way or waiting as the write queue takes (QA_WRITE_QUEUE)."""
+
+
 class LastDocument(QAError):
     """Deleting it would leave an index of nothing."""
 
@@ -110,5 +114,6 @@ __all__ = [
     "UnknownModel",
     "UnreadableDocument",
     "UnsupportedType",
+    "WritesQueued",
     "WrongKey",
 ]

@@ -88,6 +88,26 @@ class Settings(BaseSettings):
     extract_seconds: float = Field(
         30.0, gt=0, description="time to read (extract and split) one uploaded document"
     )
+    upload_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="server time an upload may take to be read, split and embedded, plus "
+        "QA_UPLOAD_SECONDS_PER_MB for each MB of it",
+    )
+    upload_seconds_per_mb: float = Field(
+        30.0, ge=0, description="more server time an upload may take for each MB of it"
+    )
+    write_workers: int = Field(
+        1, ge=1, description="uploads and deletes made at once, on threads of their own"
+    )
+    write_queue: int = Field(
+        4, ge=0, description="uploads and deletes waiting at most; more get 503 at once"
+    )
+    write_seconds_per_minute: float = Field(
+        120.0,
+        ge=0,
+        description="server time a key's (or address's) changes may use a minute; 0: no limit",
+    )
     extract_memory_mb: int = Field(
         1024, ge=32, description="memory to read one uploaded document, in MB"
     )

@@ -5,7 +5,8 @@ embedded (in a worker process within a time and memory budget, then here, all be
 lock is taken) and written as a new segment; a deletion is a tombstone (index.stores.
 segments). Changes are serialised by one lock per app and by the index's writer lock
 (``index.lock``), under which the index is first re-read if another process changed it;
-they run in the threadpool so questions keep being answered meanwhile."""
+they run in the write queue (qa/http/uploads.py: workers of their own, a budget of time)
+so questions keep being answered meanwhile."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from qa.errors import (
 )
 from qa.http.admission import FORM_OVERHEAD, too_large
 from qa.http.security import principal
+from qa.http.uploads import client_of, embedding_progress, include_uploads, write_queue
 
 # How long a change waits for another process (`qa index`) to finish writing the index.
 WRITE_WAIT_SECONDS = 30.0
@@ -109,7 +111,13 @@ def add_document(
     store = engine.store
     chunking = store.chunking if store is not None else settings.chunking
     # embedded before the locks are taken
-    alone = build([document], engine.embedder, chunking, split={name: prepared.spans})
+    alone = build(
+        [document],
+        engine.embedder,
+        chunking,
+        split={name: prepared.spans},
+        progress=embedding_progress,  # within the change's budget (qa/http/uploads.py)
+    )
     with lock, engine.kind.writing(settings, WRITE_WAIT_SECONDS):
         engine.refresh()
         store = engine.store
@@ -202,7 +210,11 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise DocumentTooLarge(too_large(name, file.size or len(data), limit))
-    return await run_in_threadpool(add_document, engine, lock, name, data, principal(request))
+    who = principal(request)
+    queue = write_queue(request)
+    return await queue.run(
+        client_of(request, who), name, len(data), add_document, engine, lock, name, data, who
+    )
 
 
 @router.get("", response_model=list[DocumentOut])
@@ -219,12 +231,14 @@ async def read(doc_id: str, engine: EngineDep) -> dict:
 
 
 @router.delete("/{doc_id:path}", response_model=Deleted)
-async def delete(doc_id: str, engine: EngineDep, lock: LockDep) -> dict:
+async def delete(doc_id: str, engine: EngineDep, lock: LockDep, request: Request) -> dict:
     """Remove a document; the others keep their vectors."""
-    return await run_in_threadpool(remove_document, engine, lock, doc_id)
+    who = client_of(request, principal(request))
+    return await write_queue(request).run(who, doc_id, 0, remove_document, engine, lock, doc_id)
 
 
 def include_documents(app: FastAPI) -> None:
     """Add the document routes to ``app`` (their errors' statuses: qa/http/statuses.py)."""
     app.state.documents_lock = threading.Lock()
+    include_uploads(app)
     app.include_router(router)
