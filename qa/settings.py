@@ -83,7 +83,19 @@ class Settings(BaseSettings):
         10.0, gt=0, description="time a client has to send a request's headers (qa serve)"
     )
     max_connections: int = Field(
-        256, ge=1, description="open connections at most (qa serve); more get 503"
+        256,
+        ge=1,
+        description="open connections at most (qa serve); a new one closes the one idle the "
+        "longest, and gets 503 when none is idle",
+    )
+    max_connections_per_client: int = Field(
+        32,
+        ge=0,
+        description="open connections from one address at most (qa serve); 0: no cap. Behind "
+        "a reverse proxy, as many as the proxy opens",
+    )
+    idle_seconds: float = Field(
+        2.0, gt=0, description="time a new connection has to send its first byte (qa serve)"
     )
     extract_seconds: float = Field(
         30.0, gt=0, description="time to read (extract and split) one uploaded document"
