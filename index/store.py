@@ -250,5 +250,5 @@ def find_flagged(documents: list[IndexedDocument], sentences: np.ndarray) -> np.
     for d, document in enumerate(documents):
         rows = order[bounds[d] : bounds[d + 1]]
         spans = [Span(int(sentences[i][1]), int(sentences[i][2])) for i in rows]
-        flags[rows] = flag_sentences(document.text, spans)
+        flags[rows] = flag_sentences(document.text, spans, document.doc_id)
     return flags
