@@ -14,6 +14,7 @@ from pathlib import Path
 from index.budget import Budget, prepare
 from index.errors import UnreadableDocument
 from index.extract import SUFFIXES, extract_text
+from index.unmask import hidden_in
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,13 @@ def read_documents(paths: Iterable[Path], budget: Budget | None = None) -> list[
     time and memory an odd file can blow up) are read in a worker process within it."""
     docs: dict[str, Document] = {}
     for file, doc_id in iter_files(paths):
+        if hidden := hidden_in(doc_id):
+            log.warning(
+                "skipped %s: its name holds invisible or direction-changing characters (%s)",
+                ascii(doc_id),
+                ", ".join(sorted(set(hidden))),
+            )
+            continue
         try:
             data = file.read_bytes()
             if budget is not None and file.suffix.lower() in _PARSED:

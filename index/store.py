@@ -208,7 +208,7 @@ def save_index(index: StoredIndex, index_dir: Path, options: Options | None = No
 
 
 def _raise_disk_full(exc: OSError, index_dir: Path) -> None:
-    raise_disk_full(exc, index_dir.parent)
+    raise_disk_full(exc, index_dir)
 
 
 def _old(index_dir: Path) -> Path:

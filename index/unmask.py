@@ -59,6 +59,16 @@ def _hidden(c: str) -> bool:
     return unicodedata.category(c) == "Cf" or ord(c) in _ALSO_HIDDEN
 
 
+def hidden_in(text: str) -> list[str]:
+    """The invisible, control and direction-changing characters of ``text``, as "U+202E":
+    in a file name they make it show as another name (``cod.exe\u202etxt.``)."""
+    return [
+        f"U+{ord(c):04X}"
+        for c in text
+        if _hidden(c) or unicodedata.category(c) in ("Cc", "Zl", "Zp")
+    ]
+
+
 def _unreverse(text: str) -> str:
     """Text after a right-to-left override, up to its pop (or the end), read backwards."""
     if _RLO not in text:

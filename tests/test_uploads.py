@@ -161,3 +161,25 @@ def test_a_reading_worker_ends_itself_at_its_budget():
     finally:
         worker.kill()
     assert time.monotonic() - started < seconds + 4
+
+
+def test_file_names_that_show_as_another_are_refused(fresh_seed_index, embedder):
+    """U+202E shows "invoice\u202etxt.exe" as "invoiceexe.txt"; invisible characters make
+    two names look alike. Refused, named by their code points."""
+    with serve(fresh_seed_index, embedder) as url:
+        for name in ("invoice\u202etxt.exe.txt", "no\u200bte.txt", "a\u2066b.txt"):
+            r = upload(url, name, b"The harbour of Gull Rock closes at dusk.")
+            assert r.status_code == 422, name
+            assert "direction-changing" in r.json()["detail"] and "U+" in r.json()["detail"]
+        assert upload(url, "note.txt", b"The harbour closes at dusk.").status_code == 201
+
+
+def test_health_shows_no_absolute_folder(fresh_seed_index, embedder, tmp_path):
+    with serve(fresh_seed_index, embedder) as url:
+        health = httpx.get(f"{url}/health").json()
+        assert not health["index_dir"].startswith("/") and health["index_dir"].endswith("index")
+        assert not health["reranker"].startswith("/")
+    with serve(tmp_path / "none", embedder) as url:
+        health = httpx.get(f"{url}/health").json()
+        assert health["ready"] is False and str(tmp_path) not in health["error"]
+        assert "none" in health["error"]

@@ -24,6 +24,7 @@ from index.budget import prepare
 from index.build import build, now
 from index.extract import SUFFIXES, extractor_for
 from index.read import Document
+from index.unmask import hidden_in
 from qa.engine import Engine
 from qa.errors import (
     DocumentNotFound,
@@ -76,8 +77,14 @@ class Deleted(BaseModel):
 def upload_id(filename: str | None) -> str:
     """The document id of an upload: its file name without any folder part."""
     name = PurePosixPath((filename or "").replace("\\", "/")).name.strip()
-    if not name or any(ord(c) < 32 for c in name):
+    if not name:
         raise UnreadableDocument("the upload needs a file name, such as notes.txt")
+    if hidden := hidden_in(name):
+        # shown reversed or not at all, they make a name pass for another (U+202E)
+        raise UnreadableDocument(
+            f"the file name {name!a} holds invisible or direction-changing characters "
+            f"({', '.join(sorted(set(hidden)))}): rename the file"
+        )
     return name
 
 
