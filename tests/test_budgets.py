@@ -125,10 +125,10 @@ def attacker() -> Iterator[str]:
 
 
 def test_a_page_of_another_origin_cannot_spend_the_users_questions(
-    browser,
+    browser,  # noqa: F811 (the fixture imported above)
     attacker,
     seed_index_dir,
-    embedder,  # noqa: F811 (the fixture imported above)
+    embedder,
 ):
     with serve(seed_index_dir, embedder, rate_limit=10) as site:
         context = browser.new_context()

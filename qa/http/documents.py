@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from index.budget import prepare
+from index.budget import prepare, within_deadline
 from index.build import build, now
 from index.extract import SUFFIXES, extractor_for
 from index.read import Document
@@ -34,7 +34,7 @@ from qa.errors import (
 )
 from qa.http.admission import FORM_OVERHEAD, too_large
 from qa.http.security import principal
-from qa.http.uploads import client_of, embedding_progress, include_uploads, write_queue
+from qa.http.uploads import client_of, include_uploads, write_queue
 
 # How long a change waits for another process (`qa index`) to finish writing the index.
 WRITE_WAIT_SECONDS = 30.0
@@ -123,7 +123,7 @@ def add_document(
         engine.embedder,
         chunking,
         split={name: prepared.spans},
-        progress=embedding_progress,  # within the change's budget (qa/http/uploads.py)
+        progress=within_deadline,  # the change's budget (qa/http/uploads.py)
     )
     with lock, engine.kind.writing(settings, WRITE_WAIT_SECONDS):
         engine.refresh()

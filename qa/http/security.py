@@ -27,6 +27,7 @@ scope for the routes: it is recorded as who added a document."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, WrongKey
+from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, RateLimited, WrongKey
 from qa.http.admission import CHARGE
 from qa.http.headers import with_security_headers
 from qa.http.keys import KeyRing
@@ -51,6 +52,8 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 NO_KEYS = "http"  # who added a document when no keys are configured
 SCOPE_KEY = "qa.principal"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
+# how long a request refused for its rate waits for the refusal
+REFUSAL_SECONDS = 1.0
 
 
 def is_loopback(host: str) -> bool:
@@ -226,6 +229,11 @@ class SecurityMiddleware:
         try:
             name = self.access.admit(scope["method"], path, Headers(scope=scope), client)
         except AccessDenied as exc:
+            if isinstance(exc, RateLimited):
+                # a client past its budget waits for its refusal: one that sends as fast as
+                # it is answered then costs the server a request a second per connection,
+                # not hundreds (the wait holds no thread and no question's place)
+                await asyncio.sleep(REFUSAL_SECONDS)
             await refusal(exc, path)(scope, receive, send_with_headers)
             return
         scope[SCOPE_KEY] = name

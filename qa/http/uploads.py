@@ -2,15 +2,16 @@
 
 - Changes run on ``QA_WRITE_WORKERS`` threads of their own (default 1), never in the
   threadpool that answers questions: a flood of slow uploads waits here, holding no thread
-  a question needs. Those threads run at a lower CPU priority (``nice`` +10, per thread on
-  Linux), so that while both are busy the cores go to the questions first.
+  a question needs. Those threads run at the lowest CPU priority (``nice`` 19, per thread
+  on Linux), so that while both are busy the cores go to the questions first.
 - At most ``QA_WRITE_QUEUE`` changes wait for a worker; one more is refused at once with
   503 and ``Retry-After``, and a client (a key, or an address without one) may have at most
   half the waiting places (429), so that one client cannot fill the queue for everyone.
 - An upload's work (reading, splitting and embedding) has a budget proportionate to its
   size: ``QA_UPLOAD_SECONDS`` plus ``QA_UPLOAD_SECONDS_PER_MB`` for each MB; past it, it is
-  a 422 naming the settings (reading alone is also bounded by ``QA_EXTRACT_SECONDS``, in a
-  worker process). Embedding is checked against the budget between small batches.
+  a 422 naming the settings (``index.budget.deadline``: reading, in its worker process, is
+  given what is left of it, at most ``QA_EXTRACT_SECONDS``; embedding is checked against it
+  between small batches).
 - A client whose changes used ``QA_WRITE_SECONDS_PER_MINUTE`` of work in the last minute
   waits (429 with ``Retry-After``) before its next one is queued."""
 
@@ -24,54 +25,25 @@ import os
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 
-from index.errors import OverBudget
-from qa.errors import RateLimited, WritesQueued
+from index.budget import deadline
+from qa.errors import QAError, RateLimited, WritesQueued
+from qa.http.security import REFUSAL_SECONDS
 from qa.settings import Settings
 
 T = TypeVar("T")
-# texts embedded between two looks at the clock
-EMBED_BATCH = 32
-# how much lower the change workers run (nice); the reading worker processes run lower too
-NICE = 10
-
-_deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
-    "upload_deadline", default=None
-)
+# how much lower the change workers run (nice): as low as they can
+NICE = 19
 
 
 def upload_seconds(settings: Settings, size: int) -> float:
     """The server time an upload of ``size`` bytes may take to read, split and embed."""
     return settings.upload_seconds + settings.upload_seconds_per_mb * size / 1_000_000
-
-
-@contextlib.contextmanager
-def deadline(seconds: float, name: str) -> Iterator[None]:
-    """Within this block, ``embedding_progress`` refuses to embed past ``seconds``."""
-    token = _deadline.set((time.monotonic() + seconds, f"{name} takes more than {seconds:g} s"))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def embedding_progress(batches: list[list[str]], documents: int) -> Iterator[list[str]]:
-    """``index.build``'s progress hook: the batches cut small, and OverBudget as soon as
-    the deadline of the change under way (``deadline``) has passed."""
-    limit = _deadline.get()
-    for batch in batches:
-        for start in range(0, len(batch), EMBED_BATCH):
-            if limit is not None and time.monotonic() > limit[0]:
-                raise OverBudget(
-                    f"{limit[1]} to read, split and embed (the QA_UPLOAD_SECONDS and "
-                    "QA_UPLOAD_SECONDS_PER_MB settings)"
-                )
-            yield batch[start : start + EMBED_BATCH]
 
 
 def _lower_priority() -> None:
@@ -144,6 +116,39 @@ class WriteQueue:
     async def run(self, who: str, name: str, size: int, work: Callable[..., T], *args) -> T:
         """``work(*args)`` on a change worker, within the budget of an upload of ``size``
         bytes named ``name``; refused at once when the queue or the client's share is full."""
+        try:
+            self._enter(who)
+        except QAError:
+            # a client refused waits for it, as one past its rate does (qa/http/security.py)
+            await asyncio.sleep(REFUSAL_SECONDS)
+            raise
+        seconds = upload_seconds(self.settings, size)
+        worked = [0.0]
+
+        def timed() -> T:
+            started = time.monotonic()
+            try:
+                what = (
+                    f"more than {seconds:g} s, as much as an upload of its size may "
+                    "(the QA_UPLOAD_SECONDS and QA_UPLOAD_SECONDS_PER_MB settings)"
+                )
+                with deadline(seconds, what):
+                    return work(*args)
+            finally:
+                worked[0] = time.monotonic() - started
+
+        def done(_: object) -> None:
+            with self._lock:
+                self.by_client[who] -= 1
+                if self.by_client[who] <= 0:
+                    del self.by_client[who]
+                self.ledger.add(who, worked[0])
+
+        future = self.executor.submit(contextvars.copy_context().run, timed)
+        future.add_done_callback(done)
+        return await asyncio.wrap_future(future)
+
+    def _enter(self, who: str) -> None:
         with self._lock:
             self.ledger.check(who)
             if self.queued >= self.places:
@@ -159,27 +164,6 @@ class WriteQueue:
                     5,
                 )
             self.by_client[who] += 1
-        seconds = upload_seconds(self.settings, size)
-        worked = [0.0]
-
-        def timed() -> T:
-            started = time.monotonic()
-            try:
-                with deadline(seconds, name):
-                    return work(*args)
-            finally:
-                worked[0] = time.monotonic() - started
-
-        def done(_: object) -> None:
-            with self._lock:
-                self.by_client[who] -= 1
-                if self.by_client[who] <= 0:
-                    del self.by_client[who]
-                self.ledger.add(who, worked[0])
-
-        future = self.executor.submit(contextvars.copy_context().run, timed)
-        future.add_done_callback(done)
-        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
