@@ -10,6 +10,7 @@ before they cost anything) and whose wrong guesses the key guesser sends."""
 from __future__ import annotations
 
 import io
+import multiprocessing
 import random
 import shutil
 import socket
@@ -213,6 +214,18 @@ ATTACKS: dict[str, Attack] = {
 }
 
 
+def _attack(name: str, url: str, stop, results) -> None:
+    """Run the attack ``name`` until ``stop`` is set (in a process of its own); put what
+    its requests got on ``results``."""
+    done = threading.Event()
+    thread = threading.Thread(target=ATTACKS[name], args=(url, done), daemon=True)
+    thread.start()
+    stop.wait()
+    done.set()
+    thread.join(timeout=150)
+    results.put(dict(SEEN))
+
+
 def ask_each_second(url: str, seconds: float) -> tuple[int, int, list[float], list[str]]:
     """One question a second for ``seconds``: (asked, answered, their times, failures)."""
     times, failures = [], []
@@ -245,7 +258,7 @@ def replay(index_dir: Path | None, seconds: float, only: list[str] | None) -> No
     from bench.latency import server
     from bench.load import index_seeds
 
-    chosen = {name: ATTACKS[name] for name in (only or ATTACKS)}
+    chosen = list(only or ATTACKS)
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "index"
         if index_dir:
@@ -270,15 +283,19 @@ def replay(index_dir: Path | None, seconds: float, only: list[str] | None) -> No
                 f"| none (quiet) | {answered} of {asked} | "
                 f"{1000 * statistics.median(times):.0f} | {1000 * quiet:.0f} | 1.00 | |"
             )
-            for name, attack in chosen.items():
-                SEEN.clear()
-                stop = threading.Event()
-                thread = threading.Thread(target=attack, args=(url, stop), daemon=True)
-                thread.start()
+            spawn = multiprocessing.get_context("spawn")
+            for name in chosen:
+                # the attacker is another client: a process of its own (its threads would
+                # otherwise hold the measuring client's GIL)
+                stop, results = spawn.Event(), spawn.Queue()
+                process = spawn.Process(target=_attack, args=(name, url, stop, results))
+                process.start()
                 time.sleep(2)  # under way
                 asked, answered, times, failures = ask_each_second(url, seconds)
                 stop.set()
-                thread.join(timeout=150)
+                SEEN.clear()
+                SEEN.update(results.get(timeout=200))
+                process.join(timeout=30)
                 median = 1000 * statistics.median(times) if times else float("nan")
                 ratio = p95(times) / quiet
                 shown = "; ".join(sorted(set(failures)))[:120]

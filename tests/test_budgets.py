@@ -30,7 +30,7 @@ def serve(index_dir, embedder, **settings):
 def test_requests_refused_before_parsing_spend_no_question(seed_index_dir, embedder):
     with serve(seed_index_dir, embedder, rate_limit=3) as url:
         ask, chat = f"{url}/ask", f"{url}/v1/chat/completions"
-        for _ in range(20):
+        for _ in range(4):
             # what a page of another site can send without a preflight
             r = httpx.post(
                 ask, content=b'{"question": "x"}', headers={"content-type": "text/plain"}
@@ -80,22 +80,23 @@ def test_wrong_keys_are_throttled_per_address(seed_index_dir, embedder):
         assert httpx.post(f"{url}/ask", json=TROOPS, timeout=30).status_code == 200
 
 
-# What the security tester's page did: 150 no-cors text/plain posts at /ask, then more
-# with a typeless body (no Content-Type: read as JSON) and a form.
+# What the security tester's page did (150 no-cors text/plain posts at /ask; 40 here, past
+# the test's budget of 10 and the tarpit's burst of 30), and the same with a typeless body
+# (no Content-Type: read as JSON) and a form.
 FLOOD_PAGE = """<!doctype html>
 <html><body><script>
 const target = new URLSearchParams(location.search).get("target");
 async function flood() {
   const question = JSON.stringify({question: "How many troops were shipped?"});
   const sends = [];
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 40; i++) {
     sends.push(fetch(target + "/ask", {method: "POST", mode: "no-cors", body: question,
                                         headers: {"Content-Type": "text/plain"}}).catch(() => 0));
     sends.push(fetch(target + "/ask", {method: "POST", mode: "no-cors",
                                         body: new Blob([question])}).catch(() => 0));
   }
   const form = new URLSearchParams({question: "x"});
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 20; i++) {
     sends.push(fetch(target + "/ask", {method: "POST", mode: "no-cors", body: form}).catch(() => 0));
   }
   await Promise.all(sends);
@@ -139,7 +140,7 @@ def test_a_page_of_another_origin_cannot_spend_the_users_questions(
         finally:
             context.close()
         # every post reached the server and was refused there, before its body was read
-        assert refused_questions(site) == 350
+        assert refused_questions(site) == 100
         # the user's own questions: the whole budget is left
         for _ in range(10):
             r = httpx.post(f"{site}/ask", json=TROOPS, timeout=30)

@@ -4,7 +4,7 @@ uvicorn counts every open socket against its ``limit_concurrency``, idle ones in
 260 sockets that never sent a byte made every route a 503, ``/health`` too. Here instead:
 
 - a client address may hold at most ``QA_MAX_CONNECTIONS_PER_CLIENT`` connections; one more
-  is answered 503 (with ``Retry-After``) and closed at once;
+  is answered 503 (with ``Retry-After``) a second later, and closed;
 - a connection that has sent nothing is closed after ``QA_IDLE_SECONDS``, one that has begun
   a request head after ``QA_HEADER_SECONDS`` (``qa.http.server``);
 - when ``QA_MAX_CONNECTIONS`` are open, a new connection closes the one idle the longest
@@ -69,6 +69,8 @@ class Connections:
 
 def refuse(transport: asyncio.Transport, message: str) -> None:
     """Answer 503 before any request is read, and close."""
+    if transport.is_closing():
+        return
     body = message.encode()
     transport.write(
         b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"

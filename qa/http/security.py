@@ -43,7 +43,7 @@ from qa.http.admission import CHARGE
 from qa.http.headers import with_security_headers
 from qa.http.keys import KeyRing
 from qa.http.openai_shape import TYPES_BY_STATUS, openai_error
-from qa.http.throttle import Throttle
+from qa.http.throttle import Tarpit, Throttle
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,7 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, access: Access) -> None:
         self.app = app
         self.access = access
+        self.tarpit = Tarpit(wait=REFUSAL_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -229,11 +230,13 @@ class SecurityMiddleware:
         try:
             name = self.access.admit(scope["method"], path, Headers(scope=scope), client)
         except AccessDenied as exc:
-            if isinstance(exc, RateLimited):
-                # a client past its budget waits for its refusal: one that sends as fast as
-                # it is answered then costs the server a request a second per connection,
-                # not hundreds (the wait holds no thread and no question's place)
-                await asyncio.sleep(REFUSAL_SECONDS)
+            # a client past its budget, or refused again and again, waits for its refusal
+            # (throttle.Tarpit): sending as fast as it is answered then costs little
+            wait = REFUSAL_SECONDS if isinstance(exc, RateLimited) else 0.0
+            if not isinstance(exc, NoKey):
+                wait = max(wait, self.tarpit.delay(f"address:{client}"))
+            if wait:
+                await asyncio.sleep(wait)
             await refusal(exc, path)(scope, receive, send_with_headers)
             return
         scope[SCOPE_KEY] = name

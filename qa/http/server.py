@@ -22,6 +22,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from qa.http.connections import Connections, refuse
+from qa.http.security import REFUSAL_SECONDS
 from qa.settings import Settings
 
 KEEP_ALIVE_SECONDS = 5
@@ -46,7 +47,14 @@ class GuardedH11Protocol(H11Protocol):
         self._address = self.client[0] if self.client else "unknown"
         self._counted = self.registry.open(self._address)
         if not self._counted:
-            refuse(
+            # refused a second later: a client that connects again as soon as it is refused
+            # then opens one connection a second per thread, not thousands. Meanwhile it is
+            # no connection of the server's (uvicorn's count would refuse others for it)
+            self.connections.discard(self)
+            transport.pause_reading()
+            self.loop.call_later(
+                REFUSAL_SECONDS,
+                refuse,
                 transport,
                 "too many connections from your address (the QA_MAX_CONNECTIONS_PER_CLIENT "
                 "setting): close some, or reuse them",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
@@ -61,3 +61,19 @@ class Throttle:
             f"too many {what}: at most {item.amount} a minute ({setting}); try again in {retry} s",
             retry,
         )
+
+
+class Tarpit:
+    """How long a refusal waits before it is sent: a client refused more than ``burst``
+    times in ``seconds`` (a page firing posts, a key guesser, a scanner of methods) gets its
+    next refusals only after ``wait`` seconds each, so that sending as fast as it is
+    answered costs the server a request a second per connection, not thousands. The wait
+    holds no thread and no question's place."""
+
+    def __init__(self, burst: int = 30, seconds: int = 10, wait: float = 1.0) -> None:
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.item = RateLimitItemPerSecond(burst, seconds)
+        self.wait = wait
+
+    def delay(self, who: str) -> float:
+        return 0.0 if self.limiter.hit(self.item, "refused", who) else self.wait
