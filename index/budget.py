@@ -44,10 +44,10 @@ _deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.Contex
 
 
 @contextlib.contextmanager
-def deadline(seconds: float, what: str) -> Iterator[None]:
+def deadline(seconds: float, over: str) -> Iterator[None]:
     """Within this block, reading (``prepare``) and embedding (``within_deadline``) of a
-    document stop ``seconds`` from now, raising OverBudget that ends with ``what``."""
-    token = _deadline.set((time.monotonic() + seconds, what))
+    document stop ``seconds`` from now, raising OverBudget(``over``)."""
+    token = _deadline.set((time.monotonic() + seconds, over))
     try:
         yield
     finally:
@@ -66,7 +66,7 @@ def within_deadline(batches: list[list[str]], documents: int) -> Iterator[list[s
         for start in range(0, len(batch), EMBED_BATCH):
             left = _left()
             if left is not None and left[0] <= 0:
-                raise OverBudget(f"reading, splitting and embedding it takes {left[1]}")
+                raise OverBudget(left[1])
             yield batch[start : start + EMBED_BATCH]
 
 
@@ -101,7 +101,7 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
             out, _ = worker.communicate(pickle.dumps((data, name)), timeout=budget.seconds)
         except subprocess.TimeoutExpired:
             if left is not None and left[0] < budget.seconds + 1:
-                raise OverBudget(f"{name}: reading it takes {left[1]}") from None
+                raise OverBudget(left[1]) from None
             raise OverBudget(
                 f"{name} takes more than {budget.seconds:g} s to read "
                 "(the QA_EXTRACT_SECONDS setting)"

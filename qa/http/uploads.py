@@ -115,7 +115,8 @@ class WriteQueue:
 
     async def run(self, who: str, name: str, size: int, work: Callable[..., T], *args) -> T:
         """``work(*args)`` on a change worker, within the budget of an upload of ``size``
-        bytes named ``name``; refused at once when the queue or the client's share is full."""
+        bytes named ``name``; refused (a second later) when the queue or the client's share
+        is full, or the client's work of the last minute is spent."""
         try:
             self._enter(who)
         except QAError:
@@ -128,11 +129,12 @@ class WriteQueue:
         def timed() -> T:
             started = time.monotonic()
             try:
-                what = (
-                    f"more than {seconds:g} s, as much as an upload of its size may "
-                    "(the QA_UPLOAD_SECONDS and QA_UPLOAD_SECONDS_PER_MB settings)"
+                over = (
+                    f"{name} takes more than {seconds:g} s to read, split and embed, as much "
+                    "as an upload of its size may (the QA_UPLOAD_SECONDS and "
+                    "QA_UPLOAD_SECONDS_PER_MB settings)"
                 )
-                with deadline(seconds, what):
+                with deadline(seconds, over):
                     return work(*args)
             finally:
                 worked[0] = time.monotonic() - started
