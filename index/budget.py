@@ -5,18 +5,27 @@ own: it is killed when it runs past ``Budget.seconds``, and its address space is
 ``Budget.memory_mb``, so a file that would need more fails there with a MemoryError instead
 of swelling the server. A fresh interpreter (about 0.25 s to start) rather than a fork: the
 server's threads may hold locks a forked child would inherit held. Workers run one at a
-time, since the same cores answer questions.
+time, since the same cores answer questions, at the lowest CPU priority (nice 19), and each
+ends itself (SIGALRM) shortly after its time, even when the server that started it was
+killed and cannot.
 
-Run as ``python -m index.budget MEMORY_MB``: reads ``(data, name)`` pickled on stdin, writes
-``(kind, payload)`` pickled on stdout."""
+Run as ``python -m index.budget MEMORY_MB [SECONDS]``: reads ``(data, name)`` pickled on
+stdin, writes ``(kind, payload)`` pickled on stdout."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import math
+import os
 import pickle
 import resource
+import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from index.errors import OverBudget, UnreadableDocument, UnsupportedType
@@ -24,6 +33,41 @@ from index.split import Span
 
 _ERRORS = {e.__name__: e for e in (OverBudget, UnreadableDocument, UnsupportedType)}
 _one_at_a_time = threading.Lock()
+# texts embedded between two looks at the clock, under a deadline
+EMBED_BATCH = 32
+
+# The deadline of the change under way in this thread (``deadline``): its reading is given
+# no more time than is left, and its embedding stops once it has passed.
+_deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
+    "change_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float, over: str) -> Iterator[None]:
+    """Within this block, reading (``prepare``) and embedding (``within_deadline``) of a
+    document stop ``seconds`` from now, raising OverBudget(``over``)."""
+    token = _deadline.set((time.monotonic() + seconds, over))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _left() -> tuple[float, str] | None:
+    limit = _deadline.get()
+    return None if limit is None else (limit[0] - time.monotonic(), limit[1])
+
+
+def within_deadline(batches: list[list[str]], documents: int) -> Iterator[list[str]]:
+    """``index.build``'s progress hook: the batches cut small, and OverBudget as soon as
+    the deadline (``deadline``) has passed."""
+    for batch in batches:
+        for start in range(0, len(batch), EMBED_BATCH):
+            left = _left()
+            if left is not None and left[0] <= 0:
+                raise OverBudget(left[1])
+            yield batch[start : start + EMBED_BATCH]
 
 
 @dataclass(frozen=True)
@@ -47,7 +91,10 @@ class Prepared:
 def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     """``extract_text`` and ``split_sentences`` of the file ``name`` holding ``data``, in a
     worker process; OverBudget when it needs more time or memory than ``budget``."""
-    command = [sys.executable, "-m", "index.budget", str(budget.memory_mb)]
+    left = _left()
+    if left is not None and left[0] < budget.seconds:  # the change's deadline comes first
+        budget = Budget(max(0.5, left[0]), budget.memory_mb)
+    command = [sys.executable, "-m", "index.budget", str(budget.memory_mb), str(budget.seconds)]
     with _one_at_a_time:
         worker = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -55,6 +102,8 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
         try:
             out, _ = worker.communicate(pickle.dumps((data, name)), timeout=budget.seconds)
         except subprocess.TimeoutExpired:
+            if left is not None and left[0] < budget.seconds + 1:
+                raise OverBudget(left[1]) from None
             raise OverBudget(
                 f"{name} takes more than {budget.seconds:g} s to read "
                 "(the QA_EXTRACT_SECONDS setting)"
@@ -97,9 +146,17 @@ def _work(data: bytes, name: str) -> tuple[str, object]:
         return "error", f"{type(exc).__name__}: {exc}"
 
 
+# how much lower a reading worker runs than the server: as low as it can
+NICE = 19
+
+
 def main() -> None:
     limit = int(sys.argv[1]) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if len(sys.argv) > 2:  # the default action of SIGALRM ends the process
+        signal.alarm(math.ceil(float(sys.argv[2])) + 1)
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
     try:
         data, name = pickle.load(sys.stdin.buffer)
         message = _work(data, name)

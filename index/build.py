@@ -105,7 +105,9 @@ def build(
         ranges = group_passages(len(spans), chunking)
         sentence_rows += [(d, s.start, s.end) for s in spans]
         # an unchanged document's sentences are the same, so are their flags
-        flags.append(old.flags if old is not None else flag_sentences(document.text, spans))
+        flags.append(
+            old.flags if old is not None else flag_sentences(document.text, spans, document.doc_id)
+        )
         passage_rows += [(d, base + a, base + b) for a, b in ranges]
         if old is not None:
             sentence_parts.append(old.sentence_vectors)

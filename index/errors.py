@@ -41,11 +41,12 @@ class DiskFull(IndexError_):
     """The disk (or the user's quota) is full: the index could not be saved."""
 
 
-def raise_disk_full(exc: OSError, where: Path) -> None:
-    """Raise DiskFull for an OSError that says the disk is full (else return)."""
+def raise_disk_full(exc: OSError, index_dir: Path) -> None:
+    """Raise DiskFull for an OSError that says the disk is full (else return). The message
+    names the index by its folder's name only: it is shown to HTTP clients too."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         raise DiskFull(
-            f"no space left on the disk of {where} to save the index "
+            f"no space left on the disk of the index {index_dir.name!r} to save it "
             f"({os.strerror(exc.errno)}); nothing was changed: free some space and try again"
         ) from exc
 

@@ -15,6 +15,7 @@ from index.budget import Budget, prepare
 from index.errors import UnreadableDocument
 from index.extract import SUFFIXES, extract
 from index.places import NOWHERE, Places
+from index.unmask import hidden_in
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,13 @@ def read_documents(
     tags = sorted(set(tags))
     docs: dict[str, Document] = {}
     for file, doc_id in iter_files(paths):
+        if hidden := hidden_in(doc_id):
+            log.warning(
+                "skipped %s: its name holds invisible or direction-changing characters (%s)",
+                ascii(doc_id),
+                ", ".join(sorted(set(hidden))),
+            )
+            continue
         try:
             data = file.read_bytes()
             if budget is not None and file.suffix.lower() in _PARSED:

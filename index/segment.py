@@ -112,7 +112,7 @@ class Segment:
         for d, doc in enumerate(self.documents):
             rows = self.sentences[doc.first_sentence : doc.first_sentence + doc.entry.sentences]
             spans = [Span(int(a), int(b)) for _, a, b in rows]
-            flags.append(flag_sentences(self._document_text(d), spans))
+            flags.append(flag_sentences(self._document_text(d), spans, doc.entry.doc_id))
         return np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
 
     def size(self, kind: Kind) -> int:

@@ -218,7 +218,7 @@ def save_index(index: StoredIndex, index_dir: Path, options: Options | None = No
 
 
 def _raise_disk_full(exc: OSError, index_dir: Path) -> None:
-    raise_disk_full(exc, index_dir.parent)
+    raise_disk_full(exc, index_dir)
 
 
 def _old(index_dir: Path) -> Path:
@@ -261,5 +261,5 @@ def find_flagged(documents: list[IndexedDocument], sentences: np.ndarray) -> np.
     for d, document in enumerate(documents):
         rows = order[bounds[d] : bounds[d + 1]]
         spans = [Span(int(sentences[i][1]), int(sentences[i][2])) for i in rows]
-        flags[rows] = flag_sentences(document.text, spans)
+        flags[rows] = flag_sentences(document.text, spans, document.doc_id)
     return flags

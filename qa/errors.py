@@ -51,6 +51,10 @@ class DocumentTooLarge(QAError):
     pass
 
 
+class WritesQueued(QAError):
+    """As many changes are under way or waiting as the write queue takes (QA_WRITE_QUEUE)."""
+
+
 class LastDocument(QAError):
     """Deleting it would leave an index of nothing."""
 
@@ -115,5 +119,6 @@ __all__ = [
     "UnknownScope",
     "UnreadableDocument",
     "UnsupportedType",
+    "WritesQueued",
     "WrongKey",
 ]

@@ -88,10 +88,42 @@ class Settings(BaseSettings):
         10.0, gt=0, description="time a client has to send a request's headers (qa serve)"
     )
     max_connections: int = Field(
-        256, ge=1, description="open connections at most (qa serve); more get 503"
+        256,
+        ge=1,
+        description="open connections at most (qa serve); a new one closes the one idle the "
+        "longest, and gets 503 when none is idle",
+    )
+    max_connections_per_client: int = Field(
+        32,
+        ge=0,
+        description="open connections from one address at most (qa serve); 0: no cap. Behind "
+        "a reverse proxy, as many as the proxy opens",
+    )
+    idle_seconds: float = Field(
+        2.0, gt=0, description="time a new connection has to send its first byte (qa serve)"
     )
     extract_seconds: float = Field(
         30.0, gt=0, description="time to read (extract and split) one uploaded document"
+    )
+    upload_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="server time an upload may take to be read, split and embedded, plus "
+        "QA_UPLOAD_SECONDS_PER_MB for each MB of it",
+    )
+    upload_seconds_per_mb: float = Field(
+        30.0, ge=0, description="more server time an upload may take for each MB of it"
+    )
+    write_workers: int = Field(
+        1, ge=1, description="uploads and deletes made at once, on threads of their own"
+    )
+    write_queue: int = Field(
+        4, ge=0, description="uploads and deletes waiting at most; more get 503 at once"
+    )
+    write_seconds_per_minute: float = Field(
+        120.0,
+        ge=0,
+        description="server time a key's (or address's) changes may use a minute; 0: no limit",
     )
     extract_memory_mb: int = Field(
         1024, ge=32, description="memory to read one uploaded document, in MB"
@@ -177,6 +209,9 @@ class Settings(BaseSettings):
     )
     write_rate_limit: int = Field(
         20, ge=0, description="uploads and deletes per minute per key or client address"
+    )
+    wrong_key_limit: int = Field(
+        10, ge=0, description="wrong API keys per minute per client address; 0: no limit"
     )
 
     @field_validator("allowed_hosts", "allowed_origins", mode="before")

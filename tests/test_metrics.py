@@ -3,6 +3,8 @@ counts and latencies per route template, answers and refusals, the index's size.
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Iterator
 
 import httpx
@@ -90,6 +92,33 @@ def test_routes_are_labelled_by_their_template_not_the_path(client):
 
     assert "/documents/{doc_id:path}" in handlers
     assert not any(SEED_FILE.name in h or "such.txt" in h or "nowhere" in h for h in handlers)
+
+
+def test_random_methods_and_paths_add_no_series(fresh_seed_index, embedder):
+    """3,000 requests with methods and paths of the client's choosing: labelled "other",
+    so the scrape stays small (before: 5 MB and a 1 s scrape). Past the access rules and
+    without a write budget (a refused flood is slowed down: tests/test_budgets.py)."""
+    app = create_app(Settings(index_dir=fresh_seed_index, write_rate_limit=0), embedder=embedder)
+    with running(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        flood_methods(client)
+
+
+def flood_methods(client: httpx.Client) -> None:
+    rng = random.Random(30)
+    letters = string.ascii_uppercase
+    for n in range(3000):
+        method = "".join(rng.choices(letters, k=rng.randint(3, 12)))
+        path = rng.choice(["/ask", "/documents", f"/x{n}", f"/v1/{n}", "/health"])
+        client.request(method, path, headers={"X-Requested-With": "tests"})
+    r = client.get("/metrics")
+    assert len(r.content) < 100_000, len(r.content)
+    methods = {
+        s.labels["method"]
+        for s in Scrape(client).families["http_requests"].samples
+        if "method" in s.labels
+    }
+    assert methods <= {"GET", "POST", "other"}, methods
+    assert "other" in Scrape(client).handlers()
 
 
 def test_index_gauges_follow_uploads_and_the_load_time_is_reported(client):

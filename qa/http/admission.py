@@ -9,7 +9,12 @@
   request and waits holds nothing for long.
 - At most ``QA_MAX_INFLIGHT`` questions are answered at once; one more is refused at once
   with 503 and ``Retry-After`` rather than queued behind the others (queued answers all get
-  slower, and clients retry anyway).
+  slower, and clients retry anyway). A question is counted only once its body has arrived
+  whole and is a JSON object: a client sending half a body holds no question's place (only
+  its connection, until ``QA_BODY_SECONDS``), and a body that is not JSON (a form or a
+  ``text/plain`` post from another site's page) neither takes a place nor spends the
+  client's question budget (the charge the access rules left in the scope,
+  qa/http/security.py).
 - A request that fails validation is answered with what was wrong and where, never with the
   input itself (a 100 MB body is not echoed back).
 
@@ -24,10 +29,11 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qa.errors import AccessDenied
 from qa.http.openai_shape import TYPES_BY_STATUS
 from qa.settings import Settings
 
@@ -50,13 +56,28 @@ class _Refused(HTTPException):
     HTTPException, so that FastAPI's body parsing lets it through as it is (any other error
     there becomes a 400)."""
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(status, detail, headers={"connection": "close"})
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, detail, headers={**(headers or {}), "connection": "close"})
         self.status = status
 
 
 # the routes that answer a question: what QA_MAX_INFLIGHT counts
 QUESTIONS = frozenset({"/ask", "/v1/chat/completions"})
+# scope key of the callable that spends one question of the client's budget (raising
+# AccessDenied once it is spent), left there by the access rules
+CHARGE = "qa.charge_question"
+
+
+def is_question(headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+    """Whether a body would be read as a question: JSON (by its content type, or without
+    one, as FastAPI reads it) holding an object."""
+    kind = dict(headers).get(b"content-type", b"").split(b";")[0].strip().lower()
+    if kind and not (kind == b"application/json" or kind.endswith(b"+json")):
+        return False
+    try:
+        return isinstance(json.loads(body), dict)
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 class Admission:
@@ -95,21 +116,12 @@ class Admission:
             await _reply(send, path, 413, message(int(declared), True))
             return
         asking = scope["method"] == "POST" and path.rstrip("/") in QUESTIONS
-        if asking and self.inflight >= self.settings.max_inflight:
-            await _reply(
-                send,
-                path,
-                503,
-                f"the server is answering {self.inflight} questions, as many as it takes at "
-                "once (the QA_MAX_INFLIGHT setting): try again in a moment",
-                {"retry-after": "1"},
-            )
-            return
-        self.inflight += asking
+        place = _Place(self, scope) if asking else None
         try:
-            await self._guarded(scope, receive, send, limit, message)
+            await self._guarded(scope, receive, send, limit, message, place)
         finally:
-            self.inflight -= asking
+            if place is not None:
+                place.release()
 
     async def _guarded(
         self,
@@ -118,6 +130,7 @@ class Admission:
         send: Send,
         limit: int,
         too_large_message: Callable[[int, bool], str],
+        place: _Place | None,
     ) -> None:
         received = 0
         body_done = False
@@ -141,6 +154,8 @@ class Admission:
                 if received > limit:
                     raise _Refused(413, too_large_message(received, False))
                 body_done = not message.get("more_body", False)
+                if place is not None:
+                    place.received(message.get("body", b""), body_done)
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -161,6 +176,44 @@ class Admission:
             if refused is None or started:
                 raise
             await _reply(send, scope["path"], refused.status, refused.detail)
+
+
+class _Place:
+    """A question's place among those answered at once, taken when its body is whole."""
+
+    def __init__(self, admission: Admission, scope: Scope) -> None:
+        self.admission, self.scope = admission, scope
+        self.parts: list[bytes] = []
+        self.held = False
+
+    def received(self, part: bytes, whole: bool) -> None:
+        self.parts.append(part)
+        if not whole:
+            return
+        body, self.parts = b"".join(self.parts), []
+        if not is_question(self.scope["headers"], body):
+            return  # FastAPI refuses it; nothing is spent on it
+        charge = self.scope.get(CHARGE)
+        if charge is not None:
+            try:
+                charge()
+            except AccessDenied as exc:
+                raise _Refused(exc.status, str(exc), dict(exc.headers)) from None
+        admission = self.admission
+        if admission.inflight >= admission.settings.max_inflight:
+            raise _Refused(
+                503,
+                f"the server is answering {admission.inflight} questions, as many as it takes "
+                "at once (the QA_MAX_INFLIGHT setting): try again in a moment",
+                {"retry-after": "1"},
+            )
+        admission.inflight += 1
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.admission.inflight -= 1
+            self.held = False
 
 
 def _cause(exc: BaseException) -> _Refused | None:
@@ -212,6 +265,18 @@ def _printable(text: str) -> str:
     return text[:MAX_MESSAGE].encode("utf-8", "replace").decode("utf-8")
 
 
+async def refused(request: Request, exc: _Refused) -> Response:
+    """A refusal raised while a route read its body (FastAPI lets it through as it is)."""
+    if request.url.path.startswith("/v1/"):
+        kind = TYPES_BY_STATUS.get(
+            exc.status, "server_error" if exc.status >= 500 else "invalid_request_error"
+        )
+        error = {"message": exc.detail, "type": kind, "param": None, "code": None}
+        return JSONResponse({"error": error}, status_code=exc.status, headers=exc.headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+
 def install_admission(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(Admission, settings=settings)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(_Refused, refused)

@@ -19,6 +19,7 @@ from qa.http.files import include_files
 from qa.http.metrics import include_metrics
 from qa.http.openai_api import include_openai
 from qa.http.page import include_page
+from qa.http.paths import shown, without_folders
 from qa.http.security import include_security
 from qa.http.statuses import include_statuses
 from qa.http.stream import stream_response
@@ -165,14 +166,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "ready": engine.ready,
             "model": engine.embedder.name,
             "answerer": engine.backend.name,
-            "reranker": engine.backend.ranker.model_dir,
+            "reranker": shown(engine.backend.ranker.model_dir),
             "refuses_below": engine.backend.abstainer.below,
             "store": settings.store,
-            "index_dir": str(settings.index_dir),
+            "index_dir": shown(settings.index_dir),
             "documents": counts.documents,
             "sentences": counts.sentences,
             "passages": counts.passages,
-            "error": engine.load_error,
+            "error": without_folders(engine.load_error, settings.index_dir),
         }
 
     return app

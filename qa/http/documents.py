@@ -5,7 +5,8 @@ embedded (in a worker process within a time and memory budget, then here, all be
 lock is taken) and written as a new segment; a deletion is a tombstone (index.stores.
 segments). Changes are serialised by one lock per app and by the index's writer lock
 (``index.lock``), under which the index is first re-read if another process changed it;
-they run in the threadpool so questions keep being answered meanwhile."""
+they run in the write queue (qa/http/uploads.py: workers of their own, a budget of time)
+so questions keep being answered meanwhile."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from index.budget import prepare
+from index.budget import prepare, within_deadline
 from index.build import build, now
 from index.extract import SUFFIXES, extractor_for
 from index.files import KeptFiles
 from index.places import Places
 from index.read import Document
+from index.unmask import hidden_in
 from qa.engine import Engine
 from qa.errors import (
     DocumentNotFound,
@@ -36,6 +38,7 @@ from qa.errors import (
 )
 from qa.http.admission import FORM_OVERHEAD, too_large
 from qa.http.security import principal
+from qa.http.uploads import client_of, include_uploads, write_queue
 from qa.scope import check_tag
 
 # How long a change waits for another process (`qa index`) to finish writing the index.
@@ -97,8 +100,14 @@ class Tagged(BaseModel):
 def upload_id(filename: str | None) -> str:
     """The document id of an upload: its file name without any folder part."""
     name = PurePosixPath((filename or "").replace("\\", "/")).name.strip()
-    if not name or any(ord(c) < 32 for c in name):
+    if not name:
         raise UnreadableDocument("the upload needs a file name, such as notes.txt")
+    if hidden := hidden_in(name):
+        # shown reversed or not at all, they make a name pass for another (U+202E)
+        raise UnreadableDocument(
+            f"the file name {name!a} holds invisible or direction-changing characters "
+            f"({', '.join(sorted(set(hidden)))}): rename the file"
+        )
     return name
 
 
@@ -154,7 +163,13 @@ def add_document(
     store = engine.store
     chunking = store.chunking if store is not None else settings.chunking
     # embedded before the locks are taken
-    alone = build([document], engine.embedder, chunking, split={name: prepared.spans})
+    alone = build(
+        [document],
+        engine.embedder,
+        chunking,
+        split={name: prepared.spans},
+        progress=within_deadline,  # the change's budget (qa/http/uploads.py)
+    )
     with lock, engine.kind.writing(settings, WRITE_WAIT_SECONDS):
         engine.refresh()
         store = engine.store
@@ -265,7 +280,11 @@ async def upload(request: Request, engine: EngineDep, lock: LockDep) -> dict:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise DocumentTooLarge(too_large(name, file.size or len(data), limit))
-    return await run_in_threadpool(add_document, engine, lock, name, data, principal(request), tags)
+    who = principal(request)
+    queue = write_queue(request)
+    return await queue.run(
+        client_of(request, who), name, len(data), add_document, engine, lock, name, data, who, tags
+    )
 
 
 def upload_tags(values: list) -> list[str]:
@@ -298,12 +317,14 @@ async def retag(doc_id: str, body: TagsIn, engine: EngineDep, lock: LockDep) -> 
 
 
 @router.delete("/{doc_id:path}", response_model=Deleted)
-async def delete(doc_id: str, engine: EngineDep, lock: LockDep) -> dict:
+async def delete(doc_id: str, engine: EngineDep, lock: LockDep, request: Request) -> dict:
     """Remove a document; the others keep their vectors."""
-    return await run_in_threadpool(remove_document, engine, lock, doc_id)
+    who = client_of(request, principal(request))
+    return await write_queue(request).run(who, doc_id, 0, remove_document, engine, lock, doc_id)
 
 
 def include_documents(app: FastAPI) -> None:
     """Add the document routes to ``app`` (their errors' statuses: qa/http/statuses.py)."""
     app.state.documents_lock = threading.Lock()
+    include_uploads(app)
     app.include_router(router)

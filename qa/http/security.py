@@ -9,9 +9,17 @@
   form or a ``no-cors`` fetch cannot, and a cross-origin fetch that tries is stopped by the
   browser's preflight, which this service never grants), and an ``Origin``, when present,
   must be this server's own or one of ``QA_ALLOWED_ORIGINS``;
+- a question (``POST /ask``, ``POST /v1/...``) with an ``Origin`` not of this server is
+  refused too: no page of another site can read the answer, so it can only be an attempt
+  to spend the user's question budget or the server's time;
 - with keys configured (``QA_API_KEYS``) a write needs one, and so do questions and reads
-  when ``QA_KEYS_FOR_READS``; 401 without a key, 403 with a wrong one;
-- questions and writes are rate-limited per key, or per client address without one;
+  when ``QA_KEYS_FOR_READS``; 401 without a key, 403 with a wrong one; wrong keys are
+  counted per client address, and past ``QA_WRONG_KEY_LIMIT`` a minute refused (429)
+  before they are compared;
+- questions and writes are rate-limited per key, or per client address without one. A
+  write is counted here; a question only once its body is whole and a JSON object
+  (qa/http/admission.py calls the charge left in the scope), so that requests refused
+  before that (another site's form or ``text/plain`` post, invalid JSON) spend nothing;
 - every response carries the headers of qa/http/headers.py.
 
 The name of the key used (or "http" when no keys are configured) is left in the request's
@@ -19,6 +27,7 @@ scope for the routes: it is recorded as who added a document."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -29,11 +38,12 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, WrongKey
+from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, RateLimited, WrongKey
+from qa.http.admission import CHARGE
 from qa.http.headers import with_security_headers
 from qa.http.keys import KeyRing
 from qa.http.openai_shape import TYPES_BY_STATUS, openai_error
-from qa.http.throttle import Throttle
+from qa.http.throttle import Tarpit, Throttle
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +52,8 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 NO_KEYS = "http"  # who added a document when no keys are configured
 SCOPE_KEY = "qa.principal"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
+# how long a request refused for its rate waits for the refusal
+REFUSAL_SECONDS = 1.0
 
 
 def is_loopback(host: str) -> bool:
@@ -129,12 +141,15 @@ class Access:
             hosts=frozenset(hosts - {"*"}),
             any_host="*" in settings.allowed_hosts,
             origins=frozenset(o.rstrip("/").lower() for o in settings.allowed_origins),
-            throttle=Throttle(settings.rate_limit, settings.write_rate_limit),
+            throttle=Throttle(
+                settings.rate_limit, settings.write_rate_limit, settings.wrong_key_limit
+            ),
         )
 
     def admit(self, method: str, path: str, headers: Headers, client: str) -> str | None:
         """Who the request comes from (a key's name, "http" when no keys are configured,
-        None for an anonymous reader); raises AccessDenied when it may not go on."""
+        None for an anonymous reader); raises AccessDenied when it may not go on. A write
+        is counted against its budget here; a question is not (``charge``)."""
         host = headers.get("host", "")
         if not self.any_host and host_name(host) not in self.hosts:
             raise BadHost(
@@ -146,13 +161,20 @@ class Access:
             return None
         if kind == "write":
             self._same_origin(headers, host)
-        name = self._identify(headers.get("authorization"))
+        elif kind == "ask":
+            self._own_origin(headers, host, "ask questions")
+        name = self._identify(headers.get("authorization"), client)
         needs_key = kind == "write" or (self.keys_for_reads and kind in ("ask", "read"))
         if self.keys.enabled and needs_key and name is None:
             raise NoKey("this needs an API key: send it as Authorization: Bearer KEY")
-        if kind in ("ask", "write"):
-            self.throttle.check(kind, f"key:{name}" if name else f"address:{client}")
+        if kind == "write":
+            self.throttle.check(kind, who(name, client))
         return name if self.keys.enabled else NO_KEYS
+
+    def charge(self, name: str | None, client: str) -> None:
+        """Spend one question of the budget of ``name`` (a key) or ``client`` (an
+        address); RateLimited once it is spent."""
+        self.throttle.check("ask", who(name, client))
 
     def _same_origin(self, headers: Headers, host: str) -> None:
         if "x-requested-with" not in headers and "authorization" not in headers:
@@ -160,31 +182,42 @@ class Access:
                 "changes need an X-Requested-With header (or Authorization: Bearer KEY); "
                 "a form posted from another site cannot send one"
             )
+        self._own_origin(headers, host, "change documents")
+
+    def _own_origin(self, headers: Headers, host: str, what: str) -> None:
         origin = headers.get("origin")
         if origin is None:
             return  # not from a browser page, or a same-origin GET-like request
         if not same_place(origin, host) and origin.rstrip("/").lower() not in self.origins:
             raise CrossOrigin(
-                f"a page from {origin} may not change documents here: add the origin to "
+                f"a page from {origin} may not {what} here: add the origin to "
                 "QA_ALLOWED_ORIGINS to allow it"
             )
 
-    def _identify(self, authorization: str | None) -> str | None:
+    def _identify(self, authorization: str | None, client: str) -> str | None:
         if not self.keys.enabled or not authorization:
             return None
         scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise NoKey("send the API key as Authorization: Bearer KEY")
+        self.throttle.refuse_guesses(f"address:{client}")
         name = self.keys.identify(key.strip())
         if name is None:
+            self.throttle.check("wrong_key", f"address:{client}")
             raise WrongKey("that API key is not valid here")
         return name
+
+
+def who(name: str | None, client: str) -> str:
+    """Whose budget a request spends: its key's, else its address's."""
+    return f"key:{name}" if name else f"address:{client}"
 
 
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp, access: Access) -> None:
         self.app = app
         self.access = access
+        self.tarpit = Tarpit(wait=REFUSAL_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -197,9 +230,19 @@ class SecurityMiddleware:
         try:
             name = self.access.admit(scope["method"], path, Headers(scope=scope), client)
         except AccessDenied as exc:
+            # a client past its budget, or refused again and again, waits for its refusal
+            # (throttle.Tarpit): sending as fast as it is answered then costs little
+            wait = REFUSAL_SECONDS if isinstance(exc, RateLimited) else 0.0
+            if not isinstance(exc, NoKey):
+                wait = max(wait, self.tarpit.delay(f"address:{client}"))
+            if wait:
+                await asyncio.sleep(wait)
             await refusal(exc, path)(scope, receive, send_with_headers)
             return
         scope[SCOPE_KEY] = name
+        if request_kind(scope["method"], path) == "ask":
+            key = name if self.access.keys.enabled else None
+            scope[CHARGE] = lambda: self.access.charge(key, client)
         await self.app(scope, receive, send_with_headers)
 
 

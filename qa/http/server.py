@@ -2,9 +2,11 @@
 
 uvicorn on its own waits for ever for a request's headers (its keep-alive timeout only runs
 between requests), accepts connections until the process runs out of file descriptors, and
-logs every refusal. Here: a connection that has not sent a whole request head within
-``QA_HEADER_SECONDS`` is closed; at most ``QA_MAX_CONNECTIONS`` connections are served (kept
-below the open-files limit, which is raised to its hard limit first), more get 503; idle
+logs every refusal. Here: a connection that has sent nothing within ``QA_IDLE_SECONDS`` is
+closed, one that has not sent a whole request head within ``QA_HEADER_SECONDS`` too; at
+most ``QA_MAX_CONNECTIONS`` connections are open (kept below the open-files limit, which is
+raised to its hard limit first), a new one closing the one idle the longest, and at most
+``QA_MAX_CONNECTIONS_PER_CLIENT`` from one address (qa/http/connections.py); idle
 keep-alive connections close after a few seconds; a repeated log line is written a few
 times, then counted, not written."""
 
@@ -19,6 +21,8 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from qa.http.connections import Connections, refuse
+from qa.http.security import REFUSAL_SECONDS
 from qa.settings import Settings
 
 KEEP_ALIVE_SECONDS = 5
@@ -29,21 +33,64 @@ SPARE_FILES = 64
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, closing connections whose request head is late."""
+    """uvicorn's h11 protocol, closing connections that send nothing or whose request head
+    is late, and keeping each address to its share of the connections."""
 
     header_seconds = 10.0
+    idle_seconds = 2.0
+    registry = Connections(256, 0)  # each server's own: server_config makes one per config
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_timer: asyncio.TimerHandle | None = None
-        self._watch_head()
+        self._heard = False
+        self._address = self.client[0] if self.client else "unknown"
+        self._counted = self.registry.open(self._address)
+        if not self._counted:
+            # refused a second later: a client that connects again as soon as it is refused
+            # then opens one connection a second per thread, not thousands. Meanwhile it is
+            # no connection of the server's (uvicorn's count would refuse others for it)
+            self.connections.discard(self)
+            transport.pause_reading()
+            self.loop.call_later(
+                REFUSAL_SECONDS,
+                refuse,
+                transport,
+                "too many connections from your address (the QA_MAX_CONNECTIONS_PER_CLIENT "
+                "setting): close some, or reuse them",
+            )
+            return
+        if not self.registry.make_room(len(self.connections)):
+            refuse(transport, "the server has as many connections as it takes: try again")
+            return
+        self.registry.idle(self)
+        self._head_timer = self.loop.call_later(
+            min(self.idle_seconds, self.header_seconds), self._head_late
+        )
 
     def data_received(self, data: bytes) -> None:
+        if not self._heard:  # the first bytes: the head's own time starts now
+            self._heard = True
+            self._stop_head_timer()
+        self.registry.busy(self)
         super().data_received(data)
         self._watch_head()
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self.registry.idle(self)  # between keep-alive requests
+
+    def evict(self) -> None:
+        """Close this idle connection to make room for a new one."""
+        if not self.transport.is_closing():
+            self.transport.close()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
+        if getattr(self, "_counted", False):
+            self._counted = False
+            self.registry.close(self, self._address)
         super().connection_lost(exc)
 
     def _watch_head(self) -> None:
@@ -98,13 +145,20 @@ def open_files_limit() -> int:
 def server_config(app, settings: Settings) -> uvicorn.Config:
     files = open_files_limit()
     connections = max(8, min(settings.max_connections, files - SPARE_FILES))
-    protocol = type("Guarded", (GuardedH11Protocol,), {"header_seconds": settings.header_seconds})
+    guards = {
+        "header_seconds": settings.header_seconds,
+        "idle_seconds": settings.idle_seconds,
+        "registry": Connections(connections, settings.max_connections_per_client),
+    }
+    protocol = type("Guarded", (GuardedH11Protocol,), guards)
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         http=protocol,
-        limit_concurrency=connections,
+        # the protocol keeps the connections within ``connections``; uvicorn's own limit,
+        # which counts idle sockets too, is left to bound requests under way
+        limit_concurrency=connections + 1,
         backlog=min(2048, connections * 2),
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,

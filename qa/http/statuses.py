@@ -19,6 +19,7 @@ from qa.errors import (
     QAError,
     UnreadableDocument,
     UnsupportedType,
+    WritesQueued,
 )
 from qa.read.answerers.errors import UpstreamError
 
@@ -32,6 +33,7 @@ STATUSES: list[tuple[type[Exception], int, dict[str, str]]] = [
     (BadQuestion, 422, {}),
     (DiskFull, 507, {}),
     (IndexBusy, 503, {"retry-after": "5"}),
+    (WritesQueued, 503, {"retry-after": "5"}),
     (IndexError_, 503, {}),  # no index, or one built otherwise
     (UpstreamError, 502, {}),
     (QAError, 400, {}),
