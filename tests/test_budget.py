@@ -25,7 +25,7 @@ def test_a_pdf_of_half_a_million_operators_is_refused_before_it_is_interpreted()
 
 
 def test_a_reader_past_its_time_is_killed_and_named():
-    pdf = flooded_pdf(45_000, pages=4)  # under the operator caps, seconds of pypdf's time
+    pdf = flooded_pdf(45_000, pages=22)  # under the operator caps, about 5 s of PDFium
     with pytest.raises(OverBudget, match=r"more than 1 s to read \(the QA_EXTRACT_SECONDS"):
         prepare(pdf, "slow.pdf", Budget(seconds=1))
 

@@ -184,7 +184,7 @@ def test_a_hostile_upload_is_422_naming_the_limit_and_changes_nothing(server):
 
 def test_an_upload_past_its_time_budget_is_422(fresh_seed_index, embedder):
     for s in serve(fresh_seed_index, embedder, extract_seconds=1):
-        r = s.upload("slow.pdf", flooded_pdf(45_000, pages=4))
+        r = s.upload("slow.pdf", flooded_pdf(45_000, pages=22))  # about 5 s (PDFium)
         assert r.status_code == 422
         assert "more than 1 s to read (the QA_EXTRACT_SECONDS setting)" in r.json()["detail"]
 
