@@ -213,6 +213,14 @@ class Settings(BaseSettings):
     wrong_key_limit: int = Field(
         10, ge=0, description="wrong API keys per minute per client address; 0: no limit"
     )
+    refusal_wait_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=30,
+        description="how long a refusal for a spent budget, a full write queue or a client "
+        "refused again and again waits before it is sent (a client sending as fast as it is "
+        "answered then costs a request a second); 0: refusals at once",
+    )
 
     @field_validator("allowed_hosts", "allowed_origins", mode="before")
     @classmethod

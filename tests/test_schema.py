@@ -45,7 +45,10 @@ def checked(operation, url: str, calls: list[tuple[str, int]]):
 def test_no_generated_request_gets_a_server_error(tmp_path, seed_index_dir, embedder):
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index_dir, index_dir)
-    config = Settings(index_dir=index_dir, max_upload_bytes=100_000, extract_seconds=10)
+    # a thousand generated requests, many refused: refusals sent at once (no tarpit)
+    config = Settings(
+        index_dir=index_dir, max_upload_bytes=100_000, extract_seconds=10, refusal_wait_seconds=0
+    )
     app = create_app(config, embedder=embedder)
     calls: list[tuple[str, int]] = []
     with running(app, config) as url:

@@ -127,6 +127,7 @@ class Access:
     any_host: bool
     origins: frozenset[str]
     throttle: Throttle
+    refusal_wait: float = REFUSAL_SECONDS  # the QA_REFUSAL_WAIT_SECONDS setting
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
@@ -144,6 +145,7 @@ class Access:
             throttle=Throttle(
                 settings.rate_limit, settings.write_rate_limit, settings.wrong_key_limit
             ),
+            refusal_wait=settings.refusal_wait_seconds,
         )
 
     def admit(self, method: str, path: str, headers: Headers, client: str) -> str | None:
@@ -217,7 +219,7 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, access: Access) -> None:
         self.app = app
         self.access = access
-        self.tarpit = Tarpit(wait=REFUSAL_SECONDS)
+        self.tarpit = Tarpit(wait=access.refusal_wait)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -232,7 +234,7 @@ class SecurityMiddleware:
         except AccessDenied as exc:
             # a client past its budget, or refused again and again, waits for its refusal
             # (throttle.Tarpit): sending as fast as it is answered then costs little
-            wait = REFUSAL_SECONDS if isinstance(exc, RateLimited) else 0.0
+            wait = self.access.refusal_wait if isinstance(exc, RateLimited) else 0.0
             if not isinstance(exc, NoKey):
                 wait = max(wait, self.tarpit.delay(f"address:{client}"))
             if wait:

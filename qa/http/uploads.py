@@ -33,7 +33,6 @@ from fastapi import APIRouter, FastAPI, Request
 
 from index.budget import deadline
 from qa.errors import QAError, RateLimited, WritesQueued
-from qa.http.security import REFUSAL_SECONDS
 from qa.settings import Settings
 
 T = TypeVar("T")
@@ -121,7 +120,7 @@ class WriteQueue:
             self._enter(who)
         except QAError:
             # a client refused waits for it, as one past its rate does (qa/http/security.py)
-            await asyncio.sleep(REFUSAL_SECONDS)
+            await asyncio.sleep(self.settings.refusal_wait_seconds)
             raise
         seconds = upload_seconds(self.settings, size)
         worked = [0.0]
