@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.errors import AccessDenied
-from qa.http.openai_shape import TYPES_BY_STATUS
+from qa.http.openai.shape import TYPES_BY_STATUS
 from qa.settings import Settings
 
 # Validation messages are cut to this: they name the problem, never repeat a long input.

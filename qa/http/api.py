@@ -17,7 +17,7 @@ from qa.http.admission import install_admission
 from qa.http.documents import get_engine, include_documents
 from qa.http.files import include_files
 from qa.http.metrics import include_metrics
-from qa.http.openai_api import include_openai
+from qa.http.openai.routes import include_openai
 from qa.http.page import include_page
 from qa.http.paths import shown, without_folders
 from qa.http.security import include_security

@@ -42,7 +42,7 @@ from qa.errors import AccessDenied, BadHost, CrossOrigin, NoKey, RateLimited, Wr
 from qa.http.admission import CHARGE
 from qa.http.headers import with_security_headers
 from qa.http.keys import KeyRing
-from qa.http.openai_shape import TYPES_BY_STATUS, openai_error
+from qa.http.openai.shape import TYPES_BY_STATUS, openai_error
 from qa.http.throttle import Tarpit, Throttle
 from qa.settings import Settings
 

@@ -1,5 +1,5 @@
 """Which HTTP status each domain error answers with: one table for every route but the
-OpenAI-compatible ones (which answer in OpenAI's shape, qa/http/openai_errors.py). The body is
+OpenAI-compatible ones (which answer in OpenAI's shape, qa/http/openai/errors.py). The body is
 always ``{"detail": message}``."""
 
 from __future__ import annotations

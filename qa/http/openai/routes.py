@@ -5,9 +5,9 @@ The last user message is the question, the earlier user/assistant turns its hist
 `history` on /ask), system and developer messages are ignored (they must not steer which
 evidence is chosen). The reply's content is the answer text with its [n] markers and a
 short sources list; the citations with their exact offsets, `abstained` and the short
-`answer` travel beside it (``qa.http.openai_schema.Extensions``). The answer comes from the
+`answer` travel beside it (``qa.http.openai.schema.Extensions``). The answer comes from the
 same Engine and the same streaming as /ask. Errors on these routes are in OpenAI's shape
-(``qa.http.openai_errors``). See docs/openai.md."""
+(``qa.http.openai.errors``). See docs/openai.md."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from sse_starlette import EventSourceResponse
 from index.errors import IndexError_
 from qa.engine import Engine
 from qa.errors import BadQuestion, QAError, TooLong, UnknownModel
-from qa.http.openai_errors import OpenAIRoute, error_body
-from qa.http.openai_schema import (
+from qa.http.openai.errors import OpenAIRoute, error_body
+from qa.http.openai.schema import (
     MODEL,
     AssistantMessage,
     ChatCompletion,
@@ -42,7 +42,7 @@ from qa.http.openai_schema import (
     ModelCard,
     ModelList,
 )
-from qa.http.openai_shape import openai_error
+from qa.http.openai.shape import openai_error
 from qa.http.stream import answer_events
 from qa.read.answer import Answer
 from qa.read.followup import HISTORY_LIMIT, Turn

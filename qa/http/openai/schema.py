@@ -1,4 +1,4 @@
-"""The OpenAI chat-completions wire format that ``qa.http.openai_api`` speaks: requests as
+"""The OpenAI chat-completions wire format that ``qa.http.openai.routes`` speaks: requests as
 front ends and SDKs send them, replies as they read them, and qa's own extension fields.
 
 A request may carry any of OpenAI's options; those qa cannot honour in spirit (several

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from index.errors import IndexError_
 from qa.errors import BadQuestion, QAError, TooLong, UnknownModel, UnknownScope
-from qa.http.openai_shape import openai_error
+from qa.http.openai.shape import openai_error
 from qa.read.answerers.errors import UpstreamError
 
 # exception -> (status, OpenAI error type, code); the first match wins

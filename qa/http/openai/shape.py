@@ -1,6 +1,6 @@
 """OpenAI's error shape, `{"error": {"message", "type", "param", "code"}}`: the OpenAI SDKs
 read only that. The middleware answer in it on /v1 before any route runs (qa/http/admission.py,
-qa/http/security.py), and so do the OpenAI-compatible routes (qa/http/openai_errors.py)."""
+qa/http/security.py), and so do the OpenAI-compatible routes (qa/http/openai/errors.py)."""
 
 from __future__ import annotations
 
