@@ -14,7 +14,10 @@ from train.train_cross import batches
 
 SQUAD11 = SHARED / "data" / "squad11-train" / "squad11_train_paragraphs.jsonl.gz"
 UNANSWERABLE = (
-    SHARED / "data" / "squad20-train-unanswerable-unansq" / "squad20_train_unanswerable_unansq.json.gz"
+    SHARED
+    / "data"
+    / "squad20-train-unanswerable-unansq"
+    / "squad20_train_unanswerable_unansq.json.gz"
 )
 FIRST10 = SHARED / "data" / "squad20-train-first10" / "train-v2.0-first10articles.json"
 

@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="evidence",
         help="what the unanswerable questions of --qa (answers: [], their evidence the "
         "sentence they look answered by) are trained on: a negative on that sentence, in "
-        "the batch of their answerable twin (\"paired\"), or nothing",
+        'the batch of their answerable twin ("paired"), or nothing',
     )
     parser.add_argument(
         "--calibration-qa",
@@ -493,11 +493,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         training, [by_id[i.id] for i in training], index, args.candidates, args.train_gap
     )
 
-    def added(asked: list, evidence_only: bool = False) -> list[Pair]:
-        """The pairs of questions beyond the real ones (ranked by the pipeline now),
-        numbered after those already made: each question's pairs stay together. With
-        ``evidence_only``, only the pair of each question's evidence sentence."""
-        scored = ranked_candidates(asked, retriever, settings.top_k)
+    def added(asked: list, evidence_only: bool = False, scored: list | None = None) -> list[Pair]:
+        """The pairs of questions beyond the real ones (ranked by the pipeline now, unless
+        ``scored`` gives their rankings), numbered after those already made: each
+        question's pairs stay together. With ``evidence_only``, only the pair of each
+        question's evidence sentence."""
+        if scored is None:
+            scored = ranked_candidates(asked, retriever, settings.top_k)
         made = make_pairs(asked, scored, index, args.candidates, args.train_gap)
         if evidence_only:
             made = [p for p in made if p.sentence == asked[p.question].evidence]
@@ -505,13 +507,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     twins: dict[int, int] = {}  # an unanswerable question's number -> its twin's
     if unanswerable:
-        made = make_pairs(
-            unanswerable, [by_id[i.id] for i in unanswerable], index, args.candidates,
-            args.train_gap,
-        )  # fmt: skip
-        made = renumbered([p for p in made if p.sentence == unanswerable[p.question].evidence], pairs)
+        offset = max((p.question for p in pairs), default=-1) + 1  # as ``added`` numbers
+        made = added(unanswerable, True, [by_id[i.id] for i in unanswerable])
         number = {item.id: q for q, item in enumerate(training)}
-        offset = max((p.question for p in pairs), default=-1) + 1
         for q, item in enumerate(unanswerable):
             if item.paired in number:
                 twins[q + offset] = number[item.paired]

@@ -27,4 +27,3 @@ def asked_to_count(question: str) -> set[str]:
     if not asked:
         return set()
     return set(terms(" ".join(takewhile(lambda w: w not in STOP_WORDS, words(asked.group(1))))))
-
