@@ -186,14 +186,16 @@ def evaluate(
 
 
 def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runner, dict]:
-    from index.embed import load_embedder
+    from index.embed import document_embedder
     from qa.engine import Engine
 
     base_dir = config.index_dir or config.out / "index"
-    # the index is built with torch as `qa index` builds it; the engine answers with the
-    # encoders the settings choose (QA_ENCODER_RUNTIME), as `qa serve` does
+    # the index is built as `qa index` builds it (QA_INDEX_RUNTIME); the engine answers with
+    # the encoders the settings choose (QA_ENCODER_RUNTIME), as `qa serve` does
     serving = embedder
-    embedder = embedder or load_embedder(settings.model)
+    embedder = embedder or document_embedder(
+        settings.model, settings.indexing_runtime[0], settings.onnx_dir
+    )
     index_dir, reuse_from = base_dir, ()
     if exclusion is not None:
         documents = [d for d in documents if d.doc_id not in exclusion.docs]

@@ -88,9 +88,19 @@ class Prepared:
     page_labels: tuple[str, ...] = ()
 
 
+# plain text this small is read in the calling process: decoding, unwrapping and splitting
+# are linear in its length (index/split.py bounds pysbd's pieces) and took under 20 ms for
+# 64 KB, where starting a worker took about 90 ms of a 160 ms upload (docs/scale.md)
+IN_PROCESS_BYTES = 64 * 1024
+IN_PROCESS_SUFFIXES = (".txt", ".md", ".markdown")
+
+
 def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     """``extract_text`` and ``split_sentences`` of the file ``name`` holding ``data``, in a
-    worker process; OverBudget when it needs more time or memory than ``budget``."""
+    worker process (a small plain text file: here); OverBudget when it needs more time or
+    memory than ``budget``."""
+    if len(data) <= IN_PROCESS_BYTES and name.lower().endswith(IN_PROCESS_SUFFIXES):
+        return _prepared(name, *_work(data, name))
     left = _left()
     if left is not None and left[0] < budget.seconds:  # the change's deadline comes first
         budget = Budget(max(0.5, left[0]), budget.memory_mb)
@@ -116,12 +126,17 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
         kind, payload = pickle.loads(out)
     except (pickle.UnpicklingError, EOFError, ValueError):  # it died without an answer
         kind, payload = "memory", None
+    return _prepared(name, kind, payload, budget)
+
+
+def _prepared(name: str, kind: str, payload, budget: Budget | None = None) -> Prepared:
+    """What ``_work`` returned, as a Prepared or the error it names."""
     if kind == "ok":
         text, spans, pages, sections, labels = payload
         return Prepared(text, [Span(a, b) for a, b in spans], pages, sections, labels)
     if kind == "memory":
         raise OverBudget(
-            f"{name} needs more than {budget.memory_mb:,} MB to read "
+            f"{name} needs more than {(budget or Budget()).memory_mb:,} MB to read "
             "(the QA_EXTRACT_MEMORY_MB setting)"
         )
     if kind in _ERRORS:

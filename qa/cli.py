@@ -63,7 +63,7 @@ def index_cmd(
     """Index the documents under PATHS (replacing what the index held, except documents
     uploaded over HTTP); only new and changed documents are embedded."""
     from index.build import index_paths, progress_bar
-    from index.embed import load_embedder
+    from index.embed import document_embedder
     from index.files import KeptFiles
     from index.stores.segments import SegmentStore
     from qa.stores import store_kind, store_options
@@ -73,7 +73,7 @@ def index_cmd(
     if missing:
         raise QAError(f"no such file or folder: {', '.join(missing)}")
     tags = _tags(tag or [])
-    embedder = load_embedder(settings.model)
+    embedder = document_embedder(settings.model, settings.indexing_runtime[0], settings.onnx_dir)
     files = KeptFiles(settings.kept_files)
 
     if settings.store == "milvus":
@@ -114,24 +114,20 @@ def _export_graphs(settings: Settings) -> None:
     already)."""
     from index.networks import ONNX_RUNTIMES
 
-    if settings.encoder_runtime not in ONNX_RUNTIMES:
+    if settings.runtime not in ONNX_RUNTIMES:
         return
     from safetensors import SafetensorError
 
     from index.embed import DEFAULT_MODEL, minilm_graph
-    from index.graphs import quantized
     from qa.read.cross import cross_graph
     from qa.read.rankers import chosen
 
-    def ready(graph: Path) -> None:
-        if settings.encoder_runtime == "int8":
-            quantized(graph)
-
+    runtime = settings.runtime
     if settings.model == DEFAULT_MODEL:
-        ready(minilm_graph(settings.onnx_dir))
+        minilm_graph(settings.onnx_dir, runtime)
     if chosen(settings) == "cross":
         try:
-            ready(cross_graph(settings.trained_model_dir, settings.onnx_dir))
+            cross_graph(settings.trained_model_dir, settings.onnx_dir, runtime)
         except (OSError, RuntimeError, SafetensorError):  # `qa serve` says so; the index is fine
             pass
 

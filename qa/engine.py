@@ -40,10 +40,15 @@ class Engine:
     ) -> None:
         started = time.perf_counter()
         self.settings = settings
-        set_query_threads(settings.torch_threads, settings.encoder_runtime)
+        set_query_threads(settings.torch_threads, settings.runtime)
+        # questions are embedded by the answering runtime (int8 where auto picks it)
         self.embedder = embedder or load_embedder(
-            settings.model, settings.encoder_runtime, settings.onnx_dir, settings.torch_threads
+            settings.model, settings.runtime, settings.onnx_dir, settings.torch_threads
         )
+        # uploaded documents in fp32 (as `qa index` embeds them: int8's vectors are within
+        # 0.03 cosine, not the same), loaded at the first upload when questions use int8
+        int8 = getattr(self.embedder, "runtime", None) == "int8"
+        self._documents_embedder = None if int8 else self.embedder
         self.backend = backend or Backend(settings, self.embedder)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -61,6 +66,17 @@ class Engine:
         self.reload()
         # seconds to load the models and the index (reported by GET /metrics)
         self.load_seconds = time.perf_counter() - started
+
+    @property
+    def document_embedder(self) -> Embedder:
+        """What embeds uploaded documents: the question embedder, unless that is int8."""
+        if self._documents_embedder is None:
+            with self._lock:
+                if self._documents_embedder is None:
+                    self._documents_embedder = load_embedder(
+                        self.settings.model, "onnx", self.settings.onnx_dir, 1
+                    )
+        return self._documents_embedder
 
     def reload(self) -> None:
         """(Re)open the index; without one the engine stays up and says so."""

@@ -5,6 +5,7 @@ reads the environment itself."""
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,7 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import Budget
 from index.chunk import Chunking, PassageVectors
-from index.networks import GRAPHS_DIR, Runtime
+from index.cpu import flags
+from index.networks import GRAPHS_DIR, Runtime, RuntimeSetting, automatic, for_indexing
+from index.smoothing import FILE as INT8_RECIPE
 from qa.shipped import MODEL_DIR
 
 
@@ -154,12 +157,20 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         1, ge=1, description="threads for query-time encoding; 1 stays fast when the CPU is busy"
     )
-    encoder_runtime: Runtime = Field(
-        "onnx",
-        description="what runs the two encoders when answering: onnx (ONNX Runtime, fp32; "
-        "no torch import: a quicker start, less memory), int8 (the same with int8 weights: "
-        "a question's encoders 40% quicker, dev13 F1 0.45 lower) or torch (bf16 where the "
-        "CPU has it); see docs/scale.md. Indexing always uses torch",
+    encoder_runtime: RuntimeSetting = Field(
+        "auto",
+        description="what runs the two encoders when answering: auto (chosen from the CPU "
+        "at start, shown in /health: int8 where the reader ships its int8 recipe and the CPU "
+        "has AVX2 or VNNI, else onnx), onnx (ONNX Runtime, fp32), int8 (the same with int8 "
+        "weights, the reader smoothed by its recipe: a question in about 0.6x fp32's time) or "
+        "torch (bf16 where the CPU has it; 4 s more to start); see docs/scale.md. Indexing "
+        "always uses torch",
+    )
+    index_runtime: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="what embeds documents (qa index, uploads): auto (torch in bf16 where the "
+        "CPU has native bf16, else onnx: ONNX Runtime fp32, twice torch fp32's speed, the same "
+        "vectors), torch or onnx",
     )
     onnx_dir: Path = Field(
         GRAPHS_DIR,
@@ -228,6 +239,27 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime that runs the encoders when answering: QA_ENCODER_RUNTIME, auto
+        resolved for this CPU and reader (``runtime_choice``)."""
+        return self.runtime_choice[0]
+
+    @property
+    def runtime_choice(self) -> tuple[Runtime, str]:
+        """(the runtime, why it was chosen)."""
+        if self.encoder_runtime != "auto":
+            return self.encoder_runtime, "QA_ENCODER_RUNTIME"
+        recipe = (self.trained_model_dir / INT8_RECIPE).is_file()
+        return automatic(flags(), platform.machine(), recipe)
+
+    @property
+    def indexing_runtime(self) -> tuple[Runtime, str]:
+        """(what embeds documents, why): QA_INDEX_RUNTIME, auto resolved for this CPU."""
+        if self.index_runtime != "auto":
+            return self.index_runtime, "QA_INDEX_RUNTIME"
+        return for_indexing(flags())
 
     @property
     def budget(self) -> Budget:

@@ -56,9 +56,11 @@ def graphs() -> Path:
     from index.embed import load_embedder
     from qa.read.cross import MODEL_DIR, load_cross_model
 
-    folder = Settings().onnx_dir
-    load_embedder(runtime="onnx", graphs=folder)
-    load_cross_model(MODEL_DIR, "onnx", folder)
+    settings = Settings()
+    folder = settings.onnx_dir
+    for runtime in dict.fromkeys(("onnx", settings.runtime)):  # and the one auto picks
+        load_embedder(runtime=runtime, graphs=folder)
+        load_cross_model(MODEL_DIR, runtime, folder)
     return folder
 
 

@@ -76,6 +76,10 @@ def test_health_and_documents(client):
     assert health["answerer"] == "extractive" and health["reranker"].endswith("models/cross")
     # the refusal threshold in use: the refusal model's own unless QA_ABSTAIN_BELOW is set
     assert 0.0 < health["refuses_below"] < 1.0
+    # what runs the encoders here, chosen from this CPU (QA_ENCODER_RUNTIME=auto)
+    encoders = health["encoders"]
+    assert encoders["setting"] == "auto" and encoders["runtime"] in ("int8", "onnx")
+    assert encoders["why"] and "cores (" in encoders["cpu"]
     [doc] = client.get("/documents").json()
     assert doc["id"] == "north-korea-troops-russia.txt"
     assert doc["characters"] == len(SEED_FILE.read_text(encoding="utf-8"))

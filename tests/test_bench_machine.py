@@ -24,7 +24,7 @@ def test_an_avx2_cpu_is_named_without_native_bf16():
 def test_a_cpu_with_amx_is_named_with_its_flags_and_native_bf16():
     line = describe(SAPPHIRE)
     assert "Platinum 8481C" in line
-    assert "avx512_bf16, amx_bf16, amx_tile; native bf16" in line
+    assert "avx512_bf16, amx_bf16, amx_tile, amx_int8; native bf16" in line
 
 
 def test_this_machine_is_described():

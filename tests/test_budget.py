@@ -112,3 +112,23 @@ def test_qa_index_reads_html_and_pdf_within_the_budget_and_skips_what_is_over(tm
     assert docs == {"deep.html": "Deep inside.", "leaflet.pdf": "The ferry leaves at 6:40."}
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert "slow.pdf takes more than 3 s" in warned and "flood.pdf has a page" in warned
+
+
+def test_a_small_text_file_is_read_here_as_the_worker_reads_it(monkeypatch):
+    from index import budget
+
+    data = SEED_FILE.read_bytes()
+    assert len(data) <= budget.IN_PROCESS_BYTES
+    here = prepare(data, "seed.txt", Budget())
+    monkeypatch.setattr(budget, "IN_PROCESS_BYTES", 0)  # now through a worker
+    assert prepare(data, "seed.txt", Budget()) == here
+    # refusals read alike on either side
+    with pytest.raises(budget.UnreadableDocument, match="not valid UTF-8"):
+        prepare(b"\xff\xfe", "a.txt", Budget())
+
+
+def test_a_large_text_file_is_still_read_in_a_worker_within_its_time():
+    # 3 MB of sentences: past IN_PROCESS_BYTES, so a worker reads it and is stopped at 1 s
+    data = b"The ferry leaves at noon and it is late again today. " * 60_000
+    with pytest.raises(OverBudget, match=r"more than 1 s to read"):
+        prepare(data, "long.txt", Budget(seconds=1))

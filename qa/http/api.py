@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from index.cpu import cpu
 from index.embed import Embedder
 from qa.engine import Engine, lone_surrogate
 from qa.http.admission import install_admission
@@ -159,6 +160,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         )
         return {**result.to_dict(), "resolved_question": question}
 
+    # what runs the encoders on this CPU, and why (QA_ENCODER_RUNTIME=auto chooses)
+    runtime, why = settings.runtime_choice
+    encoders = {"runtime": runtime, "setting": settings.encoder_runtime, "why": why, "cpu": cpu()}
+
     @app.get("/health")
     async def health(engine: EngineDep) -> dict:
         counts = engine.counts()
@@ -168,6 +173,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "answerer": engine.backend.name,
             "reranker": shown(engine.backend.ranker.model_dir),
             "refuses_below": engine.backend.abstainer.below,
+            "encoders": encoders,
             "store": settings.store,
             "index_dir": shown(settings.index_dir),
             "documents": counts.documents,

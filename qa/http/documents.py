@@ -165,7 +165,7 @@ def add_document(
     # embedded before the locks are taken
     alone = build(
         [document],
-        engine.embedder,
+        engine.document_embedder,
         chunking,
         split={name: prepared.spans},
         progress=within_deadline,  # the change's budget (qa/http/uploads.py)

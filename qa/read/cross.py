@@ -132,7 +132,7 @@ class CrossModel:
         self.runtime = runtime
         self.bf16, self._network = network(
             runtime,
-            lambda: cross_graph(directory, graphs),
+            lambda r: cross_graph(directory, graphs, r),
             lambda: load_network(directory)[0],
             bf16,
             _probe,
@@ -150,7 +150,9 @@ class CrossModel:
         if len(distinct) < len(sentences):
             read = dict(zip(distinct, self.score(question, distinct), strict=True))
             return [read[s] for s in sentences]
-        encodings = self.tokenizer.encode_batch([(question, s) for s in sentences])
+        # one at a time: a question's few pairs took half the time of encode_batch, whose
+        # threads cost more than they save here (the same encodings)
+        encodings = [self.tokenizer.encode(question, s) for s in sentences]
         scores: list[CrossScore | None] = [None] * len(sentences)
         # in bf16 a call's fixed cost outweighs padding: the rows go through together
         waste = 1.0 if self.bf16 else 0.25
@@ -181,17 +183,36 @@ class CrossModel:
         return out
 
 
-def cross_graph(directory: Path, graphs: Path) -> Path:
+def cross_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Path:
     """The ONNX graph of the model in ``directory``, in the folder ``graphs``; exported first
-    if need be."""
-    from index.graphs import cached_graph, export
+    if need be. For the int8 runtime: the model smoothed by its int8 recipe
+    (``smoothing.safetensors``, index/smoothing.py) with int8 weights, or without a recipe
+    the fp32 graph's plain int8 version."""
+    from index.graphs import cached_graph, export, quantized, quantized_export
+    from index.smoothing import FILE, graph_node, load_recipe, smoothed
+
+    files = [directory / WEIGHTS, directory / "config.json"]
+    outputs = ["relevance", "start", "end"]
+    if runtime == "int8":
+        recipe = load_recipe(directory)
+        if recipe is None:
+            return quantized(cross_graph(directory, graphs))
+
+        def smoothed_int8(out: Path) -> None:
+            model, _ = load_network(directory, attention="eager")
+            keep = [graph_node(name) for name in recipe.keep_fp32]
+            quantized_export(smoothed(model, recipe), out, outputs, keep)
+
+        return cached_graph(
+            graphs, "cross-smoothed-int8", [*files, directory / FILE], smoothed_int8
+        )
 
     def exported(out: Path) -> None:
         # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
         model, _ = load_network(directory, attention="eager")
-        export(model, out, ["relevance", "start", "end"])
+        export(model, out, outputs)
 
-    return cached_graph(graphs, "cross", [directory / WEIGHTS, directory / "config.json"], exported)
+    return cached_graph(graphs, "cross", files, exported)
 
 
 def _probe(model):

@@ -21,7 +21,7 @@ RANKERS: dict[str, Callable[[Settings], Ranker]] = {
     "cross": lambda settings: CrossRanker(
         load_cross_model(
             settings.trained_model_dir,
-            settings.encoder_runtime,
+            settings.runtime,
             settings.onnx_dir,
             settings.torch_threads,
         )

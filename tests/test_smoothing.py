@@ -1,0 +1,131 @@
+"""The reader's int8 recipe (index/smoothing.py, train/quantize.py): smoothing changes no
+output in fp32, the layers it keeps stay fp32 in the int8 graph, the command writes a recipe
+the int8 runtime uses, and QA_ENCODER_RUNTIME=auto picks by the CPU."""
+
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from index.networks import automatic, padded
+from index.smoothing import FILE, graph_node, input_maxima, linear_layers, load_recipe, smoothed
+from qa.read.cross import CrossModel, cross_graph, load_network
+from qa.shipped import MODEL_DIR
+
+PAIRS = [
+    ("How many troops were shipped?", "North Korea has shipped 1,500 special forces troops."),
+    ("Who is NATO's chief?", "NATO Secretary General Mark Rutte said the troops were there."),
+]
+
+
+def _inputs(tokenizer):
+    rows = tokenizer.encode_batch(PAIRS)
+    return padded([e.ids for e in rows], [e.type_ids for e in rows])
+
+
+def test_smoothing_computes_the_same_function_in_fp32():
+    recipe = load_recipe(MODEL_DIR)
+    assert recipe is not None, "the shipped reader ships its int8 recipe"
+    tokenizer = CrossModel(MODEL_DIR, runtime="onnx").tokenizer
+    ids, mask, types = (torch.from_numpy(x) for x in _inputs(tokenizer))
+    plain, _ = load_network(MODEL_DIR)
+    again, _ = load_network(MODEL_DIR)
+    with torch.inference_mode():
+        want = plain.eval()(ids, mask, types)
+        got = smoothed(again.eval(), recipe)(ids, mask, types)
+    for a, b in zip(want, got, strict=True):
+        assert torch.allclose(a, b, atol=2e-3, rtol=1e-3)
+    # every linear layer of the encoder has its scales, one per input channel
+    for name, layer in linear_layers(plain).items():
+        assert recipe.scales[name].shape == (layer.in_features,)
+
+
+def test_calibration_takes_each_channels_largest_input_padding_included():
+    model, _ = load_network(MODEL_DIR)
+    tokenizer = CrossModel(MODEL_DIR, runtime="onnx").tokenizer
+    ids, mask, types = _inputs(tokenizer)
+    maxima = input_maxima(model.eval(), [(ids, mask, types)])
+    # the first layer's queries read the embeddings: their |largest| per channel, over every
+    # position (ONNX Runtime's int8 takes one scale over the padded batch)
+    with torch.inference_mode():
+        embedded = model.bert.embeddings(torch.from_numpy(ids), torch.from_numpy(types))
+    want = embedded.abs().reshape(-1, embedded.shape[-1]).amax(0).numpy()
+    assert np.allclose(maxima["bert.encoder.layer.0.attention.self.query"], want, rtol=1e-5)
+    assert set(maxima) == set(linear_layers(model))
+
+
+def test_the_int8_graph_keeps_the_recipes_fp32_layers_and_reads_like_fp32(tmp_path):
+    recipe = load_recipe(MODEL_DIR)
+    graph = cross_graph(MODEL_DIR, tmp_path, "int8")
+    assert graph.name.startswith("cross-smoothed-int8-")
+    nodes = {n.name: n.op_type for n in onnx.load(str(graph), load_external_data=False).graph.node}
+    for name in recipe.keep_fp32:
+        assert nodes[graph_node(name)] == "MatMul"  # not replaced by an integer product
+    assert sum(op in ("MatMulInteger", "DynamicQuantizeMatMul") for op in nodes.values()) >= 30
+    exact = CrossModel(MODEL_DIR, runtime="onnx", graphs=tmp_path)
+    near = CrossModel(MODEL_DIR, runtime="int8", graphs=tmp_path)
+    for question, sentence in PAIRS:
+        [a], [b] = exact.score(question, [sentence]), near.score(question, [sentence])
+        assert (a.start, a.end) == (b.start, b.end) and abs(a.relevance - b.relevance) < 0.5
+
+
+def test_the_quantize_command_writes_a_recipe_the_int8_runtime_uses(tmp_path):
+    from train.quantize import main
+
+    model = tmp_path / "reader"
+    shutil.copytree(MODEL_DIR, model, ignore=shutil.ignore_patterns(FILE))
+    assert load_recipe(model) is None
+    # without a recipe int8 is the fp32 graph's plain int8 version
+    assert "smoothed" not in cross_graph(model, tmp_path / "g", "int8").name
+    recipe = main(["--model", str(model), "--questions", "6", "--keep", "0", "--alphas", "0.85"])
+    saved = load_recipe(model)
+    assert saved.alpha == recipe.alpha == 0.85 and saved.keep_fp32 == ()
+    assert all(np.array_equal(saved.scales[k], v) for k, v in recipe.scales.items())
+    assert cross_graph(model, tmp_path / "g", "int8").name.startswith("cross-smoothed-int8-")
+
+
+def test_the_quantize_command_refuses_a_folder_without_a_reader(tmp_path, capsys):
+    from train.quantize import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--model", str(tmp_path)])
+    assert exc.value.code == 2 and "holds no trained reader" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "machine", "recipe", "runtime"),
+    [
+        ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, "x86_64", True, "int8"),
+        ({"avx2"}, "x86_64", True, "int8"),
+        (set(), "x86_64", True, "onnx"),  # no AVX2: int8's kernels gain little
+        (set(), "aarch64", True, "int8"),
+        ({"avx2", "avx512_vnni"}, "x86_64", False, "onnx"),  # no recipe: plain int8 loses
+    ],
+)
+def test_auto_picks_the_runtime_from_the_cpu_and_the_reader(flags, machine, recipe, runtime):
+    chosen, why = automatic(flags, machine, recipe)
+    assert chosen == runtime and why
+
+
+def test_the_seed_questions_read_as_in_fp32_with_the_smoothed_int8_reader(seed_index_dir, graphs):
+    import json
+    from pathlib import Path
+
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    questions = [
+        json.loads(line)["question"]
+        for line in Path("eval/seed_qa.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    answers = {}
+    for runtime in ("onnx", "int8"):
+        settings = Settings(index_dir=seed_index_dir, onnx_dir=graphs, encoder_runtime=runtime)
+        engine = Engine(settings)
+        answers[runtime] = [engine.ask(q).answer for q in questions]
+    moved = [q for q, a, b in zip(questions, *answers.values(), strict=True) if a != b]
+    # measured: one of 54 (docs/scale.md); the issue's bar is at most one
+    assert len(questions) >= 50 and len(moved) <= 1, moved
