@@ -168,9 +168,9 @@ class Settings(BaseSettings):
     )
     index_runtime: Literal["auto", "torch", "onnx"] = Field(
         "auto",
-        description="what embeds documents (qa index, uploads): auto (torch in bf16 where the "
+        description="what embeds documents in qa index and eval: auto (torch in bf16 where the "
         "CPU has native bf16, else onnx: ONNX Runtime fp32, twice torch fp32's speed, the same "
-        "vectors), torch or onnx",
+        "vectors), torch or onnx; uploads to qa serve are embedded in fp32 by the server",
     )
     onnx_dir: Path = Field(
         GRAPHS_DIR,

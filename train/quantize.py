@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> Recipe:
         parser.error(f"{args.paragraphs} not found (SQuAD 1.1 train paragraphs, .jsonl.gz)")
     alphas = [float(a) for a in args.alphas.split(",")]
 
-    from index.graphs import export, quantize_products
+    from index.graphs import export, quantize_file, quantize_products
 
     reader = CrossModel(args.model, runtime="onnx")
     calibration, check = pairs(args.paragraphs, args.questions, args.seed)
@@ -131,6 +131,14 @@ def main(argv: Sequence[str] | None = None) -> Recipe:
         few = checks[: len(checks) // 3]
         quick = Reads(work / "fp32.onnx", few, reader.max_answer_tokens)
         print(f"fp32: {exact.ms:.2f} ms per pair", flush=True)
+        quantize_file(work / "fp32.onnx", work / "plain.onnx")  # index.graphs.quantized's
+        plain = Reads(work / "plain.onnx", checks, reader.max_answer_tokens)
+        same, drift = plain.agreement(exact)
+        print(
+            f"plain int8 (no recipe): span same {same:.4f}, relevance drift {drift:.4f}, "
+            f"{plain.ms:.2f} ms per pair",
+            flush=True,
+        )
 
         exported: dict[float, Path] = {}  # the smoothed fp32 graph of each alpha
 
