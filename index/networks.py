@@ -50,7 +50,7 @@ def automatic(flags: set[str], machine: str, recipe: bool) -> tuple[Runtime, str
     ``platform.machine()``, why). int8 where the reader ships its int8 recipe (the smoothed
     int8 of index/smoothing.py: dev13 F1 within 0.5 of fp32's) and the CPU has int8 kernels
     worth having (AVX2 or VNNI on x86; ARM's are built in); ONNX Runtime's fp32 elsewhere.
-    Not torch's bf16 even where it is native: the smoothed int8 read a question in 0.56x
+    Not torch's bf16 even where it is native: the smoothed int8 read a pair in 0.58x
     fp32's time on an AVX512-BF16 CPU, torch's bf16 in 0.9x, and torch costs 4 s of start
     and 300 MiB (docs/scale.md)."""
     if not recipe:
