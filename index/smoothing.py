@@ -16,14 +16,32 @@ the file the plain int8 graph (``index.graphs.quantized``) is used."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 FILE = "smoothing.safetensors"
+WEIGHTS = "model.safetensors"  # the reader's weights the recipe was made for
+log = logging.getLogger(__name__)
+
+
+def weights_digest(directory: Path) -> str:
+    """16 hex digits of the SHA-256 of the reader's weights in ``directory``."""
+    path = directory / WEIGHTS
+    stat = path.stat()
+    return _digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _digest(path: str, _size: int, _mtime: int) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -36,23 +54,40 @@ class Recipe:
     keep_fp32: tuple[str, ...]
 
     def save(self, directory: Path) -> Path:
+        """Written beside the reader's weights, with their digest: a recipe found beside other
+        weights (a reader trained again into the folder) is not used."""
         from safetensors.numpy import save_file
 
         path = directory / FILE
-        meta = {"alpha": str(self.alpha), "keep_fp32": json.dumps(list(self.keep_fp32))}
+        meta = {
+            "alpha": str(self.alpha),
+            "keep_fp32": json.dumps(list(self.keep_fp32)),
+            "weights": weights_digest(directory),
+        }
         save_file({k: v.astype(np.float32) for k, v in self.scales.items()}, str(path), meta)
+        path.chmod(0o644)  # safetensors writes it for its owner alone
         return path
 
 
 def load_recipe(directory: Path) -> Recipe | None:
-    """The recipe shipped in ``directory``, or None when it has none."""
+    """The recipe shipped in ``directory``, or None when it has none or it was made for
+    other weights than the ones there (said in the log: rerun ``python -m train.quantize``)."""
     path = directory / FILE
-    if not path.is_file():
+    if not path.is_file() or not (directory / WEIGHTS).is_file():
         return None
     from safetensors import safe_open
 
     with safe_open(str(path), framework="numpy") as f:
         meta = f.metadata() or {}
+        if meta.get("weights") != weights_digest(directory):
+            log.warning(
+                "%s was made for other weights than %s's: not used (python -m train.quantize "
+                "--model %s makes one for them)",
+                path,
+                directory,
+                directory,
+            )
+            return None
         scales = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no iter)
     return Recipe(
         scales, float(meta.get("alpha", "0.5")), tuple(json.loads(meta.get("keep_fp32", "[]")))

@@ -152,3 +152,21 @@ def test_an_int8_server_embeds_uploads_in_fp32_as_qa_index_does(fresh_seed_index
     # stored as fp32 embeds it (int8's vector is only about 0.98 of the way there)
     assert hit.score > 0.9999
     assert float(engine.embedder.encode([sentence])[0] @ exact) < 0.9999
+
+
+def test_a_recipe_made_for_other_weights_is_not_used(tmp_path, caplog):
+    from safetensors.numpy import load_file, save_file
+
+    from qa.settings import Settings
+
+    model = tmp_path / "reader"
+    shutil.copytree(MODEL_DIR, model)
+    assert load_recipe(model) is not None
+    weights = load_file(str(model / "model.safetensors"))
+    name = next(iter(weights))
+    weights[name] = weights[name] * 1.01  # a reader trained again into the folder
+    save_file(weights, str(model / "model.safetensors"))
+    assert load_recipe(model) is None
+    assert "made for other weights" in caplog.text and "train.quantize" in caplog.text
+    # auto then answers in fp32 rather than with plain int8
+    assert Settings(trained_model_dir=model, encoder_runtime="auto").runtime == "onnx"

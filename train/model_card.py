@@ -118,6 +118,20 @@ def refusals_section(fitted: dict) -> str:
     )
 
 
+def int8_section(q: dict) -> str:
+    """The int8 recipe (smoothing.safetensors) made by train.quantize."""
+    kept = ", ".join(q["keep_fp32"]) or "none"
+    return (
+        f"\n## int8 recipe (smoothing.safetensors)\nMade by `{q['command'].strip()}`: "
+        f"SmoothQuant scales (alpha {q['alpha']}) from {q['calibration']}, the layers kept in "
+        f"fp32: {kept}. On {q['checked_pairs']} other pairs the int8 reader read the fp32 "
+        f"reader's span on {q['same_span']:.1%} of them (plain int8: {q['plain_same_span']:.1%}) "
+        f"in {q['time_of_fp32']}x its time. `QA_ENCODER_RUNTIME=int8`, and `auto` where the "
+        "CPU suits it, read with it; the recipe names the weights it was made for and is not "
+        "used beside others.\n"
+    )
+
+
 def started_from_text(started: dict) -> str:
     """What a model trained further (``--from``) started from."""
     trained = started.get("trained_on", {})
@@ -219,4 +233,6 @@ def write_card(out: Path, meta: dict) -> None:
         text += averaged_section(meta)
     if "refusals" in meta:
         text += refusals_section(meta["refusals"])
+    if "int8" in meta:
+        text += int8_section(meta["int8"])
     (out / "README.md").write_text(text, encoding="utf-8")

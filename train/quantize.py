@@ -30,6 +30,7 @@ from index.smoothing import Recipe, graph_node, input_maxima, linear_layers, sca
 from index.split import split_sentences
 from qa.read.cross import CrossModel, best_spans, load_network
 from qa.shipped import MODEL_DIR
+from train.model_card import write_card
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TRAIN = DATA / "squad11-train" / "squad11_train_paragraphs.jsonl.gz"
@@ -159,11 +160,14 @@ def main(argv: Sequence[str] | None = None) -> Recipe:
             )
             return reads
 
+        read_with = {a: tried(a, [], f"alpha {a}", checks) for a in alphas}
+
         def by_agreement(alpha: float) -> tuple[float, float]:
-            same, drift = tried(alpha, [], f"alpha {alpha}", checks).agreement(exact)
+            same, drift = read_with[alpha].agreement(exact)
             return same, -drift
 
         best = max(alphas, key=by_agreement)
+        final = read_with[best]
         keep: list[str] = []
         if args.keep:
             # each layer's harm: the disagreement when it alone is quantized (on a third of
@@ -175,11 +179,26 @@ def main(argv: Sequence[str] | None = None) -> Recipe:
                 harm[layer] = (1 - same, drift)
             keep = sorted(layers, key=lambda k: harm[k], reverse=True)[: args.keep]
             final = tried(best, keep, f"alpha {best}, keeping {', '.join(keep)}", checks)
-            print(f"{final.ms / exact.ms:.2f}x fp32's time per pair", flush=True)
-    final, _ = load_network(args.model, attention="eager")
-    recipe = Recipe(scales(final, maxima, best), best, tuple(keep))
+        print(f"{final.ms / exact.ms:.2f}x fp32's time per pair", flush=True)
+    network, _ = load_network(args.model, attention="eager")
+    recipe = Recipe(scales(network, maxima, best), best, tuple(keep))
     path = recipe.save(args.model)
-    print(f"wrote {path} (alpha {best}, {len(keep)} layers in fp32)")
+    meta_path = args.model / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["int8"] = {
+        "command": "python -m train.quantize "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "alpha": best,
+        "keep_fp32": list(keep),
+        "calibration": f"{len(calibration)} pairs of {args.questions} SQuAD 1.1 train questions",
+        "checked_pairs": len(check),
+        "same_span": round(final.agreement(exact)[0], 4),
+        "plain_same_span": round(plain.agreement(exact)[0], 4),
+        "time_of_fp32": round(final.ms / exact.ms, 2),
+    }
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_card(args.model, meta)
+    print(f"wrote {path} (alpha {best}, {len(keep)} layers in fp32) and the model card")
     return recipe
 
 

@@ -7,10 +7,11 @@ standing for "no answer here"). Its relevance is a correction to the untrained p
 score, not a replacement: the sentence's probability is the sigmoid of the pipeline's logit
 plus the model's. The weights ship in ``qa/models/cross/`` as fp16 and run in bfloat16 on
 CPUs with bf16 instructions (AVX512-BF16, AMX: about twice as fast, the same answers) and
-in fp32 elsewhere (int8 dynamic quantisation was faster but cost 3 points of F1 and of
-hit@1 in a trial). When answering it runs in fp32 on ONNX Runtime by default
-(``QA_ENCODER_RUNTIME``, index/graphs.py): without importing torch, twice as fast as torch's
-fp32, 15% slower than its bf16 (docs/scale.md)."""
+in fp32 elsewhere. When answering it runs on ONNX Runtime (``QA_ENCODER_RUNTIME``,
+index/graphs.py), without importing torch: where the CPU suits it (``auto``), in int8 smoothed
+by the recipe shipped beside the weights (``smoothing.safetensors``, index/smoothing.py,
+``python -m train.quantize``: 0.58x fp32's time, dev13 F1 0.2 lower), else in fp32, twice as
+fast as torch's fp32 (docs/scale.md)."""
 
 from __future__ import annotations
 
