@@ -32,7 +32,15 @@ from qa.read.cross import CrossModel, best_spans, load_network
 from qa.shipped import MODEL_DIR
 from train.model_card import write_card
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# the shared data sets: beside the checkout, or where this machine keeps them
+DATA = next(
+    (
+        p / "data"
+        for p in (Path(__file__).resolve().parents[1].parent / "shared", Path("/work/shared"))
+        if (p / "data").is_dir()
+    ),
+    Path(__file__).resolve().parents[1].parent / "shared" / "data",
+)
 TRAIN = DATA / "squad11-train" / "squad11_train_paragraphs.jsonl.gz"
 OUTPUTS = ["relevance", "start", "end"]
 
