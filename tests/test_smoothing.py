@@ -172,3 +172,19 @@ def test_a_recipe_made_for_other_weights_is_not_used(tmp_path, caplog):
     assert "made for other weights" in caplog.text and "train.quantize" in caplog.text
     # auto then answers in fp32 rather than with plain int8
     assert Settings(trained_model_dir=model, encoder_runtime="auto").runtime == "onnx"
+
+
+@pytest.mark.parametrize(
+    ("flags", "runtime"),
+    [
+        ({"avx2", "avx512_bf16"}, "torch"),
+        ({"amx_bf16"}, "torch"),
+        ({"avx2"}, "onnx"),
+        (set(), "onnx"),
+    ],
+)
+def test_documents_are_embedded_by_torch_only_where_bf16_is_native(flags, runtime):
+    from index.networks import for_indexing
+
+    chosen, why = for_indexing(flags)
+    assert chosen == runtime and why
