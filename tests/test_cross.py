@@ -220,3 +220,22 @@ def test_a_batch_of_pairs_read_only_for_their_span_has_a_finite_loss():
     loss = train_cross.step_loss(model, batch, args, bce, ce)
     assert torch.isfinite(loss) and loss.item() > 0
     loss.backward()
+
+
+@pytest.mark.parametrize(
+    ("span", "answer"),
+    [
+        ("all available means, it added", "all available means"),
+        ("eight million rounds, the agency told Reuters", "eight million rounds"),
+        ("the war, Yoon Suk Yeol said", "the war"),
+        ("Smith, Jones and Brown", "Smith, Jones and Brown"),  # no reporting verb
+        ("he said", "he said"),  # nothing before it: left as read
+    ],
+)
+def test_a_span_closing_with_who_said_it_loses_that_clause(span, answer):
+    from qa.read.cross import unattributed
+
+    sentence = f"South Korea will respond with {span}, without elaborating."
+    start = sentence.index(span)
+    a, b = unattributed(sentence, start, start + len(span))
+    assert sentence[a:b] == answer

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -160,7 +161,9 @@ class CrossModel:
         for rows in similar_lengths([len(e.ids) for e in encodings], waste):
             for row, found in zip(rows, self._forward([encodings[r] for r in rows])):
                 if found.start >= 0:
-                    start, end = snap(sentences[row], found.start, found.end)
+                    start, end = unattributed(
+                        sentences[row], *snap(sentences[row], found.start, found.end)
+                    )
                     found = CrossScore(found.relevance, start, end, found.span_score)
                 scores[row] = found
         return [r for r in scores if r is not None]
@@ -244,6 +247,22 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
     while inside(end):
         end += 1
     return start, end
+
+
+# a reporting clause closing a span: ", it added", ", he said", ", the agency told Reuters"
+_REPORTED = re.compile(
+    r"\s*,\s*(?:it|he|she|they|we|I|the \w+|[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){0,3})\s+"
+    r"(?:said|says|added|adds|noted|wrote|told [\w ]{1,30})$"
+)
+
+
+def unattributed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without a reporting clause at its end ("all available means, it added" ->
+    "all available means"): who said it is the citation's, not the answer's."""
+    found = _REPORTED.search(text, start, end)
+    if found is None or found.end() != end or found.start() <= start:
+        return start, end
+    return start, found.start()
 
 
 def similar_lengths(lengths: list[int], waste: float = 0.25) -> list[list[int]]:
