@@ -15,6 +15,7 @@ from index.cpu import cpu
 from index.embed import Embedder
 from qa.engine import Engine, lone_surrogate
 from qa.http.admission import install_admission
+from qa.http.citations import CitationOut
 from qa.http.documents import get_engine, include_documents
 from qa.http.files import include_files
 from qa.http.metrics import include_metrics
@@ -75,19 +76,6 @@ class AskRequest(BaseModel):
                     f"{where} is not valid Unicode: a lone surrogate at character {at}"
                 )
         return self
-
-
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    start: int
-    end: int
-    text: str
-    score: float
-    page: int | None = Field(None, description="its PDF page, 1-based (null: not a PDF)")
-    page_label: str | None = Field(None, description="that page's printed number, if labelled")
-    section: str | None = Field(None, description="the heading it falls under, if any")
 
 
 class PassageOut(BaseModel):

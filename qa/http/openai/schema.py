@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from qa.http.citations import CitationOut
+
 MODEL = "qa"
 
 # Content parts a message may hold that carry no text qa could read.
@@ -114,19 +116,12 @@ class ChatRequest(BaseModel):
         return v
 
 
-class CitationRef(BaseModel):
-    """A cited sentence: ``document[start:end] == text`` (GET /documents/{doc_id})."""
+class CitationRef(CitationOut):
+    """A cited sentence: ``document[start:end] == text`` (GET /documents/{doc_id}); /ask's
+    fields, in the same order, and its document's link."""
 
     n: int = Field(description="the [n] marker in the content")
-    doc_id: str
     title: str = Field(description="the document's title")
-    start: int
-    end: int
-    text: str
-    score: float
-    page: int | None = Field(None, description="its PDF page, 1-based (null: not a PDF)")
-    page_label: str | None = Field(None, description="that page's printed number, if labelled")
-    section: str | None = Field(None, description="the heading it falls under, if any")
     url: str = Field(description="the document's text and sentence offsets: GET /documents/{id}")
 
 
