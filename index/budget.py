@@ -100,7 +100,7 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     worker process (a small plain text file: here); OverBudget when it needs more time or
     memory than ``budget``."""
     if len(data) <= IN_PROCESS_BYTES and name.lower().endswith(IN_PROCESS_SUFFIXES):
-        return _prepared(name, *_work(data, name))
+        return _prepared(name, *_work(data, name), budget)
     left = _left()
     if left is not None and left[0] < budget.seconds:  # the change's deadline comes first
         budget = Budget(max(0.5, left[0]), budget.memory_mb)
@@ -129,14 +129,14 @@ def prepare(data: bytes, name: str, budget: Budget) -> Prepared:
     return _prepared(name, kind, payload, budget)
 
 
-def _prepared(name: str, kind: str, payload, budget: Budget | None = None) -> Prepared:
+def _prepared(name: str, kind: str, payload, budget: Budget) -> Prepared:
     """What ``_work`` returned, as a Prepared or the error it names."""
     if kind == "ok":
         text, spans, pages, sections, labels = payload
         return Prepared(text, [Span(a, b) for a, b in spans], pages, sections, labels)
     if kind == "memory":
         raise OverBudget(
-            f"{name} needs more than {(budget or Budget()).memory_mb:,} MB to read "
+            f"{name} needs more than {budget.memory_mb:,} MB to read "
             "(the QA_EXTRACT_MEMORY_MB setting)"
         )
     if kind in _ERRORS:

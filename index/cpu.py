@@ -24,6 +24,10 @@ FLAGS = (
 )
 
 
+# bf16 is native with either of these (elsewhere it is emulated, slower than fp32)
+BF16 = frozenset({"avx512_bf16", "amx_bf16"})
+
+
 def parse(cpuinfo: str) -> tuple[str, set[str]]:
     """(the model name, the flags) of the first CPU in the text of /proc/cpuinfo."""
     model, flags = "", set()
@@ -41,7 +45,7 @@ def describe(cpuinfo: str) -> str:
     """ "MODEL, N cores (flags: ...)" from the text of /proc/cpuinfo."""
     model, flags = parse(cpuinfo)
     shown = [f for f in FLAGS if f in flags]
-    bf16 = "native bf16" if {"avx512_bf16", "amx_bf16"} & flags else "no native bf16"
+    bf16 = "native bf16" if BF16 & flags else "no native bf16"
     return (
         f"{model or platform.processor() or 'unknown CPU'}, {os.cpu_count()} cores "
         f"({', '.join(shown) or 'none of ' + ', '.join(FLAGS)}; {bf16})"

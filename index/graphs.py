@@ -15,6 +15,7 @@ import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +29,25 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 QUANTIZED = "int8pc-v1"
 
 
+def file_sha256(path: Path) -> bytes:
+    """The SHA-256 of a file's contents, computed once per (path, size, modification time):
+    a start hashes the reader's 45 MB of weights once, for its graph's name and its int8
+    recipe's check (index/smoothing.py) alike."""
+    stat = path.stat()
+    return _file_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _file_sha256(path: str, _size: int, _mtime_ns: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").digest()
+
+
 def digest(files: Sequence[Path]) -> str:
     """16 hex digits naming the graph of these weight and config files (their contents)."""
     h = hashlib.sha256(RECIPE.encode())
     for path in files:
-        with path.open("rb") as f:
-            h.update(hashlib.file_digest(f, "sha256").digest())
+        h.update(file_sha256(path))
     return h.hexdigest()[:16]
 
 

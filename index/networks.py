@@ -9,6 +9,8 @@ from typing import Literal
 
 import numpy as np
 
+from index.cpu import BF16
+
 # OpenMP threads that wait for work sleep instead of spinning (read when torch loads it):
 # embedding on 2 threads with the other core busy elsewhere ran at 46 texts/s spinning,
 # 161 passive, as fast as 1 thread (docs/scale.md)
@@ -67,7 +69,7 @@ def for_indexing(flags: set[str]) -> tuple[Runtime, str]:
     """(the runtime ``qa index`` embeds with on a CPU with these flags, why): torch in bf16
     where bf16 is native (279 texts/s on 1 thread of an AVX512-BF16 CPU), else ONNX Runtime's
     fp32 (177 texts/s there against torch fp32's 84, the same vectors to 1e-5)."""
-    if {"avx512_bf16", "amx_bf16"} & flags:
+    if BF16 & flags:
         return "torch", "torch bf16: this CPU has native bf16"
     return "onnx", "ONNX Runtime fp32: no native bf16, where it is twice torch fp32's speed"
 

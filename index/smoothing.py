@@ -16,12 +16,10 @@ the file the plain int8 graph (``index.graphs.quantized``) is used."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +31,9 @@ log = logging.getLogger(__name__)
 
 def weights_digest(directory: Path) -> str:
     """16 hex digits of the SHA-256 of the reader's weights in ``directory``."""
-    path = directory / WEIGHTS
-    stat = path.stat()
-    return _digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    from index.graphs import file_sha256
 
-
-@lru_cache(maxsize=8)
-def _digest(path: str, _size: int, _mtime: int) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()[:16]
+    return file_sha256(directory / WEIGHTS).hex()[:16]
 
 
 @dataclass(frozen=True)
@@ -69,25 +61,43 @@ class Recipe:
         return path
 
 
-def load_recipe(directory: Path) -> Recipe | None:
-    """The recipe shipped in ``directory``, or None when it has none or it was made for
-    other weights than the ones there (said in the log: rerun ``python -m train.quantize``)."""
+def has_recipe(directory: Path) -> bool:
+    """Whether ``directory`` holds a recipe made for the weights there (its metadata alone is
+    read; one made for other weights is said once in the log: rerun ``python -m
+    train.quantize``)."""
     path = directory / FILE
     if not path.is_file() or not (directory / WEIGHTS).is_file():
-        return None
+        return False
     from safetensors import safe_open
 
     with safe_open(str(path), framework="numpy") as f:
+        made_for = (f.metadata() or {}).get("weights")
+    if made_for == weights_digest(directory):
+        return True
+    if path not in _stale:
+        _stale.add(path)
+        log.warning(
+            "%s was made for other weights than %s's: not used (python -m train.quantize "
+            "--model %s makes one for them)",
+            path,
+            directory,
+            directory,
+        )
+    return False
+
+
+_stale: set[Path] = set()  # recipes said to be for other weights
+
+
+def load_recipe(directory: Path) -> Recipe | None:
+    """The recipe shipped in ``directory``, or None when it has none or it was made for
+    other weights than the ones there (``has_recipe``)."""
+    if not has_recipe(directory):
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(directory / FILE), framework="numpy") as f:
         meta = f.metadata() or {}
-        if meta.get("weights") != weights_digest(directory):
-            log.warning(
-                "%s was made for other weights than %s's: not used (python -m train.quantize "
-                "--model %s makes one for them)",
-                path,
-                directory,
-                directory,
-            )
-            return None
         scales = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no iter)
     return Recipe(
         scales, float(meta.get("alpha", "0.5")), tuple(json.loads(meta.get("keep_fp32", "[]")))

@@ -16,7 +16,7 @@ from index.budget import Budget
 from index.chunk import Chunking, PassageVectors
 from index.cpu import flags
 from index.networks import GRAPHS_DIR, Runtime, RuntimeSetting, automatic, for_indexing
-from index.smoothing import load_recipe
+from index.smoothing import has_recipe
 from qa.shipped import MODEL_DIR
 
 
@@ -251,7 +251,7 @@ class Settings(BaseSettings):
         """(the runtime, why it was chosen)."""
         if self.encoder_runtime != "auto":
             return self.encoder_runtime, "QA_ENCODER_RUNTIME"
-        recipe = load_recipe(self.trained_model_dir) is not None
+        recipe = has_recipe(self.trained_model_dir)
         return automatic(flags(), platform.machine(), recipe)
 
     @property

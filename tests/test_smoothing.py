@@ -13,6 +13,7 @@ from index.networks import automatic, padded
 from index.smoothing import FILE, graph_node, input_maxima, linear_layers, load_recipe, smoothed
 from qa.read.cross import CrossModel, cross_graph, load_network
 from qa.shipped import MODEL_DIR
+from tests.conftest import ROOT
 
 PAIRS = [
     ("How many troops were shipped?", "North Korea has shipped 1,500 special forces troops."),
@@ -113,14 +114,13 @@ def test_auto_picks_the_runtime_from_the_cpu_and_the_reader(flags, machine, reci
 
 def test_the_seed_questions_read_as_in_fp32_with_the_smoothed_int8_reader(seed_index_dir, graphs):
     import json
-    from pathlib import Path
 
     from qa.engine import Engine
     from qa.settings import Settings
 
     questions = [
         json.loads(line)["question"]
-        for line in Path("eval/seed_qa.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (ROOT / "eval" / "seed_qa.jsonl").read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
     answers = {}

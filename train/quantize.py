@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.networks import padded
 from index.smoothing import Recipe, graph_node, input_maxima, linear_layers, scales, smoothed
 from index.split import split_sentences
-from qa.read.cross import CrossModel, best_spans, load_network
+from qa.read.cross import CrossModel, best_spans, load_network, pair_inputs
 from qa.shipped import MODEL_DIR
 from train.model_card import write_card
 
@@ -69,15 +68,7 @@ def batches(tokenizer, rows: Sequence[tuple[str, str]], size: int = 3) -> list[t
     """Padded (ids, mask, types, context mask) of ``size`` pairs each, as the reader reads
     a question's candidates."""
     encodings = tokenizer.encode_batch(list(rows))
-    out = []
-    for k in range(0, len(encodings), size):
-        group = encodings[k : k + size]
-        ids, mask, types = padded([e.ids for e in group], [e.type_ids for e in group])
-        context = np.zeros(ids.shape, dtype=bool)
-        for r, e in enumerate(group):
-            context[r, : len(e.ids)] = [s == 1 for s in e.sequence_ids]
-        out.append((ids, mask, types, context))
-    return out
+    return [pair_inputs(encodings[k : k + size]) for k in range(0, len(encodings), size)]
 
 
 class Reads:

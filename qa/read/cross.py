@@ -77,6 +77,16 @@ def load_network(directory: Path, attention: str | None = None):
     return model, config
 
 
+def pair_inputs(encodings, pad_to: int = 1):
+    """(ids, attention mask, token types, context) of (question, sentence) encodings, padded
+    together: ``context`` marks the sentence's tokens, where a span may lie."""
+    ids, mask, types = padded([e.ids for e in encodings], [e.type_ids for e in encodings], pad_to)
+    context = np.zeros(ids.shape, dtype=bool)
+    for k, e in enumerate(encodings):
+        context[k, : len(e.ids)] = [s == 1 for s in e.sequence_ids]
+    return ids, mask, types, context
+
+
 def best_spans(
     start: np.ndarray, end: np.ndarray, context: np.ndarray, max_tokens: int
 ) -> list[tuple[int, int, float]]:
@@ -169,12 +179,7 @@ class CrossModel:
         return [r for r in scores if r is not None]
 
     def _forward(self, encodings) -> list[CrossScore]:
-        ids, mask, types = padded(
-            [e.ids for e in encodings], [e.type_ids for e in encodings], self.pad_to
-        )
-        context = np.zeros(ids.shape, dtype=bool)
-        for k, e in enumerate(encodings):
-            context[k, : len(e.ids)] = [s == 1 for s in e.sequence_ids]
+        ids, mask, types, context = pair_inputs(encodings, self.pad_to)
         relevance, start, end = self._network(ids, mask, types)
         spans = best_spans(start, end, context, self.max_answer_tokens)
         out = []
