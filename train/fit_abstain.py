@@ -8,8 +8,8 @@ there is no trained model, for the heuristics (the answerer reads qa/weights/abs
 
 As ``python -m eval --unanswerable-share`` does, it leaves out paragraphs whose questions'
 answers occur in no other document, indexes the rest (reusing the vectors of
-``--index-dir``) and asks every question; each is described by ``qa.read.abstain.FEATURES`` and
-labelled answerable or not. A class-balanced logistic regression is fitted on half the
+``--index-dir``) and asks every question; each is described by ``qa.read.abstain.FEATURES``
+(and the answerability verifier's logit when one is beside the trained model) and labelled answerable or not. A class-balanced logistic regression is fitted on half the
 groups (articles: the part of ``doc`` before "__"), and the refusal rates on the other
 half are printed for a few thresholds; then it is fitted on everything and written out."""
 
@@ -30,7 +30,7 @@ from eval.data import group_name, load_qa
 from eval.unanswerable import make_unanswerable
 from index.embed import load_embedder
 from index.stores.segments import SegmentStore
-from qa.read.abstain import DEFAULT_BELOW, FEATURES
+from qa.read.abstain import DEFAULT_BELOW, FEATURES, VERIFIED
 from qa.read.cross import MODEL_DIR
 from qa.read.linear import write_weights
 from qa.read.pipeline import find
@@ -38,6 +38,7 @@ from qa.read.rankers import chosen, ranker
 from qa.read.rankers.cross import ABSTAIN_WEIGHTS
 from qa.read.readers import reader
 from qa.read.retrieve import HybridRetriever
+from qa.read.verify import has_verifier, load_verifier
 from qa.settings import Settings
 from qa.threads import set_query_threads
 from train.model_card import write_card
@@ -83,6 +84,11 @@ def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
         "--heuristics", action="store_true", help="fit for the heuristics alone (no model)"
     )
     parser.add_argument(
+        "--no-verifier",
+        action="store_true",
+        help="fit without the answerability verifier beside the trained model (qa/read/verify.py)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         required=True,
@@ -118,11 +124,18 @@ def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
     retriever = HybridRetriever(store, embedder)
     ranking = ranker(name, settings)
     roles = (ranking, reader(ranking.reader, settings))
+    verifier = None
+    if not args.heuristics and not args.no_verifier and has_verifier(args.trained_model):
+        verifier = load_verifier(
+            args.trained_model, settings.runtime, settings.onnx_dir, settings.torch_threads
+        )
+        print(f"with the answerability verifier in {args.trained_model}")
+    features = FEATURES if verifier is None else (*FEATURES, VERIFIED)
     out = args.out
     print(f"fitting for the {name} ranker and its reader, {ranking.reader}")
     rows, unanswerable, groups = [], [], []
     for item in tqdm(asked, desc="reading", unit="q", disable=None):
-        found = find(retriever, *roles, item.question, settings.top_k)
+        found = find(retriever, *roles, item.question, settings.top_k, verifier=verifier)
         if found.features is None:
             continue
         rows.append(found.features)
@@ -163,7 +176,7 @@ def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
         print(
             f"all, threshold {fitted['below']}: {refusals(p_all, u, everything, fitted['below'])}"
         )
-    write_weights(out, FEATURES, model.coef_[0], model.intercept_[0], **fitted)
+    write_weights(out, features, model.coef_[0], model.intercept_[0], **fitted)
     print(f"wrote {out}")
     meta_path = args.trained_model / "meta.json"
     own = out.resolve() == (args.trained_model / ABSTAIN_WEIGHTS).resolve()

@@ -102,6 +102,15 @@ def load_unanswerable(path: Path) -> dict[tuple[str, int], list[dict]]:
     }
 
 
+def calibration_titles(
+    unanswerable: dict[tuple[str, int], list[dict]], articles: int, rng: random.Random
+) -> set[str]:
+    """The ``articles`` articles of the unanswerable questions kept apart for fitting refusals
+    (``rng``: ``random.Random(seed + 1)``; train.train_verifier draws the same ones)."""
+    titles = sorted({t for t, _ in unanswerable})
+    return set(rng.sample(titles, min(articles, len(titles))))
+
+
 def with_unanswerable(
     paragraphs: list[dict],
     kept: list[dict],
@@ -116,8 +125,7 @@ def with_unanswerable(
     questions drawn from the other articles, each with its answerable twin and paragraph."""
     rng = random.Random(seed + 1)
     by_key = {(p["title"], p["para_index"]): p for p in paragraphs}
-    titles = sorted({t for t, _ in unanswerable})
-    held = set(rng.sample(titles, min(calibration_articles, len(titles))))
+    held = calibration_titles(unanswerable, calibration_articles, rng)
     # every paragraph of those articles: the refusals also learn from questions whose
     # paragraph is left out (fit_abstain leaves out paragraphs without unanswerable ones)
     calibration = [p for p in paragraphs if p["title"] in held]

@@ -32,13 +32,23 @@ FEATURES = (
     "dense",  # cosine of question and best sentence
     "reader",  # the reader's score for its best span
 )
+# with an answerability verifier beside the reader (qa/read/verify.py): its logit that the
+# best sentence with its neighbours answers
+VERIFIED = "verified"
 NO_SPAN_SCORE = -10.0  # the "reader" feature when the reader found no span
 # the threshold of a refusal model fitted without one of its own
 DEFAULT_BELOW = 0.33
 
 
+def fitted_features(path: Path) -> tuple[str, ...]:
+    """The features the refusal model at ``path`` was fitted on: ``FEATURES``, and
+    ``VERIFIED`` after them when it was fitted with a verifier."""
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["features"])
+
+
 def load_model(path: Path) -> LinearModel:
-    return load_linear(path, FEATURES)
+    features = fitted_features(path)
+    return load_linear(path, (*FEATURES, VERIFIED) if VERIFIED in features else FEATURES)
 
 
 def fitted_below(path: Path) -> float:
@@ -47,8 +57,12 @@ def fitted_below(path: Path) -> float:
 
 
 def abstention_features(
-    retrieval: Retrieval, ranked: list[RankedSentence], reader_score: float
+    retrieval: Retrieval,
+    ranked: list[RankedSentence],
+    reader_score: float,
+    verified: float | None = None,
 ) -> np.ndarray:
+    """``FEATURES`` of the evidence found, then ``verified`` when given."""
     best = ranked[0]
     second = ranked[1].score if len(ranked) > 1 else 0.0
     in_passage = frozenset().union(*(s.terms for s in retrieval.passages[0].sentences))
@@ -65,6 +79,7 @@ def abstention_features(
             retrieval.passages[0].score,
             float(best.sentence.vector @ retrieval.question_vector),
             reader_score,
+            *(() if verified is None else (verified,)),
         ]
     )
 
@@ -80,6 +95,8 @@ class LogisticAbstainer:
             )
         self.weights = weights
         self.model = load_model(weights)
+        # fitted with the verifier's logit: the pipeline must run it
+        self.verified = VERIFIED in fitted_features(weights)
         self.below = fitted_below(weights) if below is None else below
 
     def probability(self, features: np.ndarray) -> float:

@@ -17,6 +17,7 @@ from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
 from qa.read.question import Question
 from qa.read.retrieve import HybridRetriever, Retrieval
 from qa.read.roles import Abstainer, AnswerSpan, RankedSentence, Ranker, Reader
+from qa.read.verify import Verifier
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ def find(
     question: str,
     top_k: int,
     only: Scope | None = None,
+    verifier: Verifier | None = None,
 ) -> Findings:
     """Retrieve (from the documents ``only``, if given), rank the sentences and read the
-    best one; no decision yet."""
+    best one (and have ``verifier`` check it, if given); no decision yet."""
     asked = Question.of(question)
     t0 = time.perf_counter()
     retrieval = retriever.retrieve(question, top_k, only)
@@ -50,7 +52,8 @@ def find(
         return Findings(asked, retrieval, ranked, None, None, retrieve_ms)
     span = reader.span(asked, ranked[0])
     reader_score = span.score if span else NO_SPAN_SCORE
-    features = abstention_features(retrieval, ranked, reader_score)
+    verified = None if verifier is None else verifier.verify(asked.text, ranked[0], retrieval)
+    features = abstention_features(retrieval, ranked, reader_score, verified)
     return Findings(asked, retrieval, ranked, span, features, retrieve_ms)
 
 
@@ -64,6 +67,7 @@ class Pipeline:
         answerer: Answerer,
         top_k: int = 5,
         max_citations: int = 3,
+        verifier: Verifier | None = None,
     ) -> None:
         self.retriever = retriever
         self.ranker = ranker
@@ -72,12 +76,16 @@ class Pipeline:
         self.answerer = answerer
         self.top_k = top_k
         self.max_citations = max_citations
+        self.verifier = verifier
 
     def evidence(
         self, question: str, top_k: int | None = None, only: Scope | None = None
     ) -> Evidence:
         t0 = time.perf_counter()
-        found = find(self.retriever, self.ranker, self.reader, question, top_k or self.top_k, only)
+        found = find(
+            self.retriever, self.ranker, self.reader, question, top_k or self.top_k, only,
+            self.verifier,
+        )  # fmt: skip
         passages = shown_passages(found.retrieval, found.ranked)
         probability = (
             self.abstainer.probability(found.features) if found.features is not None else 0.0

@@ -6,8 +6,10 @@ Answerer (qa.read.evidence.Answerer), which takes the pipeline's evidence and re
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from index.embed import Embedder
+from qa.errors import TrainedModelError
 from qa.read.abstain import LogisticAbstainer
 from qa.read.answerers.chat import ChatModel
 from qa.read.answerers.errors import UnknownAnswerer
@@ -18,6 +20,8 @@ from qa.read.pipeline import Pipeline
 from qa.read.rankers import chosen, ranker
 from qa.read.readers import reader
 from qa.read.retrieve import HybridRetriever
+from qa.read.roles import Ranker
+from qa.read.verify import Verifier, load_verifier
 from qa.settings import Settings
 
 
@@ -61,6 +65,23 @@ ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {
 }
 
 
+def verifier_for(
+    abstainer: LogisticAbstainer, ranker: Ranker, settings: Settings
+) -> Verifier | None:
+    """The answerability verifier the refusal model was fitted with, beside the ranker's
+    model; None when it was fitted without one."""
+    if not abstainer.verified:
+        return None
+    if ranker.model_dir is None:
+        raise TrainedModelError(
+            f"{abstainer.weights} was fitted with a verifier, which the {type(ranker).__name__} "
+            "has not: refit it (python -m train.fit_abstain)"
+        )
+    return load_verifier(
+        Path(ranker.model_dir), settings.runtime, settings.onnx_dir, settings.torch_threads
+    )
+
+
 class Backend:
     """The chosen roles, loaded once; ``pipeline`` binds them to an index's retriever.
     ``answerer``: one to use instead of the registry's (a test's model, say)."""
@@ -80,6 +101,7 @@ class Backend:
         self.reader = reader(self.ranker.reader, settings)
         # the refusal model fitted on this ranker's scores: its own, or an error
         self.abstainer = LogisticAbstainer(self.ranker.abstain_weights, settings.abstain_below)
+        self.verifier = verifier_for(self.abstainer, self.ranker, settings)
         self.answerer = answerer or ANSWERERS[settings.answerer](settings, embedder)
 
     def pipeline(self, retriever: HybridRetriever) -> Pipeline:
@@ -92,4 +114,5 @@ class Backend:
             self.answerer,
             top_k=s.top_k,
             max_citations=s.max_citations,
+            verifier=self.verifier,
         )

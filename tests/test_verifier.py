@@ -1,0 +1,194 @@
+"""The answerability verifier (qa/read/verify.py, train/train_verifier.py): what it learns
+from (an unanswerable question beside its twin, on the window of the sentence it looks
+answered by), a stopped training run that goes on, the weights it ships (only the trained
+ones, for one reader's weights), and the pipeline weighing its logit when the refusal model
+was fitted with it."""
+
+import gzip
+import json
+import shutil
+
+import pytest
+
+from index.split import split_sentences
+from qa.errors import TrainedModelError
+from qa.read.abstain import FEATURES, VERIFIED, LogisticAbstainer
+from qa.read.answerers import Backend
+from qa.read.pipeline import find
+from qa.read.rankers import ranker
+from qa.read.readers import reader
+from qa.read.retrieve import HybridRetriever
+from qa.read.verify import VERIFIER, Verifier, load_verifier, reader_digest, window, window_text
+from qa.settings import Settings
+from qa.shipped import MODEL_DIR
+from tests.test_unanswerable_training import SQUAD11, UNANSWERABLE
+from train import train_verifier
+from train.checkpoint import Interrupted
+from train.verifier_data import groups, on_window
+
+
+def test_a_window_is_the_sentence_with_a_neighbour_either_side():
+    spans = [(0, 10), (11, 20), (21, 30), (31, 40)]
+    assert window(spans, 0) == (0, 20)
+    assert window(spans, 2) == (11, 40)
+    assert window(spans, 3) == (21, 40)
+
+
+def test_an_unanswerable_question_is_read_on_the_window_its_twin_is_answered_in():
+    context = (
+        "The port opened in 1900. In 2007 PortMiami served 3,787,410 passengers. "
+        "It is the busiest. Cargo came later. Then more came."
+    )
+    at = context.index("3,787,410")
+    twin = on_window("How many passengers used PortMiami in 2007?", context, at, "3,787,410")
+    alike = on_window("How many passengers used PortMiami in 2017?", context, at, None)
+    assert twin.text == alike.text == context[: context.index(" Cargo")]
+    assert twin.answerable and not alike.answerable and alike.span is None
+    assert twin.text[slice(*twin.span)] == "3,787,410"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Three articles' unanswerable questions and their paragraphs, as the real files hold
+    them."""
+    if not (SQUAD11.is_file() and UNANSWERABLE.is_file()):
+        pytest.skip("no SQuAD training data")
+    out = tmp_path_factory.mktemp("verifier-data")
+    with gzip.open(UNANSWERABLE, "rt", encoding="utf-8") as f:
+        source = json.load(f)
+    articles = []
+    for a in source["data"][:3]:
+        articles.append({**a, "paragraphs": a["paragraphs"][:2]})
+    asked = {(a["title"], p["para_index"]) for a in articles for p in a["paragraphs"]}
+    with gzip.open(SQUAD11, "rt", encoding="utf-8") as f:
+        paragraphs = [p for p in map(json.loads, f) if p["title"] in {t for t, _ in asked}]
+    # their paragraphs and two others of each article (read as "elsewhere")
+    kept = [p for p in paragraphs if (p["title"], p["para_index"]) in asked]
+    for title in {t for t, _ in asked}:
+        kept += [p for p in paragraphs if p["title"] == title and p not in kept][:2]
+    with gzip.open(out / "unanswerable.json.gz", "wt", encoding="utf-8") as f:
+        json.dump({"data": articles}, f)
+    with gzip.open(out / "paragraphs.jsonl.gz", "wt", encoding="utf-8") as f:
+        for p in kept:
+            f.write(json.dumps(p) + "\n")
+    return out
+
+
+def test_groups_pair_each_unanswerable_question_with_its_twin_on_its_sentence(data):
+    with gzip.open(data / "paragraphs.jsonl.gz", "rt", encoding="utf-8") as f:
+        paragraphs = [json.loads(line) for line in f]
+    from train.squad_collection import load_unanswerable
+
+    unanswerable = load_unanswerable(data / "unanswerable.json.gz")
+    made = groups(paragraphs, unanswerable, set(), 10, 1.0, 0)
+    paired = [g for g in made if not g[0].answerable]
+    assert len(paired) == sum(len(v) for v in unanswerable.values())
+    for g in paired:
+        alike, twin = g
+        assert twin.answerable and alike.text == twin.text
+        # the window is whole sentences of the paragraph, the answer inside it
+        assert twin.text[slice(*twin.span)] in twin.text
+        assert len(split_sentences(twin.text)) <= 3
+    others = made[len(paired) :]
+    assert len(others) == 10 and all(g[0].answerable for g in others)
+    # some read on another paragraph's window too, unanswerable there
+    assert any(len(g) == 2 and not g[1].answerable for g in others)
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory):
+    """A verifier trained a few steps for the shipped reader: stopped once, then continued."""
+    out = tmp_path_factory.mktemp("verifier")
+    command = [
+        "--paragraphs", str(data / "paragraphs.jsonl.gz"),
+        "--unanswerable", str(data / "unanswerable.json.gz"),
+        "--calibration-articles", "1", "--answerable", "8", "--epochs", "1",
+        "--batch", "8", "--threads", "1", "--out", str(out),
+    ]  # fmt: skip
+    with pytest.raises(Interrupted):
+        train_verifier.main([*command, "--stop-after", "1"])
+    assert (out / "checkpoint.pt").is_file()
+    train_verifier.main(command)
+    assert not (out / "checkpoint.pt").exists()
+    return out
+
+
+def test_the_verifier_ships_only_what_it_trained_for_the_readers_weights(trained):
+    from safetensors.numpy import load_file
+
+    from index.graphs import file_sha256
+
+    weights = load_file(str(trained / VERIFIER))
+    assert weights and all(".layer.0." not in k and "embeddings" not in k for k in weights)
+    assert any(k.startswith("bert.encoder.layer.5.") for k in weights)
+    assert {"relevance.weight", "span.weight"} <= set(weights)
+    assert reader_digest(trained / VERIFIER) == file_sha256(MODEL_DIR / "model.safetensors").hex()
+    meta = json.loads((trained / "verifier.json").read_text(encoding="utf-8"))
+    assert meta["trained_on"]["squad20_unanswerable"] > 0
+    assert 0.0 <= meta["heldout"]["auc"] <= 1.0
+
+
+@pytest.fixture(scope="module")
+def reader_with_verifier(trained, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reader") / "cross"
+    shutil.copytree(MODEL_DIR, folder)
+    shutil.copy(trained / VERIFIER, folder / VERIFIER)
+    return folder
+
+
+def test_onnx_and_torch_give_the_verifier_the_same_logit(reader_with_verifier, graphs):
+    question = "How many troops were shipped?"
+    text = "North Korea has shipped 1,500 troops. They are in Vladivostok."
+    onnx = Verifier(reader_with_verifier, "onnx", graphs).answers(question, text)
+    torch_ = Verifier(reader_with_verifier, "torch", graphs).answers(question, text)
+    assert abs(onnx - torch_) < 0.05 * max(1.0, abs(torch_))
+
+
+def test_a_verifier_made_for_other_weights_is_an_error(reader_with_verifier, tmp_path, graphs):
+    other = tmp_path / "other"
+    shutil.copytree(reader_with_verifier, other)
+    (other / "model.safetensors").write_bytes(
+        (other / "model.safetensors").read_bytes()[:-2] + b"  "
+    )
+    with pytest.raises(TrainedModelError, match="other reader weights"):
+        load_verifier(other, "onnx", graphs)
+
+
+def test_refusals_fitted_with_the_verifier_run_it_and_weigh_it(
+    reader_with_verifier, seed_index_dir, embedder, graphs, tmp_path
+):
+    from index.stores.segments import SegmentStore
+    from qa.read.linear import write_weights
+
+    settings = Settings(
+        index_dir=seed_index_dir, trained_model_dir=reader_with_verifier, onnx_dir=graphs
+    )
+    ranking = ranker("cross", settings)
+    roles = (ranking, reader(ranking.reader, settings))
+    retriever = HybridRetriever(SegmentStore(seed_index_dir, embedder.name), embedder)
+    verifier = load_verifier(reader_with_verifier, settings.runtime, graphs)
+    question = "How many troops were shipped?"
+    found = find(retriever, *roles, question, 5, verifier=verifier)
+    assert len(found.features) == len(FEATURES) + 1
+    best = found.ranked[0]
+    text = window_text(best, found.retrieval)
+    assert best.sentence.text in text
+    assert found.features[-1] == pytest.approx(verifier.answers(question, text))
+    # a refusal model fitted with it: the backend loads the verifier and the pipeline
+    # weighs it (here alone: the answer turns on it)
+    weights = reader_with_verifier / "abstain.json"
+    coef = [0.0] * len(FEATURES) + [1.0]
+    write_weights(weights, (*FEATURES, VERIFIED), coef, 0.0, below=0.5)
+    backend = Backend(settings, embedder)
+    assert backend.verifier is not None and LogisticAbstainer(weights).verified
+    evidence = backend.pipeline(retriever).evidence(question)
+    verified = found.features[-1]
+    assert evidence.probability == pytest.approx(1 / (1 + 2.718281828459045**-verified), rel=1e-3)
+    # fitted with it but the verifier is gone: an error naming the fix, not a guess
+    (reader_with_verifier / VERIFIER).rename(tmp_path / VERIFIER)
+    load_verifier.cache_clear()
+    try:
+        with pytest.raises(TrainedModelError, match="verifier"):
+            Backend(settings, embedder)
+    finally:
+        (tmp_path / VERIFIER).rename(reader_with_verifier / VERIFIER)

@@ -1,0 +1,330 @@
+"""Train the answerability verifier (qa/read/verify.py) beside a reader.
+
+    python -m train.train_verifier \\
+        --paragraphs ../shared/data/squad11-train/squad11_train_paragraphs.jsonl.gz \\
+        --unanswerable ../shared/data/squad20-train-unanswerable-unansq/squad20_train_unanswerable_unansq.json.gz \\
+        --hold-out ../shared/data/squad20-train-first10/train-v2.0-first10articles.json \\
+        --out runs/verifier
+
+It starts from the reader (``--reader``, the shipped qa/models/cross by default), keeps its
+embeddings and first ``--from-layer`` layers as they are, and trains the others and both
+heads again on (question, sentence with its neighbours) windows (train.verifier_data): the
+relevance head says whether the window answers (SQuAD 2.0's real unanswerable questions and
+the answerable twin each was written from, in one batch; SQuAD 1.1 train questions, some
+also on another paragraph's window), the span head where (the [CLS] token when nowhere),
+as SQuAD 2.0 readers learn. The articles of ``--hold-out`` (squad20-train-first10, measured
+on) are left out, and so are ``--calibration-articles`` of the unanswerable questions'
+articles (the same ones ``train.squad_collection --calibration-articles`` keeps for fitting
+refusals; the held-out AUC printed is on them). Checkpoints every few minutes; a stopped
+run goes on with the same command. Writes ``verifier.safetensors`` (fp16, only the trained
+weights, with the digest of the reader's weights it was made for) and ``verifier.json`` to
+``--out``; copy both into the reader's folder and refit its refusals (docs/training.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from index.graphs import file_sha256
+from index.precision import bf16_native
+from qa.read.cross import MODEL_DIR, WEIGHTS, load_network, pad, similar_lengths
+from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META
+from train.answerability import held_out_titles, load_paragraphs
+from train.checkpoint import Checkpoint, Interrupted
+from train.squad_collection import calibration_titles, load_unanswerable
+from train.verifier_data import Example, groups
+
+IGNORE = -100  # no span target: the answer was cut off by the token limit
+
+
+def encode(tokenizer, examples: Sequence[Example]) -> list[dict]:
+    """Token ids of (question, window) with the answer's first and last token (0, [CLS],
+    when unanswerable)."""
+    out = []
+    for e, enc in zip(examples, tokenizer.encode_batch([(e.question, e.text) for e in examples])):
+        start = end = 0
+        if e.answerable:
+            start = end = IGNORE
+            if e.span is not None:
+                a, b = e.span
+                tokens = [
+                    k for k, (s, (x, y)) in enumerate(zip(enc.sequence_ids, enc.offsets))
+                    if s == 1 and x < b and y > a
+                ]  # fmt: skip
+                if tokens:
+                    start, end = tokens[0], tokens[-1]
+        out.append(
+            {"input_ids": enc.ids, "token_type_ids": enc.type_ids, "label": float(e.answerable),
+             "start": start, "end": end}
+        )  # fmt: skip
+    return out
+
+
+def batches(encoded: list[list[dict]], size: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of whole groups (an unanswerable question beside its twin), about
+    ``size`` examples each; the same every run for one seed."""
+    order = list(range(len(encoded)))
+    rng.shuffle(order)
+    out, batch = [], []
+    for g in order:
+        batch += encoded[g]
+        if len(batch) >= size:
+            out.append(batch)
+            batch = []
+    if batch:
+        out.append(batch)
+    return out
+
+
+def step_loss(model, batch: list[dict], bf16: bool):
+    import torch
+
+    bce = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    ce = torch.nn.CrossEntropyLoss(reduction="sum", ignore_index=IGNORE)
+    total = 0.0
+    for rows in similar_lengths([len(e["input_ids"]) for e in batch]):
+        part = [batch[r] for r in rows]
+        ids, mask, types = pad([e["input_ids"] for e in part], [e["token_type_ids"] for e in part])
+        label = torch.tensor([e["label"] for e in part])
+        start = torch.tensor([e["start"] for e in part])
+        end = torch.tensor([e["end"] for e in part])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            relevance, s, e = model(ids, mask, types)
+        s = s.float().masked_fill(mask == 0, -1e4)
+        e = e.float().masked_fill(mask == 0, -1e4)
+        total = total + bce(relevance.float(), label) + 0.5 * (ce(s, start) + ce(e, end)) / 2
+    return total / len(batch)
+
+
+def train(model, encoded, args, checkpoint: Checkpoint) -> tuple[list[float], bool, float]:
+    """Mean loss per epoch, whether the time limit stopped it, minutes trained (a resumed
+    run's earlier minutes count)."""
+    import torch
+
+    rng = random.Random(args.seed)
+    steps = args.epochs * len(batches(encoded, args.batch, random.Random(args.seed)))
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
+    budget, began, spent = args.minutes * 60, time.monotonic(), 0.0
+
+    def elapsed() -> float:
+        return spent + time.monotonic() - began
+
+    def rate(step: int) -> float:
+        done = max(step / steps, elapsed() / max(budget, 1e-9))
+        return done / 0.06 if done < 0.06 else max(0.0, (1.0 - done) / 0.94)
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
+    first_epoch, first_batch, total, seen, losses = 0, 0, 0.0, 0, []
+    if where := checkpoint.resume(model, optimizer, schedule):
+        first_epoch, first_batch = where["epoch"], where["batch"]
+        total, seen, losses, spent = where["total"], where["seen"], where["losses"], where["spent"]
+        print(f"resumed at batch {first_batch} of epoch {first_epoch + 1} ({spent / 60:.1f} min)")
+    model.train()
+    stop = args.stop_after
+    for epoch in range(args.epochs):
+        epoch_batches = batches(encoded, args.batch, rng)
+        if epoch < first_epoch:
+            continue
+        start = first_batch if epoch == first_epoch else 0
+        if epoch > first_epoch:
+            total, seen = 0.0, 0
+        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}", initial=start, disable=None)
+        for done, batch in enumerate(epoch_batches[start:], start=start + 1):
+            loss = step_loss(model, batch, args.bf16)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            total += loss.item() * len(batch)
+            seen += len(batch)
+            bar.update(1)
+            bar.set_postfix(loss=f"{total / seen:.3f}")
+            if bar.disable and done % 200 == 0:  # a log, not a terminal: a line now and then
+                print(f"epoch {epoch + 1}: batch {done} of {len(epoch_batches)}, loss "
+                      f"{total / seen:.3f}, {elapsed() / 60:.1f} min", flush=True)  # fmt: skip
+            out_of_time = elapsed() > budget
+            if stop is not None:
+                stop -= 1
+            if checkpoint.due() or stop == 0:
+                checkpoint.save(model, optimizer, schedule, epoch=epoch, batch=done,
+                                total=total, seen=seen, losses=losses, spent=elapsed())  # fmt: skip
+            if stop == 0:
+                raise Interrupted(f"stopped after batch {done} of epoch {epoch + 1}: "
+                                  "run the same command to go on")  # fmt: skip
+            if out_of_time:
+                print(f"time limit reached after {done} of {len(epoch_batches)} batches "
+                      f"of epoch {epoch + 1}: stopping")  # fmt: skip
+                losses.append(total / seen)
+                return losses, True, elapsed() / 60
+        bar.close()
+        losses.append(total / seen)
+        print(f"epoch {epoch + 1}: mean loss {total / seen:.4f}")
+    return losses, False, elapsed() / 60
+
+
+def heldout_auc(model, encoded: list[dict], bf16: bool) -> float:
+    """Refusal AUC of the verifier's logit on examples of articles it never saw."""
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    model.eval()
+    scores = []
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for k in range(0, len(encoded), 32):
+            part = encoded[k : k + 32]
+            ids, mask, types = pad(
+                [e["input_ids"] for e in part], [e["token_type_ids"] for e in part]
+            )
+            scores += model(ids, mask, types)[0].float().tolist()
+    return float(roc_auc_score([e["label"] for e in encoded], scores))
+
+
+def save(model, out: Path, reader: Path, from_layer: int, meta: dict) -> None:
+    from safetensors.torch import save_file
+
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    state = {
+        k: v.detach().half().contiguous() for k, v in model.state_dict().items() if k in trained
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(
+        state,
+        str(out / VERIFIER),
+        metadata={
+            "reader_sha256": file_sha256(reader / WEIGHTS).hex(),
+            "from_layer": str(from_layer),
+        },
+    )
+    (out / VERIFIER_META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m train.train_verifier", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--paragraphs", type=Path, required=True, help="squad11_train_paragraphs.jsonl.gz"
+    )
+    parser.add_argument(
+        "--unanswerable", type=Path, required=True, help="squad20_train_unanswerable_unansq.json.gz"
+    )
+    parser.add_argument(
+        "--hold-out", type=Path, help="a SQuAD 2.0 file whose articles to leave out"
+    )
+    parser.add_argument("--calibration-articles", type=int, default=30)
+    parser.add_argument("--reader", type=Path, default=MODEL_DIR, help="the reader it verifies for")
+    parser.add_argument(
+        "--from-layer", type=int, default=3, help="layers from this one on are trained"
+    )
+    parser.add_argument(
+        "--answerable", type=int, default=14000, help="SQuAD 1.1 questions besides the twins"
+    )
+    parser.add_argument(
+        "--elsewhere",
+        type=float,
+        default=0.35,
+        help="share of those also read on another paragraph",
+    )
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=75.0, help="hard stop for training")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=8e-5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    parser.add_argument("--stop-after", type=int, help="stop after this many batches (tests)")
+    parser.add_argument("--limit", type=int, help="use only this many groups (smoke runs)")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    import torch
+    from tokenizers import Tokenizer
+
+    began = time.monotonic()
+    skip = held_out_titles(args.hold_out)
+    paragraphs = load_paragraphs(args.paragraphs, skip)
+    unanswerable = {
+        k: v for k, v in load_unanswerable(args.unanswerable).items() if k[0] not in skip
+    }
+    held = calibration_titles(unanswerable, args.calibration_articles, random.Random(args.seed + 1))
+    made = groups(paragraphs, unanswerable, skip | held, args.answerable, args.elsewhere, args.seed)
+    others = {p["title"] for p in paragraphs} - held
+    check = groups(paragraphs, unanswerable, skip | others, 600, args.elsewhere, args.seed)
+    check = random.Random(args.seed).sample(check, min(800, len(check)))
+    if args.limit:
+        made, check = made[: args.limit], check[: max(8, args.limit // 4)]
+    examples = [e for g in made for e in g]
+    print(f"{len(made)} groups, {len(examples)} examples ({sum(not e.answerable for e in examples)} "
+          f"unanswerable); held-out: {sum(len(g) for g in check)} examples of {len(held)} articles")  # fmt: skip
+
+    tokenizer = Tokenizer.from_file(str(args.reader / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
+    encoded = [encode(tokenizer, g) for g in made]
+    checked = [e for g in check for e in encode(tokenizer, g)]
+    model, _ = load_network(args.reader, attention="eager")
+    for name, p in model.named_parameters():
+        layer = name.split("encoder.layer.")[1].split(".")[0] if "encoder.layer." in name else None
+        p.requires_grad_(
+            not name.startswith("bert.embeddings")
+            and (layer is None or int(layer) >= args.from_layer)
+        )
+    if args.bf16 is None:
+        args.bf16 = bf16_native()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    before = heldout_auc(model, checked, args.bf16)
+    print(f"held-out AUC of the reader's relevance before: {before:.3f}")
+    checkpoint = Checkpoint(args.out, args.checkpoint_minutes)
+    losses, stopped, minutes = train(model, encoded, args, checkpoint)
+    after = heldout_auc(model, checked, args.bf16)
+    print(f"trained {minutes:.1f} min; held-out AUC {before:.3f} -> {after:.3f}")
+    meta = {
+        "reader": str(args.reader),
+        "from_layer": args.from_layer,
+        "max_length": MAX_LENGTH,
+        "trained_on": {
+            "groups": len(made),
+            "examples": len(examples),
+            "unanswerable": sum(not e.answerable for e in examples),
+            "squad20_unanswerable": sum(1 for g in made if not g[0].answerable),
+            "left_out": f"the articles of {args.hold_out.name if args.hold_out else 'none'} and "
+            f"{len(held)} calibration articles",
+        },
+        "training": {
+            "epochs": args.epochs,
+            "batch": args.batch,
+            "lr": args.lr,
+            "seed": args.seed,
+            "bf16": args.bf16,
+            "minutes": round(minutes, 1),
+            "stopped_by_time_limit": stopped,
+            "loss_per_epoch": [round(x, 4) for x in losses],
+        },
+        "heldout": {
+            "examples": len(checked),
+            "auc_reader_relevance": round(before, 4),
+            "auc": round(after, 4),
+        },
+        "command": "python -m train.train_verifier "
+        + " ".join(sys.argv[1:] if argv is None else argv),
+        "total_minutes": round((time.monotonic() - began) / 60, 1),
+    }
+    save(model, args.out, args.reader, args.from_layer, meta)
+    checkpoint.remove()
+    print(f"wrote {args.out / VERIFIER} in {meta['total_minutes']} min in all")
+
+
+if __name__ == "__main__":
+    from qa.cli import run_cli
+
+    run_cli(main)

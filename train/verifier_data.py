@@ -1,0 +1,120 @@
+"""What the answerability verifier (qa/read/verify.py) learns from: SQuAD 2.0's real
+unanswerable questions read on the window around the sentence a careless reader would
+answer from, beside the answerable question each was written from on the same window;
+SQuAD 1.1 train questions on their answer's window; and some of those on the window of
+the most similar sentence of another paragraph of their article (what a question looks
+like to the service when its paragraph is not in the documents).
+
+An example is (question, window text, the answer's characters in it or None, answerable).
+Examples come in groups (an unanswerable question and its twin; a question and its other
+paragraph's window) that train.train_verifier keeps in one batch."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.split import split_sentences
+from index.tokens import terms
+from qa.read.verify import window
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    text: str
+    span: tuple[int, int] | None  # the answer's characters in ``text``
+    answerable: bool
+
+
+@lru_cache(maxsize=4096)
+def _sentences(context: str) -> tuple[tuple[int, int], ...]:
+    return tuple((s.start, s.end) for s in split_sentences(context))
+
+
+def around(context: str, at: int) -> tuple[int, int]:
+    """The window (characters of ``context``) around the sentence holding character ``at``."""
+    spans = _sentences(context)
+    i = next((k for k, (s, e) in enumerate(spans) if s <= at < e), 0)
+    return window(spans, i)
+
+
+def on_window(question: str, context: str, at: int, answer: str | None) -> Example:
+    """``question`` read on the window around character ``at`` of ``context``; answered by
+    ``answer`` (starting at ``at``) or, with None, unanswerable there."""
+    start, end = around(context, at)
+    text = context[start:end]
+    if answer is None:
+        return Example(question, text, None, False)
+    span = (at - start, at - start + len(answer))
+    return Example(question, text, span if span[1] <= len(text) else None, True)
+
+
+def _words(text: str) -> set[str]:
+    return set(terms(text))
+
+
+def elsewhere(question: str, paragraph: dict, siblings: list[dict]) -> Example | None:
+    """``question`` read on the window of the sentence most like it in another paragraph of
+    its article (unanswerable there); None when the article has no other paragraph."""
+    others = [p for p in siblings if p["para_index"] != paragraph["para_index"]]
+    if not others:
+        return None
+    asked = _words(question)
+    best = max(others, key=lambda p: len(asked & _words(p["context"])))
+    spans = _sentences(best["context"])
+    i = max(range(len(spans)), key=lambda k: len(asked & _words(best["context"][slice(*spans[k])])))
+    start, end = window(spans, i)
+    return Example(question, best["context"][start:end], None, False)
+
+
+def groups(
+    paragraphs: list[dict],
+    unanswerable: dict[tuple[str, int], list[dict]],
+    skip: set[str],
+    answerable: int,
+    elsewhere_share: float,
+    seed: int,
+) -> list[list[Example]]:
+    """The example groups of every article but ``skip``'s: each unanswerable question with
+    its twin, then ``answerable`` SQuAD 1.1 questions at random, ``elsewhere_share`` of them
+    also on another paragraph's window."""
+    rng = random.Random(seed)
+    by_key = {(p["title"], p["para_index"]): p for p in paragraphs}
+    by_title: dict[str, list[dict]] = defaultdict(list)
+    for p in paragraphs:
+        by_title[p["title"]].append(p)
+    out: list[list[Example]] = []
+    twins_used = set()
+    for key in sorted(unanswerable):
+        if key[0] in skip or key not in by_key:
+            continue
+        p = by_key[key]
+        for qa in unanswerable[key]:
+            plausible = qa["plausible_answers"][0]
+            group = [on_window(qa["question"], p["context"], plausible["answer_start"], None)]
+            twin_text = qa["paired_answerable_question"].strip()
+            twin = next((t for t in p["qas"] if t["question"].strip() == twin_text), None)
+            if twin is not None:
+                twins_used.add((*key, twin_text))
+                group.append(
+                    on_window(twin["question"], p["context"], twin["answer_start"], twin["answer"])
+                )
+            out.append(group)
+    pool = [
+        (p, qa)
+        for p in paragraphs
+        if p["title"] not in skip
+        for qa in p["qas"]
+        if (p["title"], p["para_index"], qa["question"].strip()) not in twins_used
+    ]
+    for p, qa in rng.sample(pool, min(answerable, len(pool))):
+        group = [on_window(qa["question"], p["context"], qa["answer_start"], qa["answer"])]
+        if rng.random() < elsewhere_share:
+            other = elsewhere(qa["question"], p, by_title[p["title"]])
+            if other is not None:
+                group.append(other)
+        out.append(group)
+    return out
