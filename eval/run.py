@@ -213,6 +213,7 @@ def _in_process(config, settings, documents, exclusion, embedder) -> tuple[Runne
         "index_s": round(index_s, 2),
         # what answered, and below which answer probability it refused (as /health says)
         "reranker": engine.backend.ranker.model_dir,
+        "verifier": engine.backend.verifier is not None,
         "refuses_below": engine.backend.abstainer.below,
     }
     return EngineRunner(engine), info

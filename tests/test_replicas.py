@@ -121,7 +121,8 @@ def test_a_replica_killed_mid_upload_leaves_no_half_document(milvus_uri, seeded,
             upload.stdin.close()
             deadline = time.monotonic() + 300
             while not rows.heads(f'part == 0 and doc == "{doc_hash("harbour.txt")}"'):
-                assert time.monotonic() < deadline and upload.poll() is None, "no write began"
+                assert upload.poll() is None, "the upload ended before its rows were written"
+                assert time.monotonic() < deadline, "no write began"
                 time.sleep(0.02)
             proc.send_signal(signal.SIGKILL)  # in the middle of writing the document's rows
             proc.wait()
@@ -142,8 +143,9 @@ _UPLOAD = """
 import sys, httpx
 data = sys.stdin.buffer.read()
 try:
-    httpx.post(sys.argv[1] + "/documents", files={"file": (sys.argv[2], data)},
-               headers={"X-Requested-With": "tests"}, timeout=300)
+    r = httpx.post(sys.argv[1] + "/documents", files={"file": (sys.argv[2], data)},
+                   headers={"X-Requested-With": "tests"}, timeout=300)
+    sys.exit(f"the upload finished: {r.status_code} {r.text}")
 except httpx.TransportError:
     pass  # the replica was killed
 """

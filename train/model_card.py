@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from qa.read.abstain import DEFAULT_BELOW
+from qa.read.verify import VERIFIER_META
 
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
@@ -132,6 +134,29 @@ def int8_section(q: dict) -> str:
     )
 
 
+def verifier_section(v: dict) -> str:
+    """The answerability verifier (verifier.safetensors) made by train.train_verifier."""
+    on, tr, held = v["trained_on"], v["training"], v["heldout"]
+    return (
+        f"\n## Answerability verifier (verifier.safetensors)\nMade by `{v['command'].strip()}` "
+        f"({v['total_minutes']} minutes in all): layers {v['from_layer']} and up and both heads "
+        "trained again (the embeddings and the layers below are this reader's own, so it is "
+        "used only beside these weights) on the question with the best sentence and its "
+        f"neighbours, at most {v['max_length']} tokens: {on['examples']} examples in "
+        f"{on['groups']} groups, {on['squad20_unanswerable']} of them SQuAD 2.0's real "
+        "unanswerable train questions (Rajpurkar et al., 2018; CC BY-SA 4.0) each beside the "
+        "answerable question it was written from on the same sentences, the others SQuAD 1.1 "
+        f"train questions ({on['unanswerable'] - on['squad20_unanswerable']} of them also on "
+        f"the most similar sentences of another paragraph, unanswerable there); left out: "
+        f"{on['left_out']}. {len(tr['loss_per_epoch'])} epochs"
+        + (", the last cut short by the time limit" if tr.get("stopped_by_time_limit") else "")
+        + f", batch {tr['batch']}, lr {tr['lr']}, seed {tr['seed']}, {tr['minutes']} minutes. "
+        f"Refusal AUC of its logit on {held['examples']} examples of the calibration articles: "
+        f"{held['auc']} (the reader's relevance logit: {held['auc_reader_relevance']}). The "
+        'refusal model weighs it as the feature "verified".\n'
+    )
+
+
 def started_from_text(started: dict) -> str:
     """What a model trained further (``--from``) started from."""
     trained = started.get("trained_on", {})
@@ -235,4 +260,6 @@ def write_card(out: Path, meta: dict) -> None:
         text += refusals_section(meta["refusals"])
     if "int8" in meta:
         text += int8_section(meta["int8"])
+    if (out / VERIFIER_META).is_file():
+        text += verifier_section(json.loads((out / VERIFIER_META).read_text(encoding="utf-8")))
     (out / "README.md").write_text(text, encoding="utf-8")

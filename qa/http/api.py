@@ -161,6 +161,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "answerer": engine.backend.name,
             "reranker": shown(engine.backend.ranker.model_dir),
             "refuses_below": engine.backend.abstainer.below,
+            # whether refusals weigh the answerability verifier (qa/read/verify.py)
+            "verifier": engine.backend.verifier is not None,
             "encoders": encoders,
             "store": settings.store,
             "index_dir": shown(settings.index_dir),
