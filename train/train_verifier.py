@@ -234,7 +234,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=0.35,
         help="share of those also read on another paragraph",
     )
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--short", type=float, default=0.3, help="share of answerable questions also shortened"
+    )
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=75.0, help="hard stop for training")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=8e-5)
@@ -256,7 +259,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         k: v for k, v in load_unanswerable(args.unanswerable).items() if k[0] not in skip
     }
     held = calibration_titles(unanswerable, args.calibration_articles, random.Random(args.seed + 1))
-    made = groups(paragraphs, unanswerable, skip | held, args.answerable, args.elsewhere, args.seed)
+    made = groups(
+        paragraphs,
+        unanswerable,
+        skip | held,
+        args.answerable,
+        args.elsewhere,
+        args.seed,
+        args.short,
+    )
     others = {p["title"] for p in paragraphs} - held
     check = groups(paragraphs, unanswerable, skip | others, 600, args.elsewhere, args.seed)
     check = random.Random(args.seed).sample(check, min(800, len(check)))
@@ -297,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "examples": len(examples),
             "unanswerable": sum(not e.answerable for e in examples),
             "squad20_unanswerable": sum(1 for g in made if not g[0].answerable),
+            "short": sum(e.kind == "short" for e in examples),
+            "elsewhere": sum(e.kind == "elsewhere" for e in examples),
             "left_out": f"the articles of {args.hold_out.name if args.hold_out else 'none'} and "
             f"{len(held)} calibration articles",
         },

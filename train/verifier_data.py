@@ -19,6 +19,7 @@ from functools import lru_cache
 from index.split import split_sentences
 from index.tokens import terms
 from qa.read.verify import window
+from train.keywords import short_question
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Example:
     text: str
     span: tuple[int, int] | None  # the answer's characters in ``text``
     answerable: bool
+    kind: str = "asked"  # or "short" (shortened), "elsewhere" (another paragraph's window)
 
 
 @lru_cache(maxsize=4096)
@@ -34,11 +36,23 @@ def _sentences(context: str) -> tuple[tuple[int, int], ...]:
     return tuple((s.start, s.end) for s in split_sentences(context))
 
 
+def _holding(context: str, at: int) -> int:
+    """The index of the sentence of ``context`` holding character ``at``."""
+    return next((k for k, (s, e) in enumerate(_sentences(context)) if s <= at < e), 0)
+
+
 def around(context: str, at: int) -> tuple[int, int]:
     """The window (characters of ``context``) around the sentence holding character ``at``."""
-    spans = _sentences(context)
-    i = next((k for k, (s, e) in enumerate(spans) if s <= at < e), 0)
-    return window(spans, i)
+    return window(_sentences(context), _holding(context, at))
+
+
+def shortened(example: Example, context: str, at: int, rng: random.Random) -> Example | None:
+    """A keyword-style version of an answerable example's question (train/keywords.py), on
+    the same window with the same answer: dropping words keeps a question answered, which
+    the look-alikes alone would unteach ("How many troops were shipped?")."""
+    sentence = context[slice(*_sentences(context)[_holding(context, at)])]
+    made = short_question(example.question, sentence, rng)
+    return None if made is None else Example(made, example.text, example.span, True, "short")
 
 
 def on_window(question: str, context: str, at: int, answer: str | None) -> Example:
@@ -67,7 +81,7 @@ def elsewhere(question: str, paragraph: dict, siblings: list[dict]) -> Example |
     spans = _sentences(best["context"])
     i = max(range(len(spans)), key=lambda k: len(asked & _words(best["context"][slice(*spans[k])])))
     start, end = window(spans, i)
-    return Example(question, best["context"][start:end], None, False)
+    return Example(question, best["context"][start:end], None, False, "elsewhere")
 
 
 def groups(
@@ -77,11 +91,21 @@ def groups(
     answerable: int,
     elsewhere_share: float,
     seed: int,
+    short_share: float = 0.0,
 ) -> list[list[Example]]:
     """The example groups of every article but ``skip``'s: each unanswerable question with
     its twin, then ``answerable`` SQuAD 1.1 questions at random, ``elsewhere_share`` of them
-    also on another paragraph's window."""
+    also on another paragraph's window; ``short_share`` of the answerable ones also come
+    shortened (``shortened``) in their group."""
     rng = random.Random(seed)
+    short_rng = random.Random(seed + 2)
+
+    def short(example: Example, context: str, at: int) -> list[Example]:
+        if short_share and short_rng.random() < short_share:
+            made = shortened(example, context, at, short_rng)
+            return [] if made is None else [made]
+        return []
+
     by_key = {(p["title"], p["para_index"]): p for p in paragraphs}
     by_title: dict[str, list[dict]] = defaultdict(list)
     for p in paragraphs:
@@ -99,9 +123,10 @@ def groups(
             twin = next((t for t in p["qas"] if t["question"].strip() == twin_text), None)
             if twin is not None:
                 twins_used.add((*key, twin_text))
-                group.append(
-                    on_window(twin["question"], p["context"], twin["answer_start"], twin["answer"])
+                answered = on_window(
+                    twin["question"], p["context"], twin["answer_start"], twin["answer"]
                 )
+                group += [answered, *short(answered, p["context"], twin["answer_start"])]
             out.append(group)
     pool = [
         (p, qa)
@@ -111,7 +136,8 @@ def groups(
         if (p["title"], p["para_index"], qa["question"].strip()) not in twins_used
     ]
     for p, qa in rng.sample(pool, min(answerable, len(pool))):
-        group = [on_window(qa["question"], p["context"], qa["answer_start"], qa["answer"])]
+        answered = on_window(qa["question"], p["context"], qa["answer_start"], qa["answer"])
+        group = [answered, *short(answered, p["context"], qa["answer_start"])]
         if rng.random() < elsewhere_share:
             other = elsewhere(qa["question"], p, by_title[p["title"]])
             if other is not None:
