@@ -80,19 +80,24 @@ def test_groups_pair_each_unanswerable_question_with_its_twin_on_its_sentence(da
     from train.squad_collection import load_unanswerable
 
     unanswerable = load_unanswerable(data / "unanswerable.json.gz")
-    made = groups(paragraphs, unanswerable, set(), 10, 1.0, 0)
+    made = groups(paragraphs, unanswerable, set(), 10, 1.0, 0, short_share=0.5)
     paired = [g for g in made if not g[0].answerable]
     assert len(paired) == sum(len(v) for v in unanswerable.values())
     for g in paired:
-        alike, twin = g
+        alike, twin, *short = g
         assert twin.answerable and alike.text == twin.text
+        # a shortened twin: fewer words, the same window and answer
+        for s in short:
+            assert s.kind == "short" and s.answerable and (s.text, s.span) == (twin.text, twin.span)
+            assert len(s.question.split()) < len(twin.question.split())
         # the window is whole sentences of the paragraph, the answer inside it
         assert twin.text[slice(*twin.span)] in twin.text
         assert len(split_sentences(twin.text)) <= 3
+    assert any(len(g) == 3 for g in paired)
     others = made[len(paired) :]
     assert len(others) == 10 and all(g[0].answerable for g in others)
     # some read on another paragraph's window too, unanswerable there
-    assert any(len(g) == 2 and not g[1].answerable for g in others)
+    assert any(e.kind == "elsewhere" and not e.answerable for g in others for e in g)
 
 
 @pytest.fixture(scope="module")
