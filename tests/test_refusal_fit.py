@@ -96,3 +96,14 @@ def test_training_fits_the_refusal_model_as_part_of_the_model(dev13_part, tmp_pa
     assert LogisticAbstainer(out / "abstain.json").below == DEFAULT_BELOW
     card = (out / "README.md").read_text(encoding="utf-8")
     assert str(meta["heldout"]["evidence_hit@1_reranked"]) in card
+
+
+def test_each_kind_of_unanswerable_question_weighs_the_same_in_the_fit():
+    kinds = ["answerable"] * 60 + ["as asked"] * 30 + ["left out"] * 10
+    w = fit_abstain.kind_weights(kinds)
+    total = lambda kind: sum(x for x, k in zip(w, kinds) if k == kind)
+    assert total("answerable") == pytest.approx(50.0)
+    assert total("as asked") == pytest.approx(total("left out")) == pytest.approx(25.0)
+    # one kind alone: the class-balanced weights of before
+    w = fit_abstain.kind_weights(["answerable"] * 3 + ["left out"])
+    assert list(w) == pytest.approx([4 / 6] * 3 + [2.0])

@@ -9,7 +9,8 @@ there is no trained model, for the heuristics (the answerer reads qa/weights/abs
 As ``python -m eval --unanswerable-share`` does, it leaves out paragraphs whose questions'
 answers occur in no other document, indexes the rest (reusing the vectors of
 ``--index-dir``) and asks every question; each is described by ``qa.read.abstain.FEATURES``
-(and the answerability verifier's logit when one is beside the trained model) and labelled answerable or not. A class-balanced logistic regression is fitted on half the
+(and the answerability verifier's logit when one is beside the trained model) and labelled answerable or not. A logistic regression, each kind of unanswerable question
+weighing the same (``kind_weights``), is fitted on half the
 groups (articles: the part of ``doc`` before "__"), and the refusal rates on the other
 half are printed for a few thresholds; then it is fitted on everything and written out."""
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,6 +53,20 @@ def refusals(score: np.ndarray, unanswerable: np.ndarray, mask: np.ndarray, t: f
         f"unanswerable refused {refused[mask & unanswerable].mean():.3f}, "
         f"answerable refused {refused[mask & ~unanswerable].mean():.3f}"
     )
+
+
+def kind_weights(kinds: Sequence[str]) -> np.ndarray:
+    """Sample weights giving the answerable questions half the weight and each kind of
+    unanswerable one ("as asked", "left out", "look-alike") an equal share of the other half:
+    SQuAD 2.0's 1,420 questions as asked would otherwise drown the few hundred whose paragraph
+    is left out, and the refusals learn one kind only."""
+    counts = Counter(kinds)
+    unanswerable = [k for k in counts if k != "answerable"]
+    n = len(kinds)
+    share = {"answerable": n / 2 / max(counts["answerable"], 1)}
+    for k in unanswerable:
+        share[k] = n / 2 / len(unanswerable) / counts[k]
+    return np.array([share[k] for k in kinds])
 
 
 def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
@@ -106,9 +122,15 @@ def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
     )
     kept = [d for d in documents if d.doc_id not in exclusion.docs]
     asked = list(exclusion.items)
+    unasked = {i.id for i in items if not i.answers}  # unanswerable as written (SQuAD 2.0's)
+    kinds = [
+        "answerable" if i.answers else "as asked" if i.id in unasked else "left out" for i in asked
+    ]
     if args.look_alikes:
         texts = {d.doc_id: d.text for d in kept}
-        asked += look_alike_items(exclusion.items, texts, args.look_alikes, args.seed)
+        alikes = look_alike_items(exclusion.items, texts, args.look_alikes, args.seed)
+        asked += alikes
+        kinds += ["look-alike"] * len(alikes)
     settings = Settings(
         index_dir=excluded_index_dir(args.index_dir, set(exclusion.docs)),
         abstain_below=0.0,
@@ -133,29 +155,35 @@ def main(argv: Sequence[str] | None = None, record: bool = True) -> dict:
     features = FEATURES if verifier is None else (*FEATURES, VERIFIED)
     out = args.out
     print(f"fitting for the {name} ranker and its reader, {ranking.reader}")
-    rows, unanswerable, groups = [], [], []
-    for item in tqdm(asked, desc="reading", unit="q", disable=None):
+    rows, unanswerable, groups, kept_kinds = [], [], [], []
+    for item, kind in tqdm(list(zip(asked, kinds)), desc="reading", unit="q", disable=None):
         found = find(retriever, *roles, item.question, settings.top_k, verifier=verifier)
         if found.features is None:
             continue
         rows.append(found.features)
         unanswerable.append(not item.answers)
         groups.append(group_name(item.doc))
+        kept_kinds.append(kind)
     x, u, g = np.array(rows), np.array(unanswerable), np.array(groups)
+    weights = kind_weights(kept_kinds)
     print(
-        f"{len(x)} questions, {int(u.sum())} made unanswerable "
-        f"({len(asked) - len(exclusion.items)} of them look-alikes)"
+        f"{len(x)} questions, {int(u.sum())} unanswerable: "
+        + ", ".join(f"{n} {k}" for k, n in Counter(kept_kinds).items() if k != "answerable")
     )
 
     names = sorted(set(g))
     held = np.isin(g, names[::2])
-    half = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced")
-    half.fit(x[~held], ~u[~held])
+    half = LogisticRegression(C=1.0, max_iter=5000)
+    half.fit(
+        x[~held],
+        ~u[~held],
+        sample_weight=kind_weights([k for k, h in zip(kept_kinds, held) if not h]),
+    )
     p_half = half.predict_proba(x)[:, 1]
     for t in (0.3, 0.4, 0.5, 0.6):
         print(f"held-out groups, threshold {t}: {refusals(p_half, u, held, t)}")
 
-    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(x, ~u)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(x, ~u, sample_weight=weights)
     p_all = model.predict_proba(x)[:, 1]
     everything = np.ones(len(u), bool)
     for t in (0.3, 0.4, 0.5, 0.6):

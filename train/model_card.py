@@ -146,9 +146,10 @@ def verifier_section(v: dict) -> str:
         f"{on['groups']} groups, {on['squad20_unanswerable']} of them SQuAD 2.0's real "
         "unanswerable train questions (Rajpurkar et al., 2018; CC BY-SA 4.0) each beside the "
         "answerable question it was written from on the same sentences, the others SQuAD 1.1 "
-        f"train questions ({on['elsewhere']} of them also on the most similar sentences of "
-        f"another paragraph, unanswerable there), and {on['short']} keyword-style short versions "
-        "of answerable ones (train/keywords.py), answered as before; left out: "
+        f"train questions ({on.get('elsewhere', '?')} of them also on the most similar "
+        f"sentences of another paragraph, unanswerable there), and {on.get('short', 0)} "
+        "keyword-style short versions of answerable ones (train/keywords.py), answered as "
+        "before; left out: "
         f"{on['left_out']}. {len(tr['loss_per_epoch'])} epochs"
         + (", the last cut short by the time limit" if tr.get("stopped_by_time_limit") else "")
         + f", batch {tr['batch']}, lr {tr['lr']}, seed {tr['seed']}, {tr['minutes']} minutes. "
