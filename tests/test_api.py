@@ -76,6 +76,7 @@ def test_health_and_documents(client):
     assert health["answerer"] == "extractive" and health["reranker"].endswith("models/cross")
     # the refusal threshold in use: the refusal model's own unless QA_ABSTAIN_BELOW is set
     assert 0.0 < health["refuses_below"] < 1.0
+    assert health["verifier"] is True  # the shipped refusals weigh the verifier
     # what runs the encoders here, chosen from this CPU (QA_ENCODER_RUNTIME=auto)
     encoders = health["encoders"]
     assert encoders["setting"] == "auto" and encoders["runtime"] in ("int8", "onnx")

@@ -113,8 +113,9 @@ def test_answerer_uses_the_model_and_falls_back_without_it(tmp_path, seed_index_
     for engine in (trained, heuristic):
         result = engine.ask("How many troops were shipped?")
         assert result.answer == "1,500"
-        # with the pipeline's preference, what the user is shown: likely answered
-        assert result.evidence_score > 0.5
+        # answered with room to spare above the refusal threshold (the trained model's
+        # refusals, fitted on SQuAD 2.0's look-alikes, put its probabilities lower)
+        assert result.evidence_score > engine.backend.abstainer.below + 0.05
         cited = result.citations[0]
         doc = engine.require_store().document(cited.doc_id)
         assert doc.text[cited.start : cited.end] == cited.text

@@ -30,7 +30,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from eval.collection import ensure_index, load_documents
 from eval.data import load_qa
@@ -57,7 +56,7 @@ from qa.read.retrieve import HybridRetriever
 from qa.settings import Settings
 from qa.threads import set_query_threads
 from train import fit_abstain, synthetic
-from train.checkpoint import Checkpoint, Interrupted
+from train.checkpoint import Checkpoint
 from train.cross_data import (
     Pair,
     encode,
@@ -70,6 +69,7 @@ from train.cross_data import (
 )
 from train.followups import followup_items
 from train.keywords import short_items
+from train.loop import fit
 from train.model_card import write_card
 from train.negatives import look_alike_items
 
@@ -147,81 +147,6 @@ def ranking_loss(score, label, ranked, question):
             z = score[m]
             losses.append(torch.logsumexp(z, 0) - torch.logsumexp(z[y], 0))
     return torch.stack(losses).mean() if losses else score.sum() * 0.0
-
-
-def train(model, examples, args, checkpoint: Checkpoint) -> tuple[list[float], bool, float]:
-    """Mean loss per epoch, whether the time limit stopped it early, minutes trained. Resumes from
-    ``checkpoint`` when it holds a run; the minutes trained before count to the limit."""
-    import torch
-
-    rng = random.Random(args.seed)
-    steps = args.epochs * len(batches(examples, args.batch, random.Random(args.seed)))
-    trained = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01, fused=True)
-    budget = args.minutes * 60
-    began, spent = time.monotonic(), 0.0
-
-    def elapsed() -> float:
-        return spent + time.monotonic() - began
-
-    def rate(step: int) -> float:
-        """Linear warm-up over the first tenth, then linear decay to zero at the end:
-        the end of the epochs or the time limit, whichever comes first."""
-        done = max(step / steps, elapsed() / max(budget, 1e-9))
-        return done / 0.1 if done < 0.1 else max(0.0, (1.0 - done) / 0.9)
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
-    first_epoch, first_batch, total, seen, losses = 0, 0, 0.0, 0, []
-    if where := checkpoint.resume(model, optimizer, schedule):
-        first_epoch, first_batch = where["epoch"], where["batch"]
-        total, seen, losses, spent = where["total"], where["seen"], where["losses"], where["spent"]
-        print(
-            f"resumed at batch {first_batch} of epoch {first_epoch + 1} "
-            f"({spent / 60:.1f} min trained)"
-        )
-    bce = torch.nn.BCEWithLogitsLoss()
-    ce = torch.nn.CrossEntropyLoss(reduction="sum")
-    model.train()
-    stop = args.stop_after
-    for epoch in range(args.epochs):
-        epoch_batches = batches(examples, args.batch, rng)  # advances rng as the first run did
-        if epoch < first_epoch:
-            continue
-        start = first_batch if epoch == first_epoch else 0
-        if epoch > first_epoch:
-            total, seen = 0.0, 0
-        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}", initial=start, disable=None)
-        for done, batch in enumerate(epoch_batches[start:], start=start + 1):
-            loss = step_loss(model, batch, args, bce, ce)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained, 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            total += loss.item() * len(batch)
-            seen += len(batch)
-            bar.update(1)
-            bar.set_postfix(loss=f"{total / seen:.3f}")
-            out_of_time = elapsed() > budget
-            if stop is not None:
-                stop -= 1
-            if checkpoint.due() or stop == 0:
-                checkpoint.save(model, optimizer, schedule, epoch=epoch, batch=done,
-                                total=total, seen=seen, losses=losses, spent=elapsed())  # fmt: skip
-            if stop == 0:
-                raise Interrupted(f"stopped after batch {done} of epoch {epoch + 1}: "
-                                  "run the same command to go on")  # fmt: skip
-            if out_of_time:
-                print(
-                    f"time limit reached after {done} of {len(epoch_batches)} batches "
-                    f"of epoch {epoch + 1}: stopping"
-                )
-                losses.append(total / seen)
-                return losses, True, elapsed() / 60
-        bar.close()
-        losses.append(total / seen)
-        print(f"epoch {epoch + 1}: mean loss {total / seen:.4f}")
-    return losses, False, elapsed() / 60
 
 
 def step_loss(model, batch: list[dict], args, bce, ce):
@@ -592,7 +517,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     checkpoint = Checkpoint(args.out, args.checkpoint_minutes)
-    losses, stopped, train_minutes = train(model, examples, args, checkpoint)
+    bce = torch.nn.BCEWithLogitsLoss()
+    ce = torch.nn.CrossEntropyLoss(reduction="sum")
+    losses, stopped, train_minutes = fit(
+        model,
+        lambda rng: batches(examples, args.batch, rng),
+        lambda batch: step_loss(model, batch, args, bce, ce),
+        args,
+        checkpoint,
+    )
     print(f"trained in {train_minutes:.1f} min")
 
     meta = {

@@ -30,14 +30,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm import tqdm
-
 from index.graphs import file_sha256
 from index.precision import bf16_native
 from qa.read.cross import MODEL_DIR, WEIGHTS, load_network, pad, similar_lengths
 from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META
 from train.answerability import held_out_titles, load_paragraphs
-from train.checkpoint import Checkpoint, Interrupted
+from train.checkpoint import Checkpoint
+from train.loop import fit
 from train.squad_collection import calibration_titles, load_unanswerable
 from train.verifier_data import Example, groups
 
@@ -101,74 +100,6 @@ def step_loss(model, batch: list[dict], bf16: bool):
         e = e.float().masked_fill(mask == 0, -1e4)
         total = total + bce(relevance.float(), label) + 0.5 * (ce(s, start) + ce(e, end)) / 2
     return total / len(batch)
-
-
-def train(model, encoded, args, checkpoint: Checkpoint) -> tuple[list[float], bool, float]:
-    """Mean loss per epoch, whether the time limit stopped it, minutes trained (a resumed
-    run's earlier minutes count)."""
-    import torch
-
-    rng = random.Random(args.seed)
-    steps = args.epochs * len(batches(encoded, args.batch, random.Random(args.seed)))
-    trained = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
-    budget, began, spent = args.minutes * 60, time.monotonic(), 0.0
-
-    def elapsed() -> float:
-        return spent + time.monotonic() - began
-
-    def rate(step: int) -> float:
-        done = max(step / steps, elapsed() / max(budget, 1e-9))
-        return done / 0.06 if done < 0.06 else max(0.0, (1.0 - done) / 0.94)
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
-    first_epoch, first_batch, total, seen, losses = 0, 0, 0.0, 0, []
-    if where := checkpoint.resume(model, optimizer, schedule):
-        first_epoch, first_batch = where["epoch"], where["batch"]
-        total, seen, losses, spent = where["total"], where["seen"], where["losses"], where["spent"]
-        print(f"resumed at batch {first_batch} of epoch {first_epoch + 1} ({spent / 60:.1f} min)")
-    model.train()
-    stop = args.stop_after
-    for epoch in range(args.epochs):
-        epoch_batches = batches(encoded, args.batch, rng)
-        if epoch < first_epoch:
-            continue
-        start = first_batch if epoch == first_epoch else 0
-        if epoch > first_epoch:
-            total, seen = 0.0, 0
-        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}", initial=start, disable=None)
-        for done, batch in enumerate(epoch_batches[start:], start=start + 1):
-            loss = step_loss(model, batch, args.bf16)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained, 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            total += loss.item() * len(batch)
-            seen += len(batch)
-            bar.update(1)
-            bar.set_postfix(loss=f"{total / seen:.3f}")
-            if bar.disable and done % 200 == 0:  # a log, not a terminal: a line now and then
-                print(f"epoch {epoch + 1}: batch {done} of {len(epoch_batches)}, loss "
-                      f"{total / seen:.3f}, {elapsed() / 60:.1f} min", flush=True)  # fmt: skip
-            out_of_time = elapsed() > budget
-            if stop is not None:
-                stop -= 1
-            if checkpoint.due() or stop == 0:
-                checkpoint.save(model, optimizer, schedule, epoch=epoch, batch=done,
-                                total=total, seen=seen, losses=losses, spent=elapsed())  # fmt: skip
-            if stop == 0:
-                raise Interrupted(f"stopped after batch {done} of epoch {epoch + 1}: "
-                                  "run the same command to go on")  # fmt: skip
-            if out_of_time:
-                print(f"time limit reached after {done} of {len(epoch_batches)} batches "
-                      f"of epoch {epoch + 1}: stopping")  # fmt: skip
-                losses.append(total / seen)
-                return losses, True, elapsed() / 60
-        bar.close()
-        losses.append(total / seen)
-        print(f"epoch {epoch + 1}: mean loss {total / seen:.4f}")
-    return losses, False, elapsed() / 60
 
 
 def heldout_auc(model, encoded: list[dict], bf16: bool) -> float:
@@ -296,7 +227,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     before = heldout_auc(model, checked, args.bf16)
     print(f"held-out AUC of the reader's relevance before: {before:.3f}")
     checkpoint = Checkpoint(args.out, args.checkpoint_minutes)
-    losses, stopped, minutes = train(model, encoded, args, checkpoint)
+    losses, stopped, minutes = fit(
+        model,
+        lambda rng: batches(encoded, args.batch, rng),
+        lambda batch: step_loss(model, batch, args.bf16),
+        args,
+        checkpoint,
+        warmup=0.06,
+        fused=False,
+    )
     after = heldout_auc(model, checked, args.bf16)
     print(f"trained {minutes:.1f} min; held-out AUC {before:.3f} -> {after:.3f}")
     meta = {
