@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from tqdm import tqdm
 
@@ -91,3 +91,32 @@ def fit(
         losses.append(total / seen)
         print(f"epoch {epoch + 1}: mean loss {total / seen:.4f}")
     return losses, False, elapsed() / 60
+
+
+def packed(groups: Iterable[list], size: int) -> list[list]:
+    """Groups (a question's examples, kept together) in their order, packed into batches of
+    at least ``size`` examples (the last one smaller)."""
+    out, batch = [], []
+    for group in groups:
+        batch += group
+        if len(batch) >= size:
+            out.append(batch)
+            batch = []
+    if batch:
+        out.append(batch)
+    return out
+
+
+def record(args, minutes: float, stopped: bool, losses: list[float], **more) -> dict:
+    """How a run trained, for the model's card (``more``: what else it should say)."""
+    return {
+        "epochs": args.epochs,
+        "batch": args.batch,
+        "lr": args.lr,
+        "seed": args.seed,
+        "bf16": args.bf16,
+        **more,
+        "minutes": round(minutes, 1),
+        "stopped_by_time_limit": stopped,
+        "loss_per_epoch": [round(x, 4) for x in losses],
+    }

@@ -69,7 +69,7 @@ from train.cross_data import (
 )
 from train.followups import followup_items
 from train.keywords import short_items
-from train.loop import fit
+from train.loop import fit, packed, record
 from train.model_card import write_card
 from train.negatives import look_alike_items
 
@@ -102,14 +102,7 @@ def batches(examples: list[dict], size: int, rng: random.Random) -> list[list[di
         part = sorted(
             order[c : c + chunk], key=lambda q: max(len(e["input_ids"]) for e in groups[q])
         )
-        batch: list[dict] = []
-        for q in part:
-            batch += groups[q]
-            if len(batch) >= size:
-                out.append(batch)
-                batch = []
-        if batch:
-            out.append(batch)
+        out += packed((groups[q] for q in part), size)
     rng.shuffle(out)
     return out
 
@@ -550,17 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "pairs": len(pairs),
             "positives": sum(p.label for p in pairs),
         },
-        "training": {
-            "epochs": args.epochs,
-            "batch": args.batch,
-            "lr": args.lr,
-            "seed": args.seed,
-            "bf16": args.bf16,
-            "frozen": "word embeddings",
-            "minutes": round(train_minutes, 1),
-            "stopped_by_time_limit": stopped,
-            "loss_per_epoch": [round(x, 4) for x in losses],
-        },
+        "training": record(args, train_minutes, stopped, losses, frozen="word embeddings"),
     }
     save(model, config, tokenizer, args.out, meta)
     checkpoint.remove()

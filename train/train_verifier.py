@@ -36,7 +36,7 @@ from qa.read.cross import MODEL_DIR, WEIGHTS, load_network, pad, similar_lengths
 from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META
 from train.answerability import held_out_titles, load_paragraphs
 from train.checkpoint import Checkpoint
-from train.loop import fit
+from train.loop import fit, packed, record
 from train.squad_collection import calibration_titles, load_unanswerable
 from train.verifier_data import Example, groups
 
@@ -71,15 +71,7 @@ def batches(encoded: list[list[dict]], size: int, rng: random.Random) -> list[li
     ``size`` examples each; the same every run for one seed."""
     order = list(range(len(encoded)))
     rng.shuffle(order)
-    out, batch = [], []
-    for g in order:
-        batch += encoded[g]
-        if len(batch) >= size:
-            out.append(batch)
-            batch = []
-    if batch:
-        out.append(batch)
-    return out
+    return packed((encoded[g] for g in order), size)
 
 
 def step_loss(model, batch: list[dict], bf16: bool):
@@ -252,16 +244,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "left_out": f"the articles of {args.hold_out.name if args.hold_out else 'none'} and "
             f"{len(held)} calibration articles",
         },
-        "training": {
-            "epochs": args.epochs,
-            "batch": args.batch,
-            "lr": args.lr,
-            "seed": args.seed,
-            "bf16": args.bf16,
-            "minutes": round(minutes, 1),
-            "stopped_by_time_limit": stopped,
-            "loss_per_epoch": [round(x, 4) for x in losses],
-        },
+        "training": record(args, minutes, stopped, losses),
         "heldout": {
             "examples": len(checked),
             "auc_reader_relevance": round(before, 4),
