@@ -15,7 +15,7 @@ from index.stores.segments import SegmentStore
 from qa.engine import Engine
 from qa.errors import TrainedModelError
 from qa.read.abstain import FEATURES, LogisticAbstainer
-from qa.read.answerers import ANSWERERS
+from qa.read.answerers import ANSWERERS, verifier_for
 from qa.read.pipeline import find
 from qa.read.question import KINDS, Question
 from qa.read.rankers import RANKERS, ranker
@@ -77,12 +77,15 @@ def test_every_reader_reads_a_span_of_its_sentence(name, retriever):
 @pytest.mark.parametrize("name", sorted(RANKERS))
 def test_every_ranker_s_abstainer_gives_a_probability(name, retriever):
     chosen = ranker(name, Settings())
-    abstainer = LogisticAbstainer(chosen.abstain_weights, 0.33)
-    answered = find(retriever, chosen, reader(chosen.reader, Settings()), TROOPS, 5)
-    off_topic = find(
-        retriever, chosen, reader(chosen.reader, Settings()), "Who won the 2022 World Cup?", 5
-    )
-    assert answered.features.shape == off_topic.features.shape == (len(FEATURES),)
+    abstainer = LogisticAbstainer(chosen.abstain_weights)  # with its fitted threshold
+    # the verifier runs when the refusal model was fitted with it (the shipped model's is)
+    verifier = verifier_for(abstainer, chosen, Settings())
+    assert (verifier is not None) == (name == "cross")
+    roles = (chosen, reader(chosen.reader, Settings()))
+    answered = find(retriever, *roles, TROOPS, 5, verifier=verifier)
+    off_topic = find(retriever, *roles, "Who won the 2022 World Cup?", 5, verifier=verifier)
+    width = len(FEATURES) + (verifier is not None)
+    assert answered.features.shape == off_topic.features.shape == (width,)
     high, low = abstainer.probability(answered.features), abstainer.probability(off_topic.features)
     assert 0 <= low < abstainer.below < high <= 1
 
