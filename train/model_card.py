@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from qa.read.abstain import DEFAULT_BELOW
-from qa.read.verify import VERIFIER_META
+from qa.read.verify import verifier_card
 
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
@@ -262,6 +261,6 @@ def write_card(out: Path, meta: dict) -> None:
         text += refusals_section(meta["refusals"])
     if "int8" in meta:
         text += int8_section(meta["int8"])
-    if (out / VERIFIER_META).is_file():
-        text += verifier_section(json.loads((out / VERIFIER_META).read_text(encoding="utf-8")))
+    if (verifier := verifier_card(out)) is not None:
+        text += verifier_section(verifier)
     (out / "README.md").write_text(text, encoding="utf-8")

@@ -231,7 +231,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     after = heldout_auc(model, checked, args.bf16)
     print(f"trained {minutes:.1f} min; held-out AUC {before:.3f} -> {after:.3f}")
     meta = {
-        "reader": str(args.reader),
+        # the shipped reader by its place in the repository, not this machine's path
+        "reader": "qa/models/cross"
+        if args.reader.resolve() == MODEL_DIR.resolve()
+        else str(args.reader),
         "from_layer": args.from_layer,
         "max_length": MAX_LENGTH,
         "trained_on": {

@@ -95,8 +95,8 @@ class LogisticAbstainer:
             )
         self.weights = weights
         self.model = load_model(weights)
-        # fitted with the verifier's logit: the pipeline must run it
-        self.verified = VERIFIED in fitted_features(weights)
+        # fitted with the verifier's logit (one weight more): the pipeline must run it
+        self.verified = len(self.model.coef) > len(FEATURES)
         self.below = fitted_below(weights) if below is None else below
 
     def probability(self, features: np.ndarray) -> float:

@@ -147,7 +147,7 @@ class CrossModel:
             lambda r: cross_graph(directory, graphs, r),
             lambda: load_network(directory)[0],
             bf16,
-            _probe,
+            probe,
             threads,
         )
         self.pad_to = 1 if runtime in ONNX_RUNTIMES else PAD_TO
@@ -224,7 +224,7 @@ def cross_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Pat
     return cached_graph(graphs, "cross", files, exported)
 
 
-def _probe(model):
+def probe(model):
     """The model's outputs for a short made-up pair (``prepack`` compares them)."""
     import torch
 

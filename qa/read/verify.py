@@ -88,7 +88,7 @@ class Verifier:
         from tokenizers import Tokenizer
 
         from index.graphs import file_sha256
-        from qa.read.cross import WEIGHTS
+        from qa.read.cross import WEIGHTS, probe
 
         path = directory / VERIFIER
         if reader_digest(path) != file_sha256(directory / WEIGHTS).hex():
@@ -106,7 +106,7 @@ class Verifier:
             lambda r: verifier_graph(directory, graphs, r),
             lambda: verifier_network(directory),
             None,
-            _probe,
+            probe,
             threads,
         )
 
@@ -134,12 +134,6 @@ def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> 
     return quantized(graph) if runtime == "int8" else graph
 
 
-def _probe(model):
-    from qa.read.cross import _probe as reader_probe
-
-    return reader_probe(model)
-
-
 def has_verifier(directory: Path) -> bool:
     return (directory / VERIFIER).is_file()
 
@@ -163,7 +157,7 @@ def load_verifier(
         ) from exc
 
 
-def describe(directory: Path) -> dict | None:
+def verifier_card(directory: Path) -> dict | None:
     """The verifier's card (verifier.json), if there is one."""
     meta = directory / VERIFIER_META
     return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
