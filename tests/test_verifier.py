@@ -133,6 +133,37 @@ def test_the_verifier_ships_only_what_it_trained_for_the_readers_weights(trained
     assert 0.0 <= meta["heldout"]["auc"] <= 1.0
 
 
+def test_a_verifier_goes_on_training_from_where_another_run_left_it(data, trained, tmp_path):
+    from safetensors.numpy import load_file
+
+    command = [
+        "--paragraphs", str(data / "paragraphs.jsonl.gz"),
+        "--unanswerable", str(data / "unanswerable.json.gz"),
+        "--calibration-articles", "1", "--answerable", "8", "--epochs", "1",
+        "--batch", "8", "--threads", "1", "--from", str(trained), "--from-layer", "2",
+    ]  # fmt: skip
+    # at a learning rate of 0 the continued run ships what it started from: the trained
+    # layers as they were, and layer 2, trained from now on, as the reader has it
+    train_verifier.main([*command, "--lr", "0", "--out", str(tmp_path / "went-on")])
+    went_on = load_file(str(tmp_path / "went-on" / VERIFIER))
+    before = load_file(str(trained / VERIFIER))
+    reader_weights = load_file(str(MODEL_DIR / "model.safetensors"))
+    assert set(before) < set(went_on)
+    assert all((went_on[k] == before[k]).all() for k in before)
+    layer2 = [k for k in went_on if k.startswith("bert.encoder.layer.2.")]
+    assert layer2 and all((went_on[k] == reader_weights[k].astype("float16")).all() for k in layer2)
+    meta = json.loads((tmp_path / "went-on" / "verifier.json").read_text(encoding="utf-8"))
+    assert meta["continued_from"] == str(trained)
+    # a verifier made for other reader weights is refused by name
+    other = tmp_path / "other-reader"
+    shutil.copytree(MODEL_DIR, other)
+    (other / "model.safetensors").write_bytes(
+        (other / "model.safetensors").read_bytes()[:-2] + b"  "
+    )
+    with pytest.raises(SystemExit, match="other reader weights"):
+        train_verifier.main([*command, "--reader", str(other), "--out", str(tmp_path / "x")])
+
+
 @pytest.fixture(scope="module")
 def reader_with_verifier(trained, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reader") / "cross"

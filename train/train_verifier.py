@@ -33,7 +33,7 @@ from pathlib import Path
 from index.graphs import file_sha256
 from index.precision import bf16_native
 from qa.read.cross import MODEL_DIR, WEIGHTS, load_network, pad, similar_lengths
-from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META
+from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META, reader_digest
 from train.answerability import held_out_titles, load_paragraphs
 from train.checkpoint import Checkpoint
 from train.loop import fit, packed, record
@@ -111,6 +111,19 @@ def heldout_auc(model, encoded: list[dict], bf16: bool) -> float:
     return float(roc_auc_score([e["label"] for e in encoded], scores))
 
 
+def warm_start(model, start: Path, reader: Path) -> None:
+    """Loads a verifier trained for ``reader`` over ``model``: its layers and heads go on
+    training from where they were."""
+    from safetensors.torch import load_file
+
+    made_for = reader_digest(start / VERIFIER)
+    if made_for != file_sha256(reader / WEIGHTS).hex():
+        raise SystemExit(f"{start / VERIFIER} was trained for other reader weights than {reader}")
+    model.load_state_dict(
+        {k: v.float() for k, v in load_file(str(start / VERIFIER)).items()}, strict=False
+    )
+
+
 def save(model, out: Path, reader: Path, from_layer: int, meta: dict) -> None:
     from safetensors.torch import save_file
 
@@ -145,6 +158,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--calibration-articles", type=int, default=30)
     parser.add_argument("--reader", type=Path, default=MODEL_DIR, help="the reader it verifies for")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=Path,
+        help="a folder with a verifier for the same reader to go on training",
+    )
     parser.add_argument(
         "--from-layer", type=int, default=3, help="layers from this one on are trained"
     )
@@ -206,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     encoded = [encode(tokenizer, g) for g in made]
     checked = [e for g in check for e in encode(tokenizer, g)]
     model, _ = load_network(args.reader, attention="eager")
+    if args.start:
+        warm_start(model, args.start, args.reader)
     for name, p in model.named_parameters():
         layer = name.split("encoder.layer.")[1].split(".")[0] if "encoder.layer." in name else None
         p.requires_grad_(
@@ -236,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.reader.resolve() == MODEL_DIR.resolve()
         else str(args.reader),
         "from_layer": args.from_layer,
+        "continued_from": str(args.start) if args.start else None,
         "max_length": MAX_LENGTH,
         "trained_on": {
             "groups": len(made),
