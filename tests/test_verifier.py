@@ -18,7 +18,15 @@ from qa.read.pipeline import find
 from qa.read.rankers import ranker
 from qa.read.readers import reader
 from qa.read.retrieve import HybridRetriever
-from qa.read.verify import VERIFIER, Verifier, load_verifier, reader_digest, window, window_text
+from qa.read.verify import (
+    VERIFIER,
+    Verifier,
+    load_verifier,
+    reader_digest,
+    sentence_window,
+    window,
+    window_text,
+)
 from qa.settings import Settings
 from qa.shipped import MODEL_DIR
 from tests.test_unanswerable_training import SQUAD11, UNANSWERABLE
@@ -249,3 +257,29 @@ def test_the_window_stops_before_an_instruction_like_sentence():
     retrieval = Retrieval("q", np.zeros(3), [], [passage], lambda t: 1.0)
     best = RankedSentence(sentences[1], 0.9, 1.0, 0)
     assert window_text(best, retrieval) == "Troops arrived. North Korea shipped 1,500 troops."
+
+
+def test_the_short_answer_is_read_with_the_sentences_neighbours(seed_index_dir, embedder, graphs):
+    """The shipped verifier reads the best sentence with its neighbours in the same pass
+    that checks it, and its span is the short answer; the refusal model still weighs the
+    reader's score, which it was fitted on."""
+    from index.stores.segments import SegmentStore
+
+    settings = Settings(index_dir=seed_index_dir, onnx_dir=graphs)
+    backend = Backend(settings, embedder)
+    retriever = HybridRetriever(SegmentStore(seed_index_dir, embedder.name), embedder)
+    question = "Which fleet's ships carried the North Korean troops?"
+    found = find(retriever, backend.ranker, backend.reader, question, 5, verifier=backend.verifier)
+    best = found.ranked[0]
+    verdict = backend.verifier.verify(question, best, found.retrieval)
+    read = backend.reader.span(found.question, best)
+    assert verdict.span is not None and read is not None
+    assert (found.span.start, found.span.end) == (verdict.span.start, verdict.span.end)
+    assert found.span.score == read.score
+    assert best.sentence.text[found.span.start : found.span.end] == "Pacific Fleet"
+    evidence = backend.pipeline(retriever).evidence(question)
+    assert evidence.answer == "Pacific Fleet"
+    assert evidence.answer in evidence.citations[0].text
+    # the span lies in the sentence even when the window holds the same words elsewhere
+    text, at = sentence_window(best, found.retrieval)
+    assert text[at : at + len(best.sentence.text)] == best.sentence.text

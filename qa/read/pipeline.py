@@ -27,7 +27,7 @@ class Findings:
     question: Question
     retrieval: Retrieval
     ranked: list[RankedSentence]
-    span: AnswerSpan | None  # the reader's, in the best sentence
+    span: AnswerSpan | None  # the short answer in the best sentence (the verifier's if any)
     features: np.ndarray | None  # for the abstainer; None when nothing may be cited
     retrieve_ms: float
 
@@ -52,7 +52,14 @@ def find(
         return Findings(asked, retrieval, ranked, None, None, retrieve_ms)
     span = reader.span(asked, ranked[0])
     reader_score = span.score if span else NO_SPAN_SCORE
-    verified = None if verifier is None else verifier.verify(asked.text, ranked[0], retrieval)
+    verified = None
+    if verifier is not None:
+        verdict = verifier.verify(asked.text, ranked[0], retrieval)
+        verified = verdict.logit
+        if span is not None and verdict.span is not None:
+            # the verifier reads the sentence with its neighbours: its span, the reader's
+            # score (which the abstainer was fitted on)
+            span = AnswerSpan(verdict.span.start, verdict.span.end, span.score)
     features = abstention_features(retrieval, ranked, reader_score, verified)
     return Findings(asked, retrieval, ranked, span, features, retrieve_ms)
 
@@ -99,7 +106,7 @@ class Pipeline:
         citations = [citation(n, s) for n, s in enumerate(chosen, start=1)]
         figures = []
         if asked.kind == "number" and len(chosen) > 1:
-            spans = [self.reader.span(asked, s) for s in chosen]
+            spans = [span] + [self.reader.span(asked, s) for s in chosen[1:]]
             figures = [(s.start, s.end) if s else None for s in spans]
         answer = citations[0].text[span.start : span.end]
         return Evidence(

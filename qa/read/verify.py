@@ -1,25 +1,28 @@
 """Whether the best sentence really answers the question: a verifier trained on SQuAD 2.0's
 real unanswerable questions (``python -m train.train_verifier``) reads the question with the
 sentence and its neighbours and gives a logit that they answer it; the abstainer weighs it
-with the other evidence (qa.read.abstain, feature "verified").
+with the other evidence (qa.read.abstain, feature "verified"). In the same pass its span head
+reads the short answer in the sentence: with the neighbours to read, it reads more of them
+right than the reader, which sees the sentence alone (docs/training.md, "Run 10").
 
 The verifier is the reader's network with its last layers and heads trained again
 (``verifier.safetensors`` beside the reader's weights, made for those weights: the first
 layers and the embeddings are the reader's own, so it ships as a few MB). It runs as the
-reader does (``QA_ENCODER_RUNTIME``): ONNX Runtime in fp32 or int8 (plain dynamic int8: it
-gives one score, not a span), or torch."""
+reader does (``QA_ENCODER_RUNTIME``): ONNX Runtime in fp32 or int8 (plain dynamic int8), or
+torch."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.networks import GRAPHS_DIR, Runtime, network, padded
+from index.networks import GRAPHS_DIR, Runtime, network
 from qa.errors import TrainedModelError
 from qa.read.retrieve import Retrieval
-from qa.read.roles import RankedSentence
+from qa.read.roles import AnswerSpan, RankedSentence
 
 WIDTH = 1  # sentences read on each side of the best one
 MAX_LENGTH = 192  # tokens of question and window read
@@ -33,21 +36,32 @@ def window(spans: Sequence[tuple[int, int]], i: int, width: int = WIDTH) -> tupl
     return spans[max(0, i - width)][0], spans[min(len(spans) - 1, i + width)][1]
 
 
+@dataclass(frozen=True)
+class Verdict:
+    logit: float  # that the window answers the question
+    span: AnswerSpan | None  # the short answer it read in the ranked sentence, if any
+
+
 def window_text(ranked: RankedSentence, retrieval: Retrieval) -> str:
+    return sentence_window(ranked, retrieval)[0]
+
+
+def sentence_window(ranked: RankedSentence, retrieval: Retrieval) -> tuple[str, int]:
     """The ranked sentence with its neighbours in its passage (instruction-like sentences
-    left out: the window stops before them)."""
+    left out: the window stops before them), and where the sentence starts in it."""
     passage = retrieval.passages[ranked.passage_rank]
     sentences = passage.sentences
     i = next((k for k, s in enumerate(sentences) if s.id == ranked.sentence.id), None)
     if i is None:
-        return ranked.sentence.text
+        return ranked.sentence.text, 0
     lo = hi = i
     while lo > max(0, i - WIDTH) and not sentences[lo - 1].flagged:
         lo -= 1
     while hi < min(len(sentences) - 1, i + WIDTH) and not sentences[hi + 1].flagged:
         hi += 1
     start, end = sentences[lo].start, sentences[hi].end
-    return passage.text[start - passage.start : end - passage.start]
+    text = passage.text[start - passage.start : end - passage.start]
+    return text, sentences[i].start - start
 
 
 def reader_digest(path: Path) -> str | None:
@@ -101,6 +115,8 @@ class Verifier:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
         self.runtime = runtime
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        self.max_answer_tokens = int(meta["max_answer_tokens"])
         _, self._network = network(
             runtime,
             lambda r: verifier_graph(directory, graphs, r),
@@ -112,12 +128,30 @@ class Verifier:
 
     def answers(self, question: str, text: str) -> float:
         """The logit that ``text`` answers ``question``."""
-        e = self.tokenizer.encode(question, text)
-        ids, mask, types = padded([e.ids], [e.type_ids])
-        return float(self._network(ids, mask, types)[0][0])
+        return self.read(question, text, 0, 0).logit
 
-    def verify(self, question: str, ranked: RankedSentence, retrieval: Retrieval) -> float:
-        return self.answers(question, window_text(ranked, retrieval))
+    def read(self, question: str, text: str, at: int, length: int) -> Verdict:
+        """The logit that ``text`` answers ``question``, and the short answer it reads in
+        ``text[at : at + length]`` (characters of that part; None if it reads none there)."""
+        from qa.read.cross import NO_SPAN, best_spans, pair_inputs, snap, unattributed
+
+        e = self.tokenizer.encode(question, text)
+        ids, mask, types, context = pair_inputs([e])
+        relevance, start, end = self._network(ids, mask, types)
+        # tokens wholly inside the part (a window cut at MAX_LENGTH may cut it too)
+        inside = [o[0] >= at and at < o[1] <= at + length for o in e.offsets]
+        context[0, : len(inside)] &= inside
+        ((i, j, score),) = best_spans(start, end, context, self.max_answer_tokens)
+        span = None
+        if score != NO_SPAN:
+            part = text[at : at + length]
+            a, b = unattributed(part, *snap(part, e.offsets[i][0] - at, e.offsets[j][1] - at))
+            span = AnswerSpan(a, b, score) if b > a else None
+        return Verdict(float(relevance[0]), span)
+
+    def verify(self, question: str, ranked: RankedSentence, retrieval: Retrieval) -> Verdict:
+        text, at = sentence_window(ranked, retrieval)
+        return self.read(question, text, at, len(ranked.sentence.text))
 
 
 def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Path:
