@@ -32,6 +32,7 @@ from qa.shipped import MODEL_DIR
 from tests.test_unanswerable_training import SQUAD11, UNANSWERABLE
 from train import train_verifier
 from train.checkpoint import Interrupted
+from train.model_card import verifier_section
 from train.verifier_data import groups, on_window
 
 
@@ -161,7 +162,13 @@ def test_a_verifier_goes_on_training_from_where_another_run_left_it(data, traine
     layer2 = [k for k in went_on if k.startswith("bert.encoder.layer.2.")]
     assert layer2 and all((went_on[k] == reader_weights[k].astype("float16")).all() for k in layer2)
     meta = json.loads((tmp_path / "went-on" / "verifier.json").read_text(encoding="utf-8"))
-    assert meta["continued_from"] == str(trained)
+    assert meta["continued_from"]["folder"] == str(trained)
+    assert meta["continued_from"]["command"].startswith("python -m train.train_verifier")
+    assert "auc_started_from" in meta["heldout"]
+    # the model card says what it went on from
+    card = verifier_section(meta)
+    assert "It went on training the verifier made by `python -m train.train_verifier" in card
+    assert "layers 2 and up" in card
     # a verifier made for other reader weights is refused by name
     other = tmp_path / "other-reader"
     shutil.copytree(MODEL_DIR, other)

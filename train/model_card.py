@@ -153,9 +153,31 @@ def verifier_section(v: dict) -> str:
         + (", the last cut short by the time limit" if tr.get("stopped_by_time_limit") else "")
         + f", batch {tr['batch']}, lr {tr['lr']}, seed {tr['seed']}, {tr['minutes']} minutes. "
         f"Refusal AUC of its logit on {held['examples']} examples of the calibration articles: "
-        f"{held['auc']} (the reader's relevance logit: {held['auc_reader_relevance']}). The "
-        'refusal model weighs it as the feature "verified".\n'
+        f"{held['auc']} ({before_text(held)}). The refusal model weighs it as the feature "
+        '"verified"; its span head reads the short answer in the best sentence.'
+        + went_on_text(v.get("continued_from"))
+        + "\n"
     )
+
+
+def before_text(held: dict) -> str:
+    if "auc_started_from" in held:
+        return f"the verifier it went on from: {held['auc_started_from']}"
+    return f"the reader's relevance logit: {held['auc_reader_relevance']}"
+
+
+def went_on_text(start: dict | None) -> str:
+    """What a verifier trained further (``--from``) went on from."""
+    if not start:
+        return ""
+    tr = start.get("training", {})
+    how = (
+        f" ({len(tr['loss_per_epoch'])} epochs, {tr['minutes']} minutes)"
+        if "loss_per_epoch" in tr
+        else ""
+    )
+    by = f"made by `{start['command'].strip()}`" if "command" in start else f"in {start['folder']}"
+    return f" It went on training the verifier {by}{how}."
 
 
 def started_from_text(started: dict) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 from index.graphs import file_sha256
 from index.precision import bf16_native
 from qa.read.cross import MODEL_DIR, WEIGHTS, load_network, pad, similar_lengths
-from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META, reader_digest
+from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META, reader_digest, verifier_card
 from train.answerability import held_out_titles, load_paragraphs
 from train.checkpoint import Checkpoint
 from train.loop import fit, packed, record
@@ -122,6 +122,14 @@ def warm_start(model, start: Path, reader: Path) -> None:
     model.load_state_dict(
         {k: v.float() for k, v in load_file(str(start / VERIFIER)).items()}, strict=False
     )
+
+
+def started_from(start: Path | None) -> dict | None:
+    """What a continued run went on from: the folder and how its verifier was made."""
+    if start is None:
+        return None
+    card = verifier_card(start) or {}
+    return {"folder": str(start), **{k: card[k] for k in ("command", "training") if k in card}}
 
 
 def save(model, out: Path, reader: Path, from_layer: int, meta: dict) -> None:
@@ -238,7 +246,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     before = heldout_auc(model, checked, args.bf16)
-    print(f"held-out AUC of the reader's relevance before: {before:.3f}")
+    print(
+        f"held-out AUC before training ({'the verifier' if args.start else 'the reader'}): {before:.3f}"
+    )
     checkpoint = Checkpoint(args.out, args.checkpoint_minutes)
     losses, stopped, minutes = fit(
         model,
@@ -257,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.reader.resolve() == MODEL_DIR.resolve()
         else str(args.reader),
         "from_layer": args.from_layer,
-        "continued_from": str(args.start) if args.start else None,
+        "continued_from": started_from(args.start),
         "max_length": MAX_LENGTH,
         "trained_on": {
             "groups": len(made),
@@ -272,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "training": record(args, minutes, stopped, losses),
         "heldout": {
             "examples": len(checked),
-            "auc_reader_relevance": round(before, 4),
+            ("auc_started_from" if args.start else "auc_reader_relevance"): round(before, 4),
             "auc": round(after, 4),
         },
         "command": "python -m train.train_verifier "
