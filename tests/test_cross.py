@@ -231,6 +231,9 @@ def test_a_batch_of_pairs_read_only_for_their_span_has_a_finite_loss():
         ("the war, Yoon Suk Yeol said", "the war"),
         ("Smith, Jones and Brown", "Smith, Jones and Brown"),  # no reporting verb
         ("he said", "he said"),  # nothing before it: left as read
+        # set off by commas inside the span: what comes after it is not the answer either
+        ("all available means, it added, without delay", "all available means"),
+        ("Smith, who said nothing", "Smith, who said nothing"),
     ],
 )
 def test_a_span_closing_with_who_said_it_loses_that_clause(span, answer):

@@ -254,18 +254,20 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-# a reporting clause closing a span: ", it added", ", he said", ", the agency told Reuters"
+# a reporting clause closing a span or set off by commas in it: ", it added", ", he said,",
+# ", the agency told Reuters"
 _REPORTED = re.compile(
     r"\s*,\s*(?:it|he|she|they|we|I|the \w+|[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){0,3})\s+"
-    r"(?:said|says|added|adds|noted|wrote|told [\w ]{1,30})$"
+    r"(?:said|says|added|adds|noted|wrote|told [\w ]{1,30}?)(?=,|$)"
 )
 
 
 def unattributed(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without a reporting clause at its end ("all available means, it added" ->
-    "all available means"): who said it is the citation's, not the answer's."""
+    """The span up to a reporting clause ("all available means, it added" or "all available
+    means, it added, without elaborating" -> "all available means"): who said it is the
+    citation's, not the answer's, and what follows it is not the answer either."""
     found = _REPORTED.search(text, start, end)
-    if found is None or found.end() != end or found.start() <= start:
+    if found is None or found.start() <= start:
         return start, end
     return start, found.start()
 
