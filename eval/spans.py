@@ -38,14 +38,13 @@ def read_both(qa: Path, index_dir: Path, limit: int | None, seed: int = 0) -> li
         raise SystemExit("the refusal model was fitted without a verifier: nothing to compare")
     rows = []
     for item in items[:limit]:
+        # without the verifier: found.span is the reader's; the verifier reads once below
         found = find(
-            pipeline.retriever, pipeline.ranker, pipeline.reader, item.question,
-            pipeline.top_k, verifier=pipeline.verifier,
-        )  # fmt: skip
+            pipeline.retriever, pipeline.ranker, pipeline.reader, item.question, pipeline.top_k
+        )
         if not found.ranked:
             continue
-        best = found.ranked[0]
-        read = pipeline.reader.span(found.question, best)
+        best, read = found.ranked[0], found.span
         verdict = pipeline.verifier.verify(item.question, best, found.retrieval)
         if read is None or verdict.span is None:
             continue

@@ -33,7 +33,7 @@ from pathlib import Path
 from index.graphs import file_sha256
 from index.precision import bf16_native
 from qa.read.cross import MODEL_DIR, WEIGHTS, load_network, pad, similar_lengths
-from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META, reader_digest, verifier_card
+from qa.read.verify import MAX_LENGTH, VERIFIER, VERIFIER_META, made_for, put_over, verifier_card
 from train.answerability import held_out_titles, load_paragraphs
 from train.checkpoint import Checkpoint
 from train.loop import fit, packed, record
@@ -114,14 +114,9 @@ def heldout_auc(model, encoded: list[dict], bf16: bool) -> float:
 def warm_start(model, start: Path, reader: Path) -> None:
     """Loads a verifier trained for ``reader`` over ``model``: its layers and heads go on
     training from where they were."""
-    from safetensors.torch import load_file
-
-    made_for = reader_digest(start / VERIFIER)
-    if made_for != file_sha256(reader / WEIGHTS).hex():
+    if not made_for(start / VERIFIER, reader):
         raise SystemExit(f"{start / VERIFIER} was trained for other reader weights than {reader}")
-    model.load_state_dict(
-        {k: v.float() for k, v in load_file(str(start / VERIFIER)).items()}, strict=False
-    )
+    put_over(model, start / VERIFIER)
 
 
 def started_from(start: Path | None) -> dict | None:

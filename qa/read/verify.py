@@ -8,8 +8,8 @@ right than the reader, which sees the sentence alone (docs/training.md, "Run 10"
 The verifier is the reader's network with its last layers and heads trained again
 (``verifier.safetensors`` beside the reader's weights, made for those weights: the first
 layers and the embeddings are the reader's own, so it ships as a few MB). It runs as the
-reader does (``QA_ENCODER_RUNTIME``): ONNX Runtime in fp32 or int8 (plain dynamic int8), or
-torch."""
+reader does (``QA_ENCODER_RUNTIME``): ONNX Runtime or torch, in fp32 beside an int8 reader
+(it has no int8 recipe of its own)."""
 
 from __future__ import annotations
 
@@ -72,21 +72,32 @@ def reader_digest(path: Path) -> str | None:
         return (f.metadata() or {}).get("reader_sha256")
 
 
-def verifier_network(directory: Path):
-    """The torch network: the reader in ``directory`` with the verifier's weights over it."""
+def made_for(path: Path, reader: Path) -> bool:
+    """Whether the verifier weights at ``path`` were trained for the reader in ``reader``."""
+    from index.graphs import file_sha256
+    from qa.read.cross import WEIGHTS
+
+    return reader_digest(path) == file_sha256(reader / WEIGHTS).hex()
+
+
+def put_over(model, path: Path):
+    """``model`` (the reader's network) with the verifier's weights at ``path`` over it."""
     from safetensors.torch import load_file
 
+    trained = {k: v.float() for k, v in load_file(str(path)).items()}
+    missing = set(trained) - set(model.state_dict())
+    if missing:
+        raise ValueError(f"{path} holds weights the reader has not: {sorted(missing)[:3]}")
+    model.load_state_dict(trained, strict=False)
+    return model
+
+
+def verifier_network(directory: Path):
+    """The torch network: the reader in ``directory`` with the verifier's weights over it."""
     from qa.read.cross import load_network
 
     model, _ = load_network(directory, attention="eager")
-    trained = {k: v.float() for k, v in load_file(str(directory / VERIFIER)).items()}
-    missing = set(trained) - set(model.state_dict())
-    if missing:
-        raise ValueError(
-            f"{directory / VERIFIER} holds weights the reader has not: {sorted(missing)[:3]}"
-        )
-    model.load_state_dict(trained, strict=False)
-    return model
+    return put_over(model, directory / VERIFIER)
 
 
 class Verifier:
@@ -101,11 +112,10 @@ class Verifier:
     ) -> None:
         from tokenizers import Tokenizer
 
-        from index.graphs import file_sha256
-        from qa.read.cross import WEIGHTS, probe
+        from qa.read.cross import probe
 
         path = directory / VERIFIER
-        if reader_digest(path) != file_sha256(directory / WEIGHTS).hex():
+        if not made_for(path, directory):
             raise ValueError(
                 f"{path} was trained for other reader weights: retrain it "
                 "(python -m train.train_verifier --reader ...) and refit the refusals"
@@ -121,7 +131,7 @@ class Verifier:
         self.max_answer_tokens = int(meta["max_answer_tokens"])
         _, self._network = network(
             self.runtime,
-            lambda r: verifier_graph(directory, graphs, r),
+            lambda _: verifier_graph(directory, graphs),
             lambda: verifier_network(directory),
             None,
             probe,
@@ -156,9 +166,9 @@ class Verifier:
         return self.read(question, text, at, len(ranked.sentence.text))
 
 
-def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Path:
-    """The ONNX graph of the verifier (its int8 version for the int8 runtime)."""
-    from index.graphs import cached_graph, export, quantized
+def verifier_graph(directory: Path, graphs: Path) -> Path:
+    """The ONNX graph of the verifier (fp32 in every ONNX runtime: see ``Verifier``)."""
+    from index.graphs import cached_graph, export
     from qa.read.cross import WEIGHTS
 
     files = [directory / WEIGHTS, directory / "config.json", directory / VERIFIER]
@@ -166,8 +176,7 @@ def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> 
     def exported(out: Path) -> None:
         export(verifier_network(directory), out, ["relevance", "start", "end"])
 
-    graph = cached_graph(graphs, "verifier", files, exported)
-    return quantized(graph) if runtime == "int8" else graph
+    return cached_graph(graphs, "verifier", files, exported)
 
 
 def has_verifier(directory: Path) -> bool:
