@@ -29,11 +29,11 @@ WEIGHTS = "model.safetensors"  # the reader's weights the recipe was made for
 log = logging.getLogger(__name__)
 
 
-def weights_digest(directory: Path) -> str:
-    """16 hex digits of the SHA-256 of the reader's weights in ``directory``."""
+def weights_digest(directory: Path, weights: str = WEIGHTS) -> str:
+    """16 hex digits of the SHA-256 of the weights file ``weights`` in ``directory``."""
     from index.graphs import file_sha256
 
-    return file_sha256(directory / WEIGHTS).hex()[:16]
+    return file_sha256(directory / weights).hex()[:16]
 
 
 @dataclass(frozen=True)
@@ -45,43 +45,45 @@ class Recipe:
     alpha: float
     keep_fp32: tuple[str, ...]
 
-    def save(self, directory: Path) -> Path:
-        """Written beside the reader's weights, with their digest: a recipe found beside other
-        weights (a reader trained again into the folder) is not used."""
+    def save(self, directory: Path, file: str = FILE, weights: str = WEIGHTS) -> Path:
+        """Written as ``file`` beside the weights ``weights`` it was made for, with their
+        digest: a recipe found beside other weights (a model trained again into the folder)
+        is not used."""
         from safetensors.numpy import save_file
 
-        path = directory / FILE
+        path = directory / file
         meta = {
             "alpha": str(self.alpha),
             "keep_fp32": json.dumps(list(self.keep_fp32)),
-            "weights": weights_digest(directory),
+            "weights": weights_digest(directory, weights),
         }
         save_file({k: v.astype(np.float32) for k, v in self.scales.items()}, str(path), meta)
         path.chmod(0o644)  # safetensors writes it for its owner alone
         return path
 
 
-def has_recipe(directory: Path) -> bool:
-    """Whether ``directory`` holds a recipe made for the weights there (its metadata alone is
-    read; one made for other weights is said once in the log: rerun ``python -m
-    train.quantize``)."""
-    path = directory / FILE
-    if not path.is_file() or not (directory / WEIGHTS).is_file():
+def has_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> bool:
+    """Whether ``directory`` holds a recipe ``file`` made for the weights ``weights`` there
+    (its metadata alone is read; one made for other weights is said once in the log: rerun
+    ``python -m train.quantize``)."""
+    path = directory / file
+    if not path.is_file() or not (directory / weights).is_file():
         return False
     from safetensors import safe_open
 
     with safe_open(str(path), framework="numpy") as f:
         made_for = (f.metadata() or {}).get("weights")
-    if made_for == weights_digest(directory):
+    if made_for == weights_digest(directory, weights):
         return True
     if path not in _stale:
         _stale.add(path)
         log.warning(
-            "%s was made for other weights than %s's: not used (python -m train.quantize "
-            "--model %s makes one for them)",
+            "%s was made for other weights than %s: not used (python -m train.quantize "
+            "--model %s%s makes one for them)",
             path,
+            directory / weights,
             directory,
-            directory,
+            "" if weights == WEIGHTS else " --verifier",
         )
     return False
 
@@ -89,14 +91,14 @@ def has_recipe(directory: Path) -> bool:
 _stale: set[Path] = set()  # recipes said to be for other weights
 
 
-def load_recipe(directory: Path) -> Recipe | None:
-    """The recipe shipped in ``directory``, or None when it has none or it was made for
-    other weights than the ones there (``has_recipe``)."""
-    if not has_recipe(directory):
+def load_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> Recipe | None:
+    """The recipe ``file`` shipped in ``directory``, or None when it has none or it was made
+    for other weights than the ones there (``has_recipe``)."""
+    if not has_recipe(directory, file, weights):
         return None
     from safetensors import safe_open
 
-    with safe_open(str(directory / FILE), framework="numpy") as f:
+    with safe_open(str(directory / file), framework="numpy") as f:
         meta = f.metadata() or {}
         scales = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no iter)
     return Recipe(

@@ -1,7 +1,9 @@
-"""The reader's int8 recipe (index/smoothing.py, train/quantize.py): smoothing changes no
-output in fp32, the layers it keeps stay fp32 in the int8 graph, the command writes a recipe
-the int8 runtime uses, and QA_ENCODER_RUNTIME=auto picks by the CPU."""
+"""The int8 recipes of the reader and the verifier (index/smoothing.py, train/quantize.py):
+smoothing changes no output in fp32, the layers it keeps stay fp32 in the int8 graph, the
+command writes a recipe the int8 runtime uses (and one for other weights is not used), and
+QA_ENCODER_RUNTIME=auto picks by the CPU."""
 
+import json
 import shutil
 
 import numpy as np
@@ -12,6 +14,7 @@ import torch
 from index.networks import automatic, padded
 from index.smoothing import FILE, graph_node, input_maxima, linear_layers, load_recipe, smoothed
 from qa.read.cross import CrossModel, cross_graph, load_network
+from qa.read.verify import VERIFIER, VERIFIER_RECIPE, Verifier, has_int8_recipe, verifier_graph
 from qa.shipped import MODEL_DIR
 from tests.conftest import ROOT
 
@@ -89,12 +92,63 @@ def test_the_quantize_command_writes_a_recipe_the_int8_runtime_uses(tmp_path):
     assert cross_graph(model, tmp_path / "g", "int8").name.startswith("cross-smoothed-int8-")
 
 
+def test_the_quantize_command_writes_the_verifiers_recipe_its_int8_runtime_uses(tmp_path, caplog):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    from train.quantize import TRAIN, main
+
+    if not TRAIN.is_file():
+        pytest.skip(f"{TRAIN} is not on this machine")
+    model, graphs = tmp_path / "reader", tmp_path / "g"
+    shutil.copytree(MODEL_DIR, model, ignore=shutil.ignore_patterns(VERIFIER_RECIPE))
+    # without a recipe the verifier reads in fp32 beside an int8 reader
+    assert not has_int8_recipe(model) and Verifier(model, "int8", graphs).runtime == "onnx"
+    reader_recipe = (model / FILE).read_bytes()
+    argv = ["--model", str(model), "--verifier", "--questions", "6", "--keep", "0"]
+    recipe = main([*argv, "--alphas", "0.85"])
+    saved = load_recipe(model, VERIFIER_RECIPE, VERIFIER)
+    assert saved.alpha == recipe.alpha == 0.85 and saved.keep_fp32 == ()
+    assert set(saved.scales) == set(linear_layers(load_network(model)[0]))
+    assert (model / FILE).read_bytes() == reader_recipe  # the reader's recipe is its own
+    verifier = Verifier(model, "int8", graphs)
+    assert verifier.runtime == "int8"
+    assert verifier_graph(model, graphs, "int8").name.startswith("verifier-smoothed-int8-")
+    # it reads as the fp32 verifier does
+    question = "How many troops has North Korea shipped to Russia?"
+    text = "North Korea has shipped 1,500 special forces troops to Russia. They train there."
+    exact = Verifier(model, "onnx", graphs).read(question, text, 0, text.index(" They"))
+    read = verifier.read(question, text, 0, text.index(" They"))
+    assert text[read.span.start : read.span.end] == text[exact.span.start : exact.span.end]
+    assert abs(read.logit - exact.logit) < 0.5
+    # the verifier's card and the model card record it
+    card = json.loads((model / "verifier.json").read_text(encoding="utf-8"))["int8"]
+    assert card["alpha"] == 0.85 and card["command"].endswith("--alphas 0.85")
+    assert "int8 recipe of the verifier (verifier-smoothing.safetensors)" in (
+        model / "README.md"
+    ).read_text(encoding="utf-8")
+    # verifier weights trained again into the folder: the recipe is not used
+    with safe_open(str(model / VERIFIER), framework="numpy") as f:
+        made_for = f.metadata()
+    weights = load_file(str(model / VERIFIER))
+    name = next(iter(weights))
+    weights[name] = weights[name] * 1.01
+    save_file(weights, str(model / VERIFIER), made_for)
+    assert Verifier(model, "int8", graphs).runtime == "onnx"
+    assert "made for other weights" in caplog.text and "--verifier" in caplog.text
+
+
 def test_the_quantize_command_refuses_a_folder_without_a_reader(tmp_path, capsys):
     from train.quantize import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--model", str(tmp_path)])
     assert exc.value.code == 2 and "holds no trained reader" in capsys.readouterr().err
+    reader = tmp_path / "reader"
+    shutil.copytree(MODEL_DIR, reader, ignore=shutil.ignore_patterns("verifier*"))
+    with pytest.raises(SystemExit) as exc:
+        main(["--model", str(reader), "--verifier"])
+    assert exc.value.code == 2 and "holds no verifier" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.read.abstain import DEFAULT_BELOW
-from qa.read.verify import verifier_card
+from qa.read.verify import VERIFIER_RECIPE, verifier_card
 
 CARD = """# Cross-encoder reranker and reader (qa/models/cross)
 
@@ -119,14 +119,14 @@ def refusals_section(fitted: dict) -> str:
     )
 
 
-def int8_section(q: dict) -> str:
-    """The int8 recipe (smoothing.safetensors) made by train.quantize."""
+def int8_section(q: dict, what: str = "reader", file: str = "smoothing.safetensors") -> str:
+    """The int8 recipe of the reader or the verifier (``file``) made by train.quantize."""
     kept = ", ".join(q["keep_fp32"]) or "none"
     return (
-        f"\n## int8 recipe (smoothing.safetensors)\nMade by `{q['command'].strip()}`: "
+        f"\n## int8 recipe of the {what} ({file})\nMade by `{q['command'].strip()}`: "
         f"SmoothQuant scales (alpha {q['alpha']}) from {q['calibration']}, the layers kept in "
-        f"fp32: {kept}. On {q['checked_pairs']} other pairs the int8 reader read the fp32 "
-        f"reader's span on {q['same_span']:.1%} of them (plain int8: {q['plain_same_span']:.1%}) "
+        f"fp32: {kept}. On {q['checked_pairs']} other pairs the int8 {what} read the fp32 "
+        f"{what}'s span on {q['same_span']:.1%} of them (plain int8: {q['plain_same_span']:.1%}) "
         f"in {q['time_of_fp32']}x its time. `QA_ENCODER_RUNTIME=int8`, and `auto` where the "
         "CPU suits it, read with it; the recipe names the weights it was made for and is not "
         "used beside others.\n"
@@ -285,4 +285,6 @@ def write_card(out: Path, meta: dict) -> None:
         text += int8_section(meta["int8"])
     if (verifier := verifier_card(out)) is not None:
         text += verifier_section(verifier)
+        if "int8" in verifier:
+            text += int8_section(verifier["int8"], "verifier", VERIFIER_RECIPE)
     (out / "README.md").write_text(text, encoding="utf-8")

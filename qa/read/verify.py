@@ -8,8 +8,9 @@ right than the reader, which sees the sentence alone (docs/training.md, "Run 10"
 The verifier is the reader's network with its last layers and heads trained again
 (``verifier.safetensors`` beside the reader's weights, made for those weights: the first
 layers and the embeddings are the reader's own, so it ships as a few MB). It runs as the
-reader does (``QA_ENCODER_RUNTIME``): ONNX Runtime or torch, in fp32 beside an int8 reader
-(it has no int8 recipe of its own)."""
+reader does (``QA_ENCODER_RUNTIME``): ONNX Runtime or torch; in int8 smoothed by its own
+recipe (``verifier-smoothing.safetensors``, ``python -m train.quantize --verifier``), or in
+fp32 beside an int8 reader where it has none (plain int8 moved its spans)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ WIDTH = 1  # sentences read on each side of the best one
 MAX_LENGTH = 192  # tokens of question and window read
 VERIFIER = "verifier.safetensors"  # beside the reader's weights
 VERIFIER_META = "verifier.json"
+VERIFIER_RECIPE = "verifier-smoothing.safetensors"  # its int8 recipe (index/smoothing.py)
 
 
 def window(spans: Sequence[tuple[int, int]], i: int, width: int = WIDTH) -> tuple[int, int]:
@@ -124,14 +126,16 @@ class Verifier:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
-        # beside an int8 reader it reads in fp32: it has no int8 recipe, and plain int8
-        # moved its spans (dev13's held-out F1 67.2 -> 65.6, docs/training.md "Run 10")
-        self.runtime: Runtime = "onnx" if runtime == "int8" else runtime
+        # int8 only with its own recipe: plain int8 moved its spans (dev13's held-out F1
+        # 67.2 -> 65.6, docs/training.md "Run 10"); fp32 without one
+        self.runtime: Runtime = (
+            "onnx" if runtime == "int8" and not has_int8_recipe(directory) else runtime
+        )
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
         self.max_answer_tokens = int(meta["max_answer_tokens"])
         _, self._network = network(
             self.runtime,
-            lambda _: verifier_graph(directory, graphs),
+            lambda r: verifier_graph(directory, graphs, r),
             lambda: verifier_network(directory),
             None,
             probe,
@@ -166,15 +170,35 @@ class Verifier:
         return self.read(question, text, at, len(ranked.sentence.text))
 
 
-def verifier_graph(directory: Path, graphs: Path) -> Path:
-    """The ONNX graph of the verifier (fp32 in every ONNX runtime: see ``Verifier``)."""
-    from index.graphs import cached_graph, export
+def has_int8_recipe(directory: Path) -> bool:
+    """Whether the verifier in ``directory`` has an int8 recipe made for its weights."""
+    from index.smoothing import has_recipe
+
+    return has_recipe(directory, VERIFIER_RECIPE, VERIFIER)
+
+
+def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Path:
+    """The ONNX graph of the verifier: fp32, or for ``int8`` smoothed by its recipe with
+    int8 products (the recipe's fp32 layers kept); exported first if need be."""
+    from index.graphs import cached_graph, export, quantized_export
+    from index.smoothing import graph_node, load_recipe, smoothed
     from qa.read.cross import WEIGHTS
 
     files = [directory / WEIGHTS, directory / "config.json", directory / VERIFIER]
+    outputs = ["relevance", "start", "end"]
+    recipe = load_recipe(directory, VERIFIER_RECIPE, VERIFIER) if runtime == "int8" else None
+    if recipe is not None:
+
+        def smoothed_int8(out: Path) -> None:
+            keep = [graph_node(name) for name in recipe.keep_fp32]
+            quantized_export(smoothed(verifier_network(directory), recipe), out, outputs, keep)
+
+        return cached_graph(
+            graphs, "verifier-smoothed-int8", [*files, directory / VERIFIER_RECIPE], smoothed_int8
+        )
 
     def exported(out: Path) -> None:
-        export(verifier_network(directory), out, ["relevance", "start", "end"])
+        export(verifier_network(directory), out, outputs)
 
     return cached_graph(graphs, "verifier", files, exported)
 
