@@ -77,6 +77,8 @@ def test_health_and_documents(client):
     # the refusal threshold in use: the refusal model's own unless QA_ABSTAIN_BELOW is set
     assert 0.0 < health["refuses_below"] < 1.0
     assert health["verifier"] is True  # the shipped refusals weigh the verifier
+    # it ships its own int8 recipe, so it runs as the reader does
+    assert health["verifier_runtime"] == health["encoders"]["runtime"]
     # what runs the encoders here, chosen from this CPU (QA_ENCODER_RUNTIME=auto)
     encoders = health["encoders"]
     assert encoders["setting"] == "auto" and encoders["runtime"] in ("int8", "onnx")

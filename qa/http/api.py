@@ -163,6 +163,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             "refuses_below": engine.backend.abstainer.below,
             # whether refusals weigh the answerability verifier (qa/read/verify.py)
             "verifier": engine.backend.verifier is not None,
+            # what runs it: the reader's runtime (int8 with its own recipe, else fp32)
+            "verifier_runtime": getattr(engine.backend.verifier, "runtime", None),
             "encoders": encoders,
             "store": settings.store,
             "index_dir": shown(settings.index_dir),
