@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +104,27 @@ def load_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> Re
     return Recipe(
         scales, float(meta.get("alpha", "0.5")), tuple(json.loads(meta.get("keep_fp32", "[]")))
     )
+
+
+def smoothed_int8_graph(
+    graphs: Path,
+    name: str,
+    files: Sequence[Path],
+    recipe_file: Path,
+    recipe: Recipe,
+    network: Callable[[], object],
+    outputs: Sequence[str],
+) -> Path:
+    """The int8 graph of the torch ``network()`` smoothed by ``recipe`` (its fp32 layers
+    kept), in the folder ``graphs`` under ``name`` and the digest of ``files`` and the
+    recipe's ``recipe_file``; exported first if need be."""
+    from index.graphs import cached_graph, quantized_export
+
+    def write(out: Path) -> None:
+        keep = [graph_node(layer) for layer in recipe.keep_fp32]
+        quantized_export(smoothed(network(), recipe), out, outputs, keep)
+
+    return cached_graph(graphs, name, [*files, recipe_file], write)
 
 
 def linear_layers(model) -> dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.smoothing import FILE
 from qa.read.abstain import DEFAULT_BELOW
 from qa.read.verify import VERIFIER_RECIPE, verifier_card
 
@@ -119,7 +120,7 @@ def refusals_section(fitted: dict) -> str:
     )
 
 
-def int8_section(q: dict, what: str = "reader", file: str = "smoothing.safetensors") -> str:
+def int8_section(q: dict, what: str = "reader", file: str = FILE) -> str:
     """The int8 recipe of the reader or the verifier (``file``) made by train.quantize."""
     kept = ", ".join(q["keep_fp32"]) or "none"
     return (

@@ -46,8 +46,8 @@ from qa.read.verify import (
     VERIFIER_META,
     VERIFIER_RECIPE,
     WIDTH,
-    Verifier,
     verifier_network,
+    verifier_tokenizer,
     window,
 )
 from qa.shipped import MODEL_DIR
@@ -82,11 +82,11 @@ class Subject:
 
 def subject(model: Path, verifier: bool) -> Subject:
     if verifier:
-        v = Verifier(model, runtime="onnx")
+        meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
         return Subject(
             lambda: verifier_network(model),
-            v.tokenizer,
-            v.max_answer_tokens,
+            verifier_tokenizer(model),
+            int(meta["max_answer_tokens"]),
             1,
             WIDTH,
             VERIFIER_RECIPE,

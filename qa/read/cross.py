@@ -197,8 +197,8 @@ def cross_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Pat
     if need be. For the int8 runtime: the model smoothed by its int8 recipe
     (``smoothing.safetensors``, index/smoothing.py) with int8 weights, or without a recipe
     the fp32 graph's plain int8 version."""
-    from index.graphs import cached_graph, export, quantized, quantized_export
-    from index.smoothing import FILE, graph_node, load_recipe, smoothed
+    from index.graphs import cached_graph, export, quantized
+    from index.smoothing import FILE, load_recipe, smoothed_int8_graph
 
     files = [directory / WEIGHTS, directory / "config.json"]
     outputs = ["relevance", "start", "end"]
@@ -206,14 +206,14 @@ def cross_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Pat
         recipe = load_recipe(directory)
         if recipe is None:
             return quantized(cross_graph(directory, graphs))
-
-        def smoothed_int8(out: Path) -> None:
-            model, _ = load_network(directory, attention="eager")
-            keep = [graph_node(name) for name in recipe.keep_fp32]
-            quantized_export(smoothed(model, recipe), out, outputs, keep)
-
-        return cached_graph(
-            graphs, "cross-smoothed-int8", [*files, directory / FILE], smoothed_int8
+        return smoothed_int8_graph(
+            graphs,
+            "cross-smoothed-int8",
+            files,
+            directory / FILE,
+            recipe,
+            lambda: load_network(directory, attention="eager")[0],
+            outputs,
         )
 
     def exported(out: Path) -> None:

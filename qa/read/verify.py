@@ -102,6 +102,17 @@ def verifier_network(directory: Path):
     return put_over(model, directory / VERIFIER)
 
 
+def verifier_tokenizer(directory: Path):
+    """The reader's tokenizer in ``directory``, truncating the window (never the question)
+    to ``MAX_LENGTH`` tokens as the verifier reads."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
+    return tokenizer
+
+
 class Verifier:
     """Loads the verifier once; ``answers`` gives its logit that a window answers."""
 
@@ -112,8 +123,6 @@ class Verifier:
         graphs: Path = GRAPHS_DIR,
         threads: int = 1,
     ) -> None:
-        from tokenizers import Tokenizer
-
         from qa.read.cross import probe
 
         path = directory / VERIFIER
@@ -123,9 +132,7 @@ class Verifier:
                 "(python -m train.train_verifier --reader ...) and refit the refusals"
             )
         self.directory = directory
-        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
+        self.tokenizer = verifier_tokenizer(directory)
         # int8 only with its own recipe: plain int8 moved its spans (dev13's held-out F1
         # 67.2 -> 65.6, docs/training.md "Run 10"); fp32 without one
         self.runtime: Runtime = (
@@ -180,21 +187,22 @@ def has_int8_recipe(directory: Path) -> bool:
 def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Path:
     """The ONNX graph of the verifier: fp32, or for ``int8`` smoothed by its recipe with
     int8 products (the recipe's fp32 layers kept); exported first if need be."""
-    from index.graphs import cached_graph, export, quantized_export
-    from index.smoothing import graph_node, load_recipe, smoothed
+    from index.graphs import cached_graph, export
+    from index.smoothing import load_recipe, smoothed_int8_graph
     from qa.read.cross import WEIGHTS
 
     files = [directory / WEIGHTS, directory / "config.json", directory / VERIFIER]
     outputs = ["relevance", "start", "end"]
     recipe = load_recipe(directory, VERIFIER_RECIPE, VERIFIER) if runtime == "int8" else None
     if recipe is not None:
-
-        def smoothed_int8(out: Path) -> None:
-            keep = [graph_node(name) for name in recipe.keep_fp32]
-            quantized_export(smoothed(verifier_network(directory), recipe), out, outputs, keep)
-
-        return cached_graph(
-            graphs, "verifier-smoothed-int8", [*files, directory / VERIFIER_RECIPE], smoothed_int8
+        return smoothed_int8_graph(
+            graphs,
+            "verifier-smoothed-int8",
+            files,
+            directory / VERIFIER_RECIPE,
+            recipe,
+            lambda: verifier_network(directory),
+            outputs,
         )
 
     def exported(out: Path) -> None:
