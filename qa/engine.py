@@ -45,10 +45,13 @@ class Engine:
         self.embedder = embedder or load_embedder(
             settings.model, settings.runtime, settings.onnx_dir, settings.torch_threads
         )
-        # uploaded documents in fp32 (as `qa index` embeds them: int8's vectors are within
-        # 0.03 cosine, not the same), loaded at the first upload when questions use int8
-        int8 = getattr(self.embedder, "runtime", None) == "int8"
-        self._documents_embedder = None if int8 else self.embedder
+        # uploaded documents by the question embedder, unless that is plain int8 (vectors
+        # within 0.03 cosine of fp32's: not for documents): then in fp32, loaded at the
+        # first upload. Smoothed by its recipe, int8's are within 0.003 (index/embed.py)
+        plain_int8 = getattr(self.embedder, "runtime", None) == "int8" and not getattr(
+            self.embedder, "smoothed", False
+        )
+        self._documents_embedder = None if plain_int8 else self.embedder
         self.backend = backend or Backend(settings, self.embedder)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -69,7 +72,7 @@ class Engine:
 
     @property
     def document_embedder(self) -> Embedder:
-        """What embeds uploaded documents: the question embedder, unless that is int8."""
+        """What embeds uploaded documents: the question embedder, unless that is plain int8."""
         if self._documents_embedder is None:
             with self._lock:
                 if self._documents_embedder is None:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index.budget import Budget
 from index.chunk import Chunking, PassageVectors
 from index.cpu import flags
+from index.embed import has_int8_recipe as has_embedder_recipe
 from index.networks import GRAPHS_DIR, Runtime, RuntimeSetting, automatic, for_indexing
 from index.smoothing import has_recipe
 from qa.shipped import MODEL_DIR
@@ -166,11 +167,14 @@ class Settings(BaseSettings):
         "torch (bf16 where the CPU has it; 4 s more to start); see docs/scale.md. Indexing "
         "always uses torch",
     )
-    index_runtime: Literal["auto", "torch", "onnx"] = Field(
+    index_runtime: Literal["auto", "torch", "onnx", "int8"] = Field(
         "auto",
         description="what embeds documents in qa index and eval: auto (torch in bf16 where the "
-        "CPU has native bf16, else onnx: ONNX Runtime fp32, twice torch fp32's speed, the same "
-        "vectors), torch or onnx; uploads to qa serve are embedded in fp32 by the server",
+        "CPU has native bf16, else int8 where the CPU has AVX2 or VNNI, else onnx), torch, "
+        "onnx (ONNX Runtime fp32, twice torch fp32's speed, the same vectors) or int8 (the "
+        "embedder smoothed by its recipe, vectors within 0.003 cosine of fp32's); uploads to "
+        "qa serve are embedded by the server's question embedder (int8 where it has the "
+        "recipe, else fp32)",
     )
     onnx_dir: Path = Field(
         GRAPHS_DIR,
@@ -259,7 +263,7 @@ class Settings(BaseSettings):
         """(what embeds documents, why): QA_INDEX_RUNTIME, auto resolved for this CPU."""
         if self.index_runtime != "auto":
             return self.index_runtime, "QA_INDEX_RUNTIME"
-        return for_indexing(flags())
+        return for_indexing(flags(), platform.machine(), has_embedder_recipe())
 
     @property
     def budget(self) -> Budget:

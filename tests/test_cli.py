@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from index.graphs import QUANTIZED
 from qa.settings import Settings
 from tests.conftest import SEEDS
 
@@ -30,13 +29,13 @@ def test_index_then_ask_as_json(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "indexed 1 documents" in r.stdout
     # `qa index` exported both encoders for the server (which then needs no torch), in the
-    # runtime QA_ENCODER_RUNTIME=auto picks here (int8: the fp32 MiniLM too, for uploads)
+    # runtime QA_ENCODER_RUNTIME=auto picks here (int8: both smoothed by their recipes)
     names = sorted(p.name for p in (tmp_path / "onnx").iterdir())
     if Settings().runtime == "int8":
-        assert len(names) == 3 and names[0].startswith("cross-smoothed-int8-")
-        fp32 = min(names[1:], key=len)
-        assert fp32.startswith("minilm-")
-        assert set(names[1:]) == {fp32, fp32.replace(".onnx", f"-{QUANTIZED}.onnx")}
+        assert [n.rsplit("-", 1)[0] for n in names] == [
+            "cross-smoothed-int8",
+            "minilm-smoothed-int8",
+        ]
     else:
         assert [n.split("-")[0] for n in names] == ["cross", "minilm"]
     r = run(

@@ -11,6 +11,7 @@ import onnx
 import pytest
 import torch
 
+from index.embed import load_embedder
 from index.networks import automatic, padded
 from index.smoothing import FILE, graph_node, input_maxima, linear_layers, load_recipe, smoothed
 from qa.read.cross import CrossModel, cross_graph, load_network
@@ -187,7 +188,9 @@ def test_the_seed_questions_read_as_in_fp32_with_the_smoothed_int8_reader(seed_i
     assert len(questions) >= 50 and len(moved) <= 1, moved
 
 
-def test_an_int8_server_embeds_uploads_in_fp32_as_qa_index_does(fresh_seed_index, graphs, tmp_path):
+def test_an_int8_server_embeds_uploads_with_its_smoothed_question_embedder(
+    fresh_seed_index, graphs, tmp_path
+):
     import threading
 
     from qa.engine import Engine
@@ -199,15 +202,70 @@ def test_an_int8_server_embeds_uploads_in_fp32_as_qa_index_does(fresh_seed_index
         encoder_runtime="int8",
     )  # fmt: skip
     engine = Engine(settings)
-    assert engine.embedder.runtime == "int8"  # questions
+    assert engine.embedder.runtime == "int8" and engine.embedder.smoothed
+    assert engine.document_embedder is engine.embedder  # no second model loaded for uploads
     sentence = "The lighthouse keeper counted forty-two gulls on the northern pier at dawn."
     add_document(engine, threading.Lock(), "gulls.txt", sentence.encode(), "test")
-    assert engine.document_embedder.runtime == "onnx"
-    exact = engine.document_embedder.encode([sentence])[0]
-    [hit] = engine.require_store().dense_search("sentence", exact, 1)
-    # stored as fp32 embeds it (int8's vector is only about 0.98 of the way there)
-    assert hit.score > 0.9999
-    assert float(engine.embedder.encode([sentence])[0] @ exact) < 0.9999
+    vector = engine.embedder.encode([sentence])[0]
+    [hit] = engine.require_store().dense_search("sentence", vector, 1)
+    assert hit.score > 0.9999  # stored as the server embeds it
+    # and close to fp32's (plain int8's was about 0.98 of the way there: not for documents)
+    exact = load_embedder(runtime="onnx", graphs=graphs).encode([sentence])[0]
+    assert float(vector @ exact) > 0.995
+
+
+def test_the_smoothed_int8_embedder_keeps_its_fp32_layers_and_embeds_close_to_fp32(graphs):
+    from index.embed import EMBEDDER_RECIPE, minilm_graph, minilm_weights
+
+    recipe = load_recipe(EMBEDDER_RECIPE.parent, EMBEDDER_RECIPE.name, minilm_weights())
+    assert recipe is not None, "the embedder ships its int8 recipe"
+    graph = minilm_graph(graphs, "int8")
+    assert graph.name.startswith("minilm-smoothed-int8-")
+    nodes = {n.name: n.op_type for n in onnx.load(str(graph), load_external_data=False).graph.node}
+    for name in recipe.keep_fp32:
+        assert nodes[graph_node(name)] == "MatMul"
+    assert sum(op in ("MatMulInteger", "DynamicQuantizeMatMul") for op in nodes.values()) >= 24
+    texts = [s for pair in PAIRS for s in pair] + [
+        (ROOT / "seeds").glob("*.txt").__next__().read_text(encoding="utf-8")[:600]
+    ]
+    exact = load_embedder(runtime="onnx", graphs=graphs).encode(texts)
+    near = load_embedder(runtime="int8", graphs=graphs).encode(texts)
+    assert (exact * near).sum(axis=1).min() > 0.99
+
+
+def test_the_embedder_quantize_command_writes_a_recipe_bound_to_the_packaged_weights(
+    tmp_path, caplog
+):
+    from safetensors import safe_open
+
+    from index.embed import minilm_weights
+    from index.smoothing import has_recipe
+    from train.quantize import TRAIN
+    from train.quantize_embedder import main
+
+    if not TRAIN.is_file():
+        pytest.skip(f"{TRAIN} is not on this machine")
+    out = tmp_path / "models" / "minilm-smoothing.safetensors"
+    recipe = main(["--texts", "32", "--keep", "0", "--alphas", "0.85", "--out", str(out)])
+    saved = load_recipe(out.parent, out.name, minilm_weights())
+    assert saved.alpha == recipe.alpha == 0.85 and saved.keep_fp32 == ()
+    assert set(saved.scales) == {
+        f"bert.encoder.layer.{k}.{name}"
+        for k in range(6)
+        for name in (
+            "attention.self.query", "attention.self.key", "attention.self.value",
+            "attention.output.dense", "intermediate.dense", "output.dense",
+        )
+    } | {"bert.pooler.dense"}  # fmt: skip
+    with safe_open(str(out), framework="numpy") as f:
+        meta = f.metadata()
+    assert meta["command"].endswith("--alphas 0.85 --out " + str(out))
+    assert 0 < float(meta["cosine_least"]) <= 1 and float(meta["speed_of_fp32"]) > 0
+    # other weights (another model in the package's place): the recipe is not used
+    other = tmp_path / "model.safetensors"
+    other.write_bytes(minilm_weights().read_bytes()[:-1] + b" ")
+    assert not has_recipe(out.parent, out.name, other, "python -m train.quantize_embedder")
+    assert "made for other weights" in caplog.text and "train.quantize_embedder" in caplog.text
 
 
 def test_a_recipe_made_for_other_weights_is_not_used(tmp_path, caplog):
@@ -229,16 +287,21 @@ def test_a_recipe_made_for_other_weights_is_not_used(tmp_path, caplog):
 
 
 @pytest.mark.parametrize(
-    ("flags", "runtime"),
+    ("flags", "machine", "recipe", "runtime"),
     [
-        ({"avx2", "avx512_bf16"}, "torch"),
-        ({"amx_bf16"}, "torch"),
-        ({"avx2"}, "onnx"),
-        (set(), "onnx"),
+        ({"avx2", "avx512_bf16"}, "x86_64", True, "torch"),
+        ({"amx_bf16"}, "x86_64", True, "torch"),
+        ({"avx2"}, "x86_64", True, "int8"),
+        ({"avx2", "avx512_vnni"}, "x86_64", True, "int8"),
+        ({"avx2"}, "x86_64", False, "onnx"),  # no recipe: plain int8 is not for documents
+        (set(), "x86_64", True, "onnx"),  # no AVX2: int8's kernels gain little
+        (set(), "aarch64", True, "int8"),
     ],
 )
-def test_documents_are_embedded_by_torch_only_where_bf16_is_native(flags, runtime):
+def test_documents_are_embedded_in_bf16_where_native_else_smoothed_int8(
+    flags, machine, recipe, runtime
+):
     from index.networks import for_indexing
 
-    chosen, why = for_indexing(flags)
+    chosen, why = for_indexing(flags, machine, recipe)
     assert chosen == runtime and why

@@ -181,7 +181,12 @@ def has_int8_recipe(directory: Path) -> bool:
     """Whether the verifier in ``directory`` has an int8 recipe made for its weights."""
     from index.smoothing import has_recipe
 
-    return has_recipe(directory, VERIFIER_RECIPE, VERIFIER)
+    return has_recipe(directory, VERIFIER_RECIPE, VERIFIER, remedy(directory))
+
+
+def remedy(directory: Path) -> str:
+    """The command that makes the verifier's int8 recipe."""
+    return f"python -m train.quantize --model {directory} --verifier"
 
 
 def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> Path:
@@ -193,7 +198,11 @@ def verifier_graph(directory: Path, graphs: Path, runtime: Runtime = "onnx") -> 
 
     files = [directory / WEIGHTS, directory / "config.json", directory / VERIFIER]
     outputs = ["relevance", "start", "end"]
-    recipe = load_recipe(directory, VERIFIER_RECIPE, VERIFIER) if runtime == "int8" else None
+    recipe = (
+        load_recipe(directory, VERIFIER_RECIPE, VERIFIER, remedy(directory))
+        if runtime == "int8"
+        else None
+    )
     if recipe is not None:
         return smoothed_int8_graph(
             graphs,
