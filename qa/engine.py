@@ -81,6 +81,13 @@ class Engine:
                     )
         return self._documents_embedder
 
+    @property
+    def uploads_runtime(self) -> str | None:
+        """What embeds uploaded documents (without loading it): int8, onnx or torch."""
+        if self._documents_embedder is None:
+            return "onnx"
+        return getattr(self._documents_embedder, "runtime", None)
+
     def reload(self) -> None:
         """(Re)open the index; without one the engine stays up and says so."""
         try:

@@ -3,6 +3,7 @@
 import httpx
 import pytest
 
+from index.cpu import BF16, flags
 from qa.http.api import create_app
 from qa.settings import Settings
 from tests.conftest import SEED_FILE, running
@@ -83,6 +84,13 @@ def test_health_and_documents(client):
     encoders = health["encoders"]
     assert encoders["setting"] == "auto" and encoders["runtime"] in ("int8", "onnx")
     assert encoders["why"] and "cores (" in encoders["cpu"]
+    # and what embeds documents: qa index's runtime for this CPU, and the server's uploads
+    # (its question embedder: this server was handed the tests' torch one)
+    documents = health["documents_embedded_by"]
+    assert documents["setting"] == "auto" and documents["why"]
+    int8 = "int8" if {"avx2", "avx_vnni", "avx512_vnni"} & flags() else "onnx"
+    assert documents["runtime"] == ("torch" if BF16 & flags() else int8)
+    assert documents["uploads"] == "torch"
     [doc] = client.get("/documents").json()
     assert doc["id"] == "north-korea-troops-russia.txt"
     assert doc["characters"] == len(SEED_FILE.read_text(encoding="utf-8"))

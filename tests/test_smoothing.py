@@ -203,6 +203,7 @@ def test_an_int8_server_embeds_uploads_with_its_smoothed_question_embedder(
     )  # fmt: skip
     engine = Engine(settings)
     assert engine.embedder.runtime == "int8" and engine.embedder.smoothed
+    assert engine.uploads_runtime == "int8"  # as /health says
     assert engine.document_embedder is engine.embedder  # no second model loaded for uploads
     sentence = "The lighthouse keeper counted forty-two gulls on the northern pier at dawn."
     add_document(engine, threading.Lock(), "gulls.txt", sentence.encode(), "test")

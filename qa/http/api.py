@@ -151,6 +151,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     # what runs the encoders on this CPU, and why (QA_ENCODER_RUNTIME=auto chooses)
     runtime, why = settings.runtime_choice
     encoders = {"runtime": runtime, "setting": settings.encoder_runtime, "why": why, "cpu": cpu()}
+    # and what embeds documents: `qa index` and eval (QA_INDEX_RUNTIME=auto chooses), uploads
+    documents_runtime, documents_why = settings.indexing_runtime
+    documents = {
+        "runtime": documents_runtime,
+        "setting": settings.index_runtime,
+        "why": documents_why,
+    }
 
     @app.get("/health")
     async def health(engine: EngineDep) -> dict:
@@ -166,6 +173,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             # what runs it: the reader's runtime (int8 with its own recipe, else fp32)
             "verifier_runtime": getattr(engine.backend.verifier, "runtime", None),
             "encoders": encoders,
+            "documents_embedded_by": {**documents, "uploads": engine.uploads_runtime},
             "store": settings.store,
             "index_dir": shown(settings.index_dir),
             "documents": counts.documents,
