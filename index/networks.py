@@ -73,20 +73,23 @@ def int8_kernels(flags: set[str], machine: str) -> tuple[bool, str]:
 
 
 def for_indexing(flags: set[str], machine: str, recipe: bool) -> tuple[Runtime, str]:
-    """(the runtime ``qa index`` embeds with on a CPU with these flags, why): torch in bf16
-    where bf16 is native (279 texts/s on 1 thread of an AVX512-BF16 CPU, vectors within
-    1e-4 cosine of fp32's); else the embedder smoothed in int8 where its ``recipe`` ships
-    and the CPU has int8 kernels (vectors at least 0.998 cosine of fp32's, about 1.5x its
-    texts/s; dev13's retrieval as with fp32's: docs/scale.md); else ONNX Runtime's fp32
-    (177 texts/s there against torch fp32's 84, the same vectors to 1e-5)."""
+    """(the runtime ``qa index`` embeds with on a CPU with these flags, why): the embedder
+    smoothed in int8 where its ``recipe`` ships and the CPU has int8 kernels (vectors at
+    least 0.998 cosine of fp32's, about 1.5x its texts/s; dev13's retrieval as with fp32's),
+    even where bf16 is native: torch's bf16 embeds about 10% more texts a second there, but
+    importing torch costs each `qa index` 5 s and 300 MiB (a small folder indexed in 1.1-1.4
+    s against 6.7-7.8: docs/scale.md). Else torch in bf16 where native, else ONNX Runtime's
+    fp32 (177 texts/s against torch fp32's 84, the same vectors to 1e-5)."""
+    kernels, why = int8_kernels(flags, machine)
+    if recipe and kernels:
+        return "int8", f"int8 (smoothed): {why}"
     if BF16 & flags:
-        return "torch", "torch bf16: this CPU has native bf16"
+        return "torch", "torch bf16: this CPU has native bf16" + (
+            "" if recipe else " (the embedder has no int8 recipe)"
+        )
     if not recipe:
         return "onnx", "ONNX Runtime fp32: the embedder has no int8 recipe"
-    kernels, why = int8_kernels(flags, machine)
-    if kernels:
-        return "int8", f"int8 (smoothed): no native bf16, and {why}"
-    return "onnx", f"ONNX Runtime fp32: no native bf16, and {why}"
+    return "onnx", f"ONNX Runtime fp32: {why}"
 
 
 def padded(rows: Sequence[Sequence[int]], types: Sequence[Sequence[int]], multiple: int = 1):

@@ -169,12 +169,12 @@ class Settings(BaseSettings):
     )
     index_runtime: Literal["auto", "torch", "onnx", "int8"] = Field(
         "auto",
-        description="what embeds documents in qa index and eval: auto (torch in bf16 where the "
-        "CPU has native bf16, else int8 where the CPU has AVX2 or VNNI, else onnx), torch, "
+        description="what embeds documents in qa index and eval: auto (int8 where the CPU has "
+        "AVX2 or VNNI, else torch in bf16 where the CPU has native bf16, else onnx), torch, "
         "onnx (ONNX Runtime fp32, twice torch fp32's speed, the same vectors) or int8 (the "
-        "embedder smoothed by its recipe, vectors within 0.003 cosine of fp32's); uploads to "
-        "qa serve are embedded by the server's question embedder (int8 where it has the "
-        "recipe, else fp32)",
+        "embedder smoothed by its recipe, vectors within 0.003 cosine of fp32's, no torch to "
+        "import); uploads to qa serve are embedded by the server's question embedder (int8 "
+        "where it has the recipe, else fp32)",
     )
     onnx_dir: Path = Field(
         GRAPHS_DIR,

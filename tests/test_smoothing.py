@@ -290,8 +290,9 @@ def test_a_recipe_made_for_other_weights_is_not_used(tmp_path, caplog):
 @pytest.mark.parametrize(
     ("flags", "machine", "recipe", "runtime"),
     [
-        ({"avx2", "avx512_bf16"}, "x86_64", True, "torch"),
-        ({"amx_bf16"}, "x86_64", True, "torch"),
+        ({"avx2", "avx512_bf16"}, "x86_64", True, "int8"),  # torch's import costs more
+        ({"avx2", "avx512_bf16"}, "x86_64", False, "torch"),  # no recipe: bf16 where native
+        ({"amx_bf16"}, "x86_64", False, "torch"),
         ({"avx2"}, "x86_64", True, "int8"),
         ({"avx2", "avx512_vnni"}, "x86_64", True, "int8"),
         ({"avx2"}, "x86_64", False, "onnx"),  # no recipe: plain int8 is not for documents
@@ -299,7 +300,7 @@ def test_a_recipe_made_for_other_weights_is_not_used(tmp_path, caplog):
         (set(), "aarch64", True, "int8"),
     ],
 )
-def test_documents_are_embedded_in_bf16_where_native_else_smoothed_int8(
+def test_documents_are_embedded_in_smoothed_int8_else_bf16_where_native_else_fp32(
     flags, machine, recipe, runtime
 ):
     from index.networks import for_indexing
