@@ -77,9 +77,10 @@ def for_indexing(flags: set[str], machine: str, recipe: bool) -> tuple[Runtime, 
     smoothed in int8 where its ``recipe`` ships and the CPU has int8 kernels (vectors at
     least 0.998 cosine of fp32's, about 1.5x its texts/s; dev13's retrieval as with fp32's),
     even where bf16 is native: torch's bf16 embeds about 10% more texts a second there, but
-    importing torch costs each `qa index` 5 s and 300 MiB (a small folder indexed in 1.1-1.4
-    s against 6.7-7.8: docs/scale.md). Else torch in bf16 where native, else ONNX Runtime's
-    fp32 (177 texts/s against torch fp32's 84, the same vectors to 1e-5)."""
+    importing torch costs each `qa index` about 4 s and 300 MiB (the seed indexed in 1.05 s
+    against 5.15, dev13 in 0.83x the time: docs/scale.md). Else torch in bf16 where native,
+    else ONNX Runtime's fp32 (177 texts/s against torch fp32's 84, the same vectors to
+    1e-5)."""
     kernels, why = int8_kernels(flags, machine)
     if recipe and kernels:
         return "int8", f"int8 (smoothed): {why}"
