@@ -111,3 +111,25 @@ def test_top_k_out_of_range_is_refused_not_changed(seed_index_dir):
         r = run("ask", "Who leads NATO?", "--top-k", bad, "--index-dir", str(seed_index_dir))
         assert r.returncode == 2, (bad, r.stdout)
         assert "--top-k" in r.stderr and says in r.stderr
+
+
+def test_qa_index_embeds_in_int8_without_importing_torch(tmp_path, graphs):
+    # int8, as QA_INDEX_RUNTIME=auto picks on a CPU with AVX2 or VNNI: once the graphs are
+    # exported, `qa index` never imports torch (4 s and 300 MiB a run otherwise)
+    code = (
+        "import sys\n"
+        "from qa.cli import main\n"
+        "try:\n    main()\n"
+        "finally:\n    print('torch' in sys.modules, file=sys.stderr)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, "index", str(SEEDS), "--index-dir", str(tmp_path / "ix")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "QA_INDEX_RUNTIME": "int8", "QA_ONNX_DIR": str(graphs)},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "indexed 1 documents" in r.stdout
+    assert r.stderr.strip().splitlines()[-1] == "False"
