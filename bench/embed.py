@@ -57,11 +57,8 @@ def main() -> None:
     print("|---|---|---|")
     for name, embedder in runtimes.items():
         near = float((embedder.encode(texts) * exact).sum(axis=1).min())
-        if getattr(embedder, "smoothed", False):
-            name += " (smoothed)"
-        print(
-            f"| {name} | {len(texts) / best[name.removesuffix(' (smoothed)')]:.0f} | {near:.5f} |"
-        )
+        label = f"{name} (smoothed)" if getattr(embedder, "smoothed", False) else name
+        print(f"| {label} | {len(texts) / best[name]:.0f} | {near:.5f} |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -77,15 +77,22 @@ class MiniLMEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # longest first, in batches, as sentence-transformers does: little padding per batch
-        order = np.argsort([-len(text) for text in texts])
-        for start in range(0, len(texts), self._batch_size):
-            rows = order[start : start + self._batch_size]
-            encodings = self.tokenizer.encode_batch([texts[r] for r in rows])
-            ids, mask, types = padded([e.ids for e in encodings], [e.type_ids for e in encodings])
+        for rows, (ids, mask, types) in batched(self.tokenizer, texts, self._batch_size):
             (hidden,) = self._network(ids, mask, types)[:1]
             out[rows] = mean_pooled(hidden, mask)
         return out
+
+
+def batched(
+    tokenizer, texts: Sequence[str], size: int
+) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """(the rows of ``texts`` in a batch, their padded (ids, mask, types)), ``size`` texts a
+    batch, longest first as sentence-transformers does: little padding per batch."""
+    order = np.argsort([-len(text) for text in texts])
+    for start in range(0, len(texts), size):
+        rows = order[start : start + size]
+        encodings = tokenizer.encode_batch([texts[r] for r in rows])
+        yield rows, padded([e.ids for e in encodings], [e.type_ids for e in encodings])
 
 
 def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -146,13 +153,17 @@ def minilm_network():
     return _bert(minilm_path(), attention="eager")
 
 
+def _recipe_where() -> tuple[Path, str, Path, str]:
+    """(folder, file, the weights it is made for, the command that makes it) of the
+    embedder's int8 recipe, as index.smoothing's has_recipe and load_recipe take them."""
+    return EMBEDDER_RECIPE.parent, EMBEDDER_RECIPE.name, minilm_weights(), RECIPE_COMMAND
+
+
 def has_int8_recipe() -> bool:
     """Whether the embedder's int8 recipe ships, made for the packaged model's weights."""
     from index.smoothing import has_recipe
 
-    return has_recipe(
-        EMBEDDER_RECIPE.parent, EMBEDDER_RECIPE.name, minilm_weights(), RECIPE_COMMAND
-    )
+    return has_recipe(*_recipe_where())
 
 
 def minilm_graph(graphs: Path, runtime: Runtime = "onnx") -> Path:
@@ -162,12 +173,9 @@ def minilm_graph(graphs: Path, runtime: Runtime = "onnx") -> Path:
     from index.graphs import cached_graph, export, quantized
     from index.smoothing import load_recipe, smoothed_int8_graph
 
-    path = minilm_path()
-    files = [path / "model.safetensors", path / "config.json"]
+    files = [minilm_weights(), minilm_path() / "config.json"]
     if runtime == "int8":
-        recipe = load_recipe(
-            EMBEDDER_RECIPE.parent, EMBEDDER_RECIPE.name, minilm_weights(), RECIPE_COMMAND
-        )
+        recipe = load_recipe(*_recipe_where())
         if recipe is None:
             return quantized(minilm_graph(graphs))
         return smoothed_int8_graph(

@@ -30,11 +30,11 @@ import numpy as np
 from index.embed import (
     EMBEDDER_RECIPE,
     MiniLMEmbedder,
+    batched,
     mean_pooled,
     minilm_network,
     minilm_weights,
 )
-from index.networks import padded
 from index.smoothing import Recipe, graph_node, input_maxima, linear_layers, scales, smoothed
 from index.split import split_sentences
 from train.quantize import TRAIN
@@ -62,14 +62,9 @@ def texts(path: Path, count: int, seed: int) -> tuple[list[str], list[str]]:
 
 
 def batches(tokenizer, rows: Sequence[str]) -> list[tuple]:
-    """Padded (ids, mask, types) of ``BATCH`` texts each, longest first (as
-    ``MiniLMEmbedder.encode`` batches them)."""
-    order = sorted(rows, key=len, reverse=True)
-    out = []
-    for k in range(0, len(order), BATCH):
-        encodings = tokenizer.encode_batch(order[k : k + BATCH])
-        out.append(padded([e.ids for e in encodings], [e.type_ids for e in encodings]))
-    return out
+    """Padded (ids, mask, types) of ``BATCH`` texts each, as ``MiniLMEmbedder.encode``
+    batches them (``index.embed.batched``)."""
+    return [inputs for _, inputs in batched(tokenizer, rows, BATCH)]
 
 
 class Vectors:
