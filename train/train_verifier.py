@@ -182,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--short", type=float, default=0.3, help="share of answerable questions also shortened"
     )
+    parser.add_argument(
+        "--reversed", type=int, default=0, help="questions also asked with two names reversed"
+    )
+    parser.add_argument(
+        "--counted", type=int, default=0, help='"How many" questions also counting another thing'
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=75.0, help="hard stop for training")
     parser.add_argument("--batch", type=int, default=32)
@@ -212,9 +218,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.elsewhere,
         args.seed,
         args.short,
+        args.reversed,
+        args.counted,
     )
     others = {p["title"] for p in paragraphs} - held
-    check = groups(paragraphs, unanswerable, skip | others, 600, args.elsewhere, args.seed)
+    check = groups(
+        paragraphs, unanswerable, skip | others, 600, args.elsewhere, args.seed,
+        reversed_n=min(args.reversed, 100), counted_n=min(args.counted, 100),
+    )  # fmt: skip
     check = random.Random(args.seed).sample(check, min(800, len(check)))
     if args.limit:
         made, check = made[: args.limit], check[: max(8, args.limit // 4)]
@@ -271,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "squad20_unanswerable": sum(1 for g in made if not g[0].answerable),
             "short": sum(e.kind == "short" for e in examples),
             "elsewhere": sum(e.kind == "elsewhere" for e in examples),
+            "reversed": sum(e.kind == "reversed" for e in examples),
+            "counted": sum(e.kind == "counted" for e in examples),
             "left_out": f"the articles of {args.hold_out.name if args.hold_out else 'none'} and "
             f"{len(held)} calibration articles",
         },

@@ -20,6 +20,7 @@ from index.split import split_sentences
 from index.tokens import terms
 from qa.read.verify import window
 from train.keywords import short_question
+from train.same_words import NAMED, counted, reverse_names, swap_counted
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ class Example:
     text: str
     span: tuple[int, int] | None  # the answer's characters in ``text``
     answerable: bool
-    kind: str = "asked"  # or "short" (shortened), "elsewhere" (another paragraph's window)
+    # or "short" (shortened), "elsewhere" (another paragraph's window), "reversed" or
+    # "counted" (train/same_words.py)
+    kind: str = "asked"
 
 
 @lru_cache(maxsize=4096)
@@ -84,6 +87,56 @@ def elsewhere(question: str, paragraph: dict, siblings: list[dict]) -> Example |
     return Example(question, best["context"][start:end], None, False, "elsewhere")
 
 
+def same_words(
+    pool: list[tuple[dict, dict]], reversed_n: int, counted_n: int, seed: int
+) -> list[list[Example]]:
+    """Up to ``reversed_n`` answerable questions of ``pool`` (paragraph, question) with their
+    names reversed and ``counted_n`` with the thing they count swapped (train/same_words.py),
+    each in a group with the question as asked, all on the answer's window."""
+    rng = random.Random(seed + 3)
+    things: dict[str, set[str]] = defaultdict(set)
+    for p, qa in pool:
+        if (thing := counted(qa["question"])) is not None:
+            things[p["title"]].add(thing)
+    # spaCy's names of the questions that have two names to reverse (``reverse_names``)
+    named: dict[str, set[str]] = {}
+    if reversed_n:
+        from qa.read.readers.phrases import _nlp
+
+        def sentence_of(p: dict, qa: dict) -> str:
+            return p["context"][
+                slice(*_sentences(p["context"])[_holding(p["context"], qa["answer_start"])])
+            ]
+
+        asked = [
+            qa["question"] for p, qa in pool if reverse_names(qa["question"], sentence_of(p, qa))
+        ]
+        for question, doc in zip(asked, _nlp().pipe(asked, batch_size=256)):
+            named[question] = {e.text for e in doc.ents if e.label_ in NAMED}
+    out: list[list[Example]] = []
+    made = {"reversed": 0, "counted": 0}
+    wanted = {"reversed": reversed_n, "counted": counted_n}
+    for p, qa in rng.sample(pool, len(pool)):
+        if made == wanted:
+            break
+        context, at = p["context"], qa["answer_start"]
+        answered = on_window(qa["question"], context, at, qa["answer"])
+        if made["reversed"] < reversed_n:
+            sentence = context[slice(*_sentences(context)[_holding(context, at)])]
+            names = named.get(qa["question"], set())
+            if (q := reverse_names(qa["question"], sentence, names)) is not None:
+                out.append([answered, Example(q, answered.text, None, False, "reversed")])
+                made["reversed"] += 1
+                continue
+        if made["counted"] < counted_n and counted(qa["question"]):
+            others = sorted(things[p["title"]])
+            rng.shuffle(others)
+            if (q := swap_counted(qa["question"], answered.text, others)) is not None:
+                out.append([answered, Example(q, answered.text, None, False, "counted")])
+                made["counted"] += 1
+    return out
+
+
 def groups(
     paragraphs: list[dict],
     unanswerable: dict[tuple[str, int], list[dict]],
@@ -92,11 +145,14 @@ def groups(
     elsewhere_share: float,
     seed: int,
     short_share: float = 0.0,
+    reversed_n: int = 0,
+    counted_n: int = 0,
 ) -> list[list[Example]]:
     """The example groups of every article but ``skip``'s: each unanswerable question with
     its twin, then ``answerable`` SQuAD 1.1 questions at random, ``elsewhere_share`` of them
     also on another paragraph's window; ``short_share`` of the answerable ones also come
-    shortened (``shortened``) in their group."""
+    shortened (``shortened``) in their group; then the same-word look-alikes of
+    ``same_words``."""
     rng = random.Random(seed)
     short_rng = random.Random(seed + 2)
 
@@ -143,4 +199,6 @@ def groups(
             if other is not None:
                 group.append(other)
         out.append(group)
+    if reversed_n or counted_n:
+        out += same_words(pool, reversed_n, counted_n, seed)
     return out
