@@ -73,3 +73,12 @@ def test_groups_hold_each_look_alike_beside_the_question_on_the_same_window():
             thing = counted(alike.question)
             assert thing and thing != counted(asked.question)
             assert thing.split()[0] not in asked.text.lower()
+
+
+def test_the_model_card_says_how_many_of_each_the_verifier_saw():
+    from train.model_card import same_words_text
+
+    assert same_words_text({"short": 5}) == ""
+    said = same_words_text({"reversed": 950, "counted": 1700})
+    assert "950 look-alikes with two of the question's names reversed" in said
+    assert "1700 counting another thing" in said

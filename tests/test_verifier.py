@@ -117,7 +117,8 @@ def trained(data, tmp_path_factory):
         "--paragraphs", str(data / "paragraphs.jsonl.gz"),
         "--unanswerable", str(data / "unanswerable.json.gz"),
         "--calibration-articles", "1", "--answerable", "8", "--epochs", "1",
-        "--batch", "8", "--threads", "1", "--out", str(out),
+        "--batch", "8", "--threads", "1", "--reversed", "4", "--counted", "4",
+        "--repeat-reversed", "2", "--out", str(out),
     ]  # fmt: skip
     with pytest.raises(Interrupted):
         train_verifier.main([*command, "--stop-after", "1"])
@@ -139,6 +140,9 @@ def test_the_verifier_ships_only_what_it_trained_for_the_readers_weights(trained
     assert reader_digest(trained / VERIFIER) == file_sha256(MODEL_DIR / "model.safetensors").hex()
     meta = json.loads((trained / "verifier.json").read_text(encoding="utf-8"))
     assert meta["trained_on"]["squad20_unanswerable"] > 0
+    # the same-word look-alikes asked for, as many as the three articles give
+    on = meta["trained_on"]
+    assert 0 <= on["reversed"] <= 4 and 0 <= on["counted"] <= 4 and on["reversed_read"] == 2
     assert 0.0 <= meta["heldout"]["auc"] <= 1.0
 
 

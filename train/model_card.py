@@ -149,7 +149,7 @@ def verifier_section(v: dict) -> str:
         f"train questions ({on.get('elsewhere', '?')} of them also on the most similar "
         f"sentences of another paragraph, unanswerable there), and {on.get('short', 0)} "
         "keyword-style short versions of answerable ones (train/keywords.py), answered as "
-        "before; left out: "
+        "before" + same_words_text(on) + "; left out: "
         f"{on['left_out']}. {len(tr['loss_per_epoch'])} epochs"
         + (", the last cut short by the time limit" if tr.get("stopped_by_time_limit") else "")
         + f", batch {tr['batch']}, lr {tr['lr']}, seed {tr['seed']}, {tr['minutes']} minutes. "
@@ -158,6 +158,22 @@ def verifier_section(v: dict) -> str:
         '"verified"; its span head reads the short answer in the best sentence.'
         + went_on_text(v.get("continued_from"))
         + "\n"
+    )
+
+
+def same_words_text(on: dict) -> str:
+    """The look-alikes made of the answer sentence's own words (train/same_words.py), if any."""
+    if not (on.get("reversed") or on.get("counted")):
+        return ""
+    return (
+        f", {on.get('reversed', 0)} look-alikes with two of the question's names reversed"
+        + (
+            f" (each read {on['reversed_read']} times an epoch)"
+            if on.get("reversed_read", 1) > 1
+            else ""
+        )
+        + f" and {on.get('counted', 0)} counting another thing than the question (train/same_words.py), "
+        "unanswerable on its sentences"
     )
 
 

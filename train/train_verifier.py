@@ -188,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--counted", type=int, default=0, help='"How many" questions also counting another thing'
     )
+    parser.add_argument(
+        "--repeat-reversed",
+        type=int,
+        default=1,
+        help="each reversed look-alike's group read this many times an epoch (they are few)",
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=75.0, help="hard stop for training")
     parser.add_argument("--batch", type=int, default=32)
@@ -221,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.reversed,
         args.counted,
     )
+    made += [g for g in made if g[-1].kind == "reversed"] * (args.repeat_reversed - 1)
     others = {p["title"] for p in paragraphs} - held
     check = groups(
         paragraphs, unanswerable, skip | others, 600, args.elsewhere, args.seed,
@@ -282,7 +289,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "squad20_unanswerable": sum(1 for g in made if not g[0].answerable),
             "short": sum(e.kind == "short" for e in examples),
             "elsewhere": sum(e.kind == "elsewhere" for e in examples),
-            "reversed": sum(e.kind == "reversed" for e in examples),
+            "reversed": sum(e.kind == "reversed" for e in examples) // args.repeat_reversed,
+            "reversed_read": args.repeat_reversed,
             "counted": sum(e.kind == "counted" for e in examples),
             "left_out": f"the articles of {args.hold_out.name if args.hold_out else 'none'} and "
             f"{len(held)} calibration articles",
