@@ -20,29 +20,16 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-# a run of capitalised words ("North Korea", "Bank of England"), not the question's first word
-_NAME = re.compile(
-    r"(?<!^)(?<![\w'])(?:[A-Z][\w'.-]*)(?:\s+(?:of|the|de|del|von|van)?\s*[A-Z][\w'.-]*)*"
-)
+from qa.read.direction import DIRECTED, SYMMETRIC, names
+
 # what between two names makes their order part of the meaning
-_DIRECTED = re.compile(
-    r"\b(to|from|by|into|against|over|than|for|after|before|on|onto|toward|towards|under)\b",
-    re.IGNORECASE,
-)
-# what between two names makes their order no part of it
-_SYMMETRIC = re.compile(r",|&|\b(and|or|nor|between|with|vs|versus|both|either)\b", re.IGNORECASE)
+_DIRECTED = re.compile(rf"\b({DIRECTED}|than|after|before|under)\b", re.IGNORECASE)
 # "How many <counted> <verb or auxiliary> ...": the counted thing is the words before the verb
 _COUNTED = re.compile(
     r"^(how many\s+)([a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}?)(?=\s+(?:is|are|was|were|did|do|does|"
     r"has|have|had|will|would|can|could|might|must|should|shall|may)\b)",
     re.IGNORECASE,
 )
-
-
-def _names(question: str) -> list[re.Match]:
-    first = re.match(r"\W*\w+", question)
-    start = first.end() if first else 0
-    return [m for m in _NAME.finditer(question) if m.start() >= start]
 
 
 # the kinds of spaCy entity that name something a question can put either way round (not
@@ -55,11 +42,11 @@ def reverse_names(question: str, sentence: str, entities: set[str] | None = None
     directed phrase; None when no such pair exists. ``entities``: the question's names of the
     ``NAMED`` kinds as spaCy finds them, when known (a name must be one of them, "the" aside)."""
     held = sentence.lower()
-    names = [m for m in _names(question) if m.group().lower() in held]
+    named = [m for m in names(question) if m.group().lower() in held]
     if entities is not None:
         bare = {e.removeprefix("the ").removeprefix("The ") for e in entities}
-        names = [m for m in names if m.group() in bare]
-    for a, b in pairwise(names):
+        named = [m for m in named if m.group() in bare]
+    for a, b in pairwise(named):
         between = question[a.end() : b.start()]
         if (
             a.group().lower() == b.group().lower()
@@ -67,7 +54,7 @@ def reverse_names(question: str, sentence: str, entities: set[str] | None = None
             or b.group() in a.group()
         ):
             continue
-        if _SYMMETRIC.search(between) or not _DIRECTED.search(between):
+        if SYMMETRIC.search(between) or not _DIRECTED.search(between):
             continue
         return question[: a.start()] + b.group() + between + a.group() + question[b.end() :]
     return None

@@ -13,6 +13,7 @@ import numpy as np
 from index.stores.interface import Scope
 from qa.read.abstain import NO_SPAN_SCORE, abstention_features
 from qa.read.answer import Answer
+from qa.read.direction import reversed_in
 from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
 from qa.read.question import Question
 from qa.read.retrieve import HybridRetriever, Retrieval
@@ -100,7 +101,12 @@ class Pipeline:
         total = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": found.retrieve_ms, "answer": total - found.retrieve_ms}
         asked, span = found.question, found.span
-        if span is None or probability < self.abstainer.below:
+        if (
+            span is None
+            or probability < self.abstainer.below
+            # its sentence joins the question's names the other way round (qa/read/direction.py)
+            or reversed_in(asked.text, found.ranked[0].sentence.text)
+        ):
             return Evidence(asked, found.ranked, passages, probability, None, timings_ms=timings)
         chosen = cited(found.ranked, self.max_citations)
         citations = [citation(n, s) for n, s in enumerate(chosen, start=1)]
