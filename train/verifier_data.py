@@ -44,6 +44,11 @@ def _holding(context: str, at: int) -> int:
     return next((k for k, (s, e) in enumerate(_sentences(context)) if s <= at < e), 0)
 
 
+def sentence_at(context: str, at: int) -> str:
+    """The sentence of ``context`` holding character ``at``."""
+    return context[slice(*_sentences(context)[_holding(context, at)])]
+
+
 def around(context: str, at: int) -> tuple[int, int]:
     """The window (characters of ``context``) around the sentence holding character ``at``."""
     return window(_sentences(context), _holding(context, at))
@@ -53,7 +58,7 @@ def shortened(example: Example, context: str, at: int, rng: random.Random) -> Ex
     """A keyword-style version of an answerable example's question (train/keywords.py), on
     the same window with the same answer: dropping words keeps a question answered, which
     the look-alikes alone would unteach ("How many troops were shipped?")."""
-    sentence = context[slice(*_sentences(context)[_holding(context, at)])]
+    sentence = sentence_at(context, at)
     made = short_question(example.question, sentence, rng)
     return None if made is None else Example(made, example.text, example.span, True, "short")
 
@@ -103,13 +108,10 @@ def same_words(
     if reversed_n:
         from qa.read.readers.phrases import _nlp
 
-        def sentence_of(p: dict, qa: dict) -> str:
-            return p["context"][
-                slice(*_sentences(p["context"])[_holding(p["context"], qa["answer_start"])])
-            ]
-
         asked = [
-            qa["question"] for p, qa in pool if reverse_names(qa["question"], sentence_of(p, qa))
+            qa["question"]
+            for p, qa in pool
+            if reverse_names(qa["question"], sentence_at(p["context"], qa["answer_start"]))
         ]
         for question, doc in zip(asked, _nlp().pipe(asked, batch_size=256)):
             named[question] = {e.text for e in doc.ents if e.label_ in NAMED}
@@ -122,9 +124,8 @@ def same_words(
         context, at = p["context"], qa["answer_start"]
         answered = on_window(qa["question"], context, at, qa["answer"])
         if made["reversed"] < reversed_n:
-            sentence = context[slice(*_sentences(context)[_holding(context, at)])]
             names = named.get(qa["question"], set())
-            if (q := reverse_names(qa["question"], sentence, names)) is not None:
+            if (q := reverse_names(qa["question"], sentence_at(context, at), names)) is not None:
                 out.append([answered, Example(q, answered.text, None, False, "reversed")])
                 made["reversed"] += 1
                 continue
