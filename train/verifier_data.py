@@ -121,18 +121,24 @@ def same_words(
     for p, qa in rng.sample(pool, len(pool)):
         if made == wanted:
             break
+        question = qa["question"]
+        # only questions with two names to reverse or a thing counted are read further
+        reversible = made["reversed"] < reversed_n and question in named
+        countable = made["counted"] < counted_n and bool(counted(question))
+        if not (reversible or countable):
+            continue
         context, at = p["context"], qa["answer_start"]
-        answered = on_window(qa["question"], context, at, qa["answer"])
-        if made["reversed"] < reversed_n:
-            names = named.get(qa["question"], set())
-            if (q := reverse_names(qa["question"], sentence_at(context, at), names)) is not None:
+        answered = on_window(question, context, at, qa["answer"])
+        if reversible:
+            names = named[question]
+            if (q := reverse_names(question, sentence_at(context, at), names)) is not None:
                 out.append([answered, Example(q, answered.text, None, False, "reversed")])
                 made["reversed"] += 1
                 continue
-        if made["counted"] < counted_n and counted(qa["question"]):
+        if countable:
             others = sorted(things[p["title"]])
             rng.shuffle(others)
-            if (q := swap_counted(qa["question"], answered.text, others)) is not None:
+            if (q := swap_counted(question, answered.text, others)) is not None:
                 out.append([answered, Example(q, answered.text, None, False, "counted")])
                 made["counted"] += 1
     return out
