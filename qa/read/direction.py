@@ -40,10 +40,13 @@ def _directed_at(word: str, name: str, text: str) -> bool:
 def reversed_in(question: str, sentence: str) -> bool:
     """True when ``sentence`` joins two names of ``question`` the other way round: the word
     that directs the question's relation at its second name directs the sentence's at its
-    first, and never at the second."""
+    first, and never at the second (which the sentence may not name at all: "... rounds have
+    been shipped to Russia" does not answer what was sent to North Korea)."""
     text = sentence.lower().replace("\u2019", "'")
-    held = [m for m in names(question) if m.group().lower() in text]
-    for a, b in pairwise(held):
+    asked = names(question)
+    held = [m for m in asked if m.group().lower() in text]
+    unnamed = [(a, b) for a, b in pairwise(asked) if a in held and b not in held]
+    for a, b in [*pairwise(held), *unnamed]:
         between = question[a.end() : b.start()]
         directed = _BEFORE_SECOND.search(between)
         if directed is None or SYMMETRIC.search(between):

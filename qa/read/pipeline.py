@@ -14,8 +14,11 @@ from index.stores.interface import Scope
 from qa.read.abstain import NO_SPAN_SCORE, abstention_features
 from qa.read.answer import Answer
 from qa.read.direction import reversed_in
+from qa.read.echo import initials_of_question
 from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
+from qa.read.figures import counts_other
 from qa.read.question import Question
+from qa.read.reported import date_of_saying
 from qa.read.retrieve import HybridRetriever, Retrieval
 from qa.read.roles import Abstainer, AnswerSpan, RankedSentence, Ranker, Reader
 from qa.read.verify import Verifier
@@ -65,6 +68,21 @@ def find(
     return Findings(asked, retrieval, ranked, span, features, retrieve_ms)
 
 
+def not_answering(question: str, sentence: str, span: AnswerSpan) -> bool:
+    """True when the best sentence and its short answer, for all their words in common with
+    the question, do not answer it: the sentence joins the question's names the other way
+    round (qa/read/direction.py), its number counts something else than the question's
+    (qa/read/figures.py), its date is when a source spoke (qa/read/reported.py), or the answer
+    is the initials of the question's own name (qa/read/echo.py)."""
+    start, end = span.start, span.end
+    return (
+        reversed_in(question, sentence)
+        or counts_other(question, sentence, start, end)
+        or date_of_saying(question, sentence, start)
+        or initials_of_question(question, sentence[start:end])
+    )
+
+
 class Pipeline:
     def __init__(
         self,
@@ -104,8 +122,7 @@ class Pipeline:
         if (
             span is None
             or probability < self.abstainer.below
-            # its sentence joins the question's names the other way round (qa/read/direction.py)
-            or reversed_in(asked.text, found.ranked[0].sentence.text)
+            or not_answering(asked.text, found.ranked[0].sentence.text, span)
         ):
             return Evidence(asked, found.ranked, passages, probability, None, timings_ms=timings)
         chosen = cited(found.ranked, self.max_citations)

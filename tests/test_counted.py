@@ -1,0 +1,81 @@
+"""What a figure counts (qa/read/figures.py ``counts_other``): a "how many" question is not
+answered by a number that counts something else, on the seed article over the real service."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.read.figures import counted_thing, counts_other
+from tests.conftest import SEED_FILE
+
+CONTAINERS = (
+    "In more than 13,000 containers, North Korea has shipped artillery rounds, ballistic "
+    "missiles and anti-tank rockets to Russia since August last year, the agency said."
+)
+FIGURE = CONTAINERS.index("13,000")
+
+
+def _counts_other(question: str, sentence: str = CONTAINERS, figure: str = "13,000") -> bool:
+    start = sentence.index(figure)
+    return counts_other(question, sentence, start, start + len(figure))
+
+
+def test_what_a_how_many_question_counts():
+    assert counted_thing("How many North Korean soldiers have been killed?") == "soldier"
+    assert counted_thing("How many people watched the final?") == "peopl"
+    assert counted_thing("How many of the M2HB guns were mounted?") == "gun"
+    assert counted_thing("How many were shipped?") is None
+    assert counted_thing("Who shipped the missiles?") is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many ballistic missiles has North Korea sent to Russia?",  # the seed's r23
+        "How many tanks did North Korea ship?",  # e04: "anti-tank rockets"
+        "How many missiles has North Korea shipped?",  # e07
+    ],
+)
+def test_a_figure_of_containers_does_not_count_what_the_sentence_names_apart(question):
+    assert _counts_other(question)
+    assert _counts_other(question, figure="more than 13,000")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "figure"),
+    [
+        # the question counts what the figure counts
+        ("How many containers did North Korea ship?", CONTAINERS, "13,000"),
+        ("How many containers were shipped?", CONTAINERS, "13,000 containers"),
+        # counted in other words, the question's thing never named: left to the verifier
+        ("How many students attend?", "The university has 12,000 undergraduates.", "12,000"),
+        # the thing named, but counted by a number of its own
+        ("How many homes were rebuilt?", "200,000 homes and 1,000 schools were rebuilt.", "1,000"),
+        # a part of the thing ("1800 of the world's 10,000 bird species")
+        ("How many bird species migrate?", "About 1800 of the 10,000 species migrate.", "1800"),
+        # nothing counted right after the figure
+        (
+            "How many employees did IBM have?",
+            "IBM had 435,000 worldwide, employees said.",
+            "435,000",
+        ),
+        # the thing inside a name
+        (
+            "How many nations are there?",
+            "There are 53 states in the Commonwealth of Nations.",
+            "53",
+        ),
+    ],
+)
+def test_no_other_thing_is_seen_where_the_sentence_cannot_say(question, sentence, figure):
+    assert not _counts_other(question, sentence, figure)
+
+
+def test_the_service_refuses_missiles_counted_in_containers_and_answers_the_containers(client):
+    assert CONTAINERS[:60] in SEED_FILE.read_text(encoding="utf-8")
+    body = client.post("/ask", json={"question": "How many missiles has North Korea shipped?"})
+    assert body.status_code == 200
+    assert body.json()["abstained"] is True and body.json()["citations"] == []
+    right = client.post("/ask", json={"question": "How many containers of weapons has North "
+                                                  "Korea sent to Russia?"}).json()  # fmt: skip
+    assert right["abstained"] is False and "13,000" in right["answer"]
