@@ -76,6 +76,7 @@ def test_the_service_refuses_missiles_counted_in_containers_and_answers_the_cont
     body = client.post("/ask", json={"question": "How many missiles has North Korea shipped?"})
     assert body.status_code == 200
     assert body.json()["abstained"] is True and body.json()["citations"] == []
+    assert body.json()["evidence_score"] == 0.0  # refused by the check, whatever the scores
     right = client.post("/ask", json={"question": "How many containers of weapons has North "
                                                   "Korea sent to Russia?"}).json()  # fmt: skip
     assert right["abstained"] is False and "13,000" in right["answer"]

@@ -119,11 +119,9 @@ class Pipeline:
         total = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": found.retrieve_ms, "answer": total - found.retrieve_ms}
         asked, span = found.question, found.span
-        if (
-            span is None
-            or probability < self.abstainer.below
-            or not_answering(asked.text, found.ranked[0].sentence.text, span)
-        ):
+        if span is not None and not_answering(asked.text, found.ranked[0].sentence.text, span):
+            probability = 0.0  # the best sentence does not answer, whatever the scores say
+        if span is None or probability < self.abstainer.below:
             return Evidence(asked, found.ranked, passages, probability, None, timings_ms=timings)
         chosen = cited(found.ranked, self.max_citations)
         citations = [citation(n, s) for n, s in enumerate(chosen, start=1)]
