@@ -21,6 +21,7 @@ from qa.read.question import Question
 from qa.read.reported import date_of_saying
 from qa.read.retrieve import HybridRetriever, Retrieval
 from qa.read.roles import Abstainer, AnswerSpan, RankedSentence, Ranker, Reader
+from qa.read.swapped import swapped_in
 from qa.read.verify import Verifier
 
 
@@ -71,12 +72,14 @@ def find(
 def not_answering(question: str, sentence: str, span: AnswerSpan) -> bool:
     """True when the best sentence and its short answer, for all their words in common with
     the question, do not answer it: the sentence joins the question's names the other way
-    round (qa/read/direction.py), its number counts something else than the question's
-    (qa/read/figures.py), its date is when a source spoke (qa/read/reported.py), or the answer
-    is the initials of the question's own name (qa/read/echo.py)."""
+    round (qa/read/direction.py), it says another number, day or the opposite where the
+    question says one (qa/read/swapped.py), its number counts something else than the
+    question's (qa/read/figures.py), its date is when a source spoke (qa/read/reported.py),
+    or the answer is the initials of the question's own name (qa/read/echo.py)."""
     start, end = span.start, span.end
     return (
         reversed_in(question, sentence)
+        or swapped_in(question, sentence) is not None
         or counts_other(question, sentence, start, end)
         or date_of_saying(question, sentence, start)
         or initials_of_question(question, sentence[start:end])
