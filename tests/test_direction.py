@@ -28,6 +28,9 @@ def test_a_sentence_sending_to_the_sender_and_naming_no_receiver_is_reversed():
     assert reversed_in("How many artillery rounds has Russia sent to North Korea?", rounds)
     assert not reversed_in("How many artillery rounds has North Korea sent to Russia?", rounds)
     assert reversed_in("How many troops has Russia sent to Ukraine?", SHIPPED)
+    # the receiver misspelt in the question is still named in the sentence (SQuAD 2.0)
+    harlem = "The Harlem River separates most of Manhattan from the Bronx."
+    assert not reversed_in("Which river seperates The Bronx from Manhatten?", harlem)
 
 
 @pytest.mark.parametrize(

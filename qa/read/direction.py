@@ -15,6 +15,7 @@ it refuses four answers, one of them right (docs/training.md, "Run 11")."""
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from itertools import pairwise
 
 # a run of capitalised words ("North Korea", "Bank of England"), not the question's first word
@@ -33,6 +34,12 @@ def names(question: str) -> list[re.Match]:
     return [m for m in NAME.finditer(question) if m.start() >= start]
 
 
+def _named_maybe(name: str, text: str) -> bool:
+    """True when ``text`` names ``name``, misspelt or not ("Manhatten" for Manhattan)."""
+    held = re.findall(r"[\w'.-]+", text)
+    return all(get_close_matches(w, held, n=1, cutoff=0.8) for w in name.lower().split())
+
+
 def _directed_at(word: str, name: str, text: str) -> bool:
     return re.search(rf"\b{word}\s+(?:the\s+)?{re.escape(name)}\b", text) is not None
 
@@ -45,7 +52,11 @@ def reversed_in(question: str, sentence: str) -> bool:
     text = sentence.lower().replace("\u2019", "'")
     asked = names(question)
     held = [m for m in asked if m.group().lower() in text]
-    unnamed = [(a, b) for a, b in pairwise(asked) if a in held and b not in held]
+    unnamed = [
+        (a, b)
+        for a, b in pairwise(asked)
+        if a in held and b not in held and not _named_maybe(b.group(), text)
+    ]
     for a, b in [*pairwise(held), *unnamed]:
         between = question[a.end() : b.start()]
         directed = _BEFORE_SECOND.search(between)
