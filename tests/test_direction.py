@@ -20,25 +20,12 @@ def test_a_question_sending_the_other_way_is_reversed_in_the_sentence():
     assert not reversed_in("How many troops has North Korea sent to Russia?", SHIPPED)
 
 
-def test_a_sentence_sending_to_the_sender_and_naming_no_receiver_is_reversed():
-    # the seed's r19: the sentence names only Russia, and sends to it
-    rounds = (
-        "In all, more than eight million artillery and rocket rounds have been shipped to Russia."
-    )
-    assert reversed_in("How many artillery rounds has Russia sent to North Korea?", rounds)
-    assert not reversed_in("How many artillery rounds has North Korea sent to Russia?", rounds)
-    assert reversed_in("How many troops has Russia sent to Ukraine?", SHIPPED)
-    # the receiver misspelt in the question is still named in the sentence (SQuAD 2.0)
-    harlem = "The Harlem River separates most of Manhattan from the Bronx."
-    assert not reversed_in("Which river seperates The Bronx from Manhatten?", harlem)
-
-
 @pytest.mark.parametrize(
     "question",
     [
         "How many troops were shipped?",  # no two names
         "What did North Korea and Russia agree?",  # order carries no meaning
-        "How many troops has Ukraine sent to Russia?",  # a sender the sentence lacks
+        "How many troops has Russia sent to Ukraine?",  # a name the sentence lacks
         "When did North Korea ship troops for Russia?",  # "for" directs at no name there
     ],
 )

@@ -35,6 +35,14 @@ def test_a_word_swapped_for_another_of_its_kind_is_seen(question, sentence, swap
         # the same number written otherwise
         ("Which song did she sing at age 7?", "At age seven she sang Imagine."),
         ("What won at the 43 Annual Awards?", "Say My Name won at the 43rd Annual Awards."),
+        # one year or decade written short (dev13)
+        ("Which station flew missions in 1973-1974?", "Skylab flew missions in 1973–74."),
+        ("Who led the 1950's colony?", "Smith led the 1950s colony."),
+        # "first" and "last" read from another end are often the same (dev13's Super Bowls)
+        (
+            "When was the last Super Bowl in California?",
+            "It was the first Super Bowl in California since 2003.",
+        ),
         # a synonym or another name: the verifier's to judge
         ("Who censored talking scenes?", "The board censored kissing scenes."),
         ("Who sang Deja Vu?", "Beyonce sang Déjà Vu."),

@@ -15,7 +15,6 @@ it refuses four answers, one of them right (docs/training.md, "Run 11")."""
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
 from itertools import pairwise
 
 # a run of capitalised words ("North Korea", "Bank of England"), not the question's first word
@@ -34,12 +33,6 @@ def names(question: str) -> list[re.Match]:
     return [m for m in NAME.finditer(question) if m.start() >= start]
 
 
-def _named_maybe(name: str, text: str) -> bool:
-    """True when ``text`` names ``name``, misspelt or not ("Manhatten" for Manhattan)."""
-    held = re.findall(r"[\w'.-]+", text)
-    return all(get_close_matches(w, held, n=1, cutoff=0.8) for w in name.lower().split())
-
-
 def _directed_at(word: str, name: str, text: str) -> bool:
     return re.search(rf"\b{word}\s+(?:the\s+)?{re.escape(name)}\b", text) is not None
 
@@ -47,17 +40,10 @@ def _directed_at(word: str, name: str, text: str) -> bool:
 def reversed_in(question: str, sentence: str) -> bool:
     """True when ``sentence`` joins two names of ``question`` the other way round: the word
     that directs the question's relation at its second name directs the sentence's at its
-    first, and never at the second (which the sentence may not name at all: "... rounds have
-    been shipped to Russia" does not answer what was sent to North Korea)."""
+    first, and never at the second."""
     text = sentence.lower().replace("\u2019", "'")
-    asked = names(question)
-    held = [m for m in asked if m.group().lower() in text]
-    unnamed = [
-        (a, b)
-        for a, b in pairwise(asked)
-        if a in held and b not in held and not _named_maybe(b.group(), text)
-    ]
-    for a, b in [*pairwise(held), *unnamed]:
+    held = [m for m in names(question) if m.group().lower() in text]
+    for a, b in pairwise(held):
         between = question[a.end() : b.start()]
         directed = _BEFORE_SECOND.search(between)
         if directed is None or SYMMETRIC.search(between):

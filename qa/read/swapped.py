@@ -28,11 +28,12 @@ _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety"
 _TENTHS = "_ _ twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth"
 _UNITS, _UNITS_TH = _NUMBERS.split(), _ORDINALS.split()
 _TENS_ALL, _TENS_TH = _TENS.split(), _TENTHS.split()
-_DIGITS = re.compile(r"(\d+(?:\.\d+)?)(st|nd|rd|th)?")
+_DIGITS = re.compile(r"(\d+(?:\.\d+)?)(st|nd|rd|th|s|'s|’s)?")
+_CODE = re.compile(r"[a-z][a-z.-]*\d[\w.-]*")  # "mi6", "b-52", "ps3"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
 _MONTHS = "january february march april may june july august september october november december"
 _KINDS = (frozenset(_DAYS.split()), frozenset(_MONTHS.split()))
-_OPPOSITES = """early-late earlier-later early-later earliest-latest first-last before-after
+_OPPOSITES = """early-late earlier-later early-later earliest-latest before-after
     long-short longer-shorter longest-shortest high-low higher-lower highest-lowest
     large-small larger-smaller largest-smallest big-small bigger-smaller biggest-smallest
     most-least more-less more-fewer increase-decrease increased-decreased rise-fall
@@ -54,7 +55,7 @@ def _number(word: str) -> tuple[float, bool] | None:
     """The value of a number word and whether it is an ordinal ("43rd" -> 43, True)."""
     word = word.replace(",", "")
     if m := _DIGITS.fullmatch(word):
-        return float(m.group(1)), m.group(2) is not None
+        return float(m.group(1)), m.group(2) in ("st", "nd", "rd", "th")
     for table, ordinal in ((_UNITS, False), (_UNITS_TH, True)):
         if word in table:
             return float(table.index(word)), ordinal
@@ -69,8 +70,11 @@ def same_kind_other(asked: str, said: str) -> bool:
     sort), a code with other digits, another day or month, or its opposite."""
     a, b = _number(asked), _number(said)
     if a is not None and b is not None:
-        return a[1] == b[1] and a[0] != b[0]
-    if any(c.isdigit() for c in asked) and any(c.isdigit() for c in said):
+        # "2005" and "05" (of "2004–05"), "70s" and "1970s" are one year, one decade
+        x, y = (re.sub(r"\D", "", w) for w in (asked, said))
+        shortened = bool(x and y) and (x.endswith(y) or y.endswith(x))
+        return a[1] == b[1] and a[0] != b[0] and not shortened
+    if _CODE.fullmatch(asked) and _CODE.fullmatch(said):
         return asked != said
     if any(asked in kind and said in kind for kind in _KINDS):
         return asked != said
