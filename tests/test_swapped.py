@@ -23,6 +23,8 @@ BOND = "Spectre (2015) is the twenty-fourth James Bond film produced by Eon Prod
         ("Who is taken to the old MI66 building?", "Bond is taken to the old MI6 building.", ("mi66", "mi6")),
         ("Later filming took place at which studio?", "Early filming took place at Pinewood.", ("later", "early")),
         ("The film's Friday-Sunday gross was how much?", "Its Friday–Saturday gross was £20.4 million.", ("sunday", "saturday")),
+        # the same two words on one side are place enough
+        ("It grossed $6.4 million from its Tuesday screenings where?", "It grossed $6.4 million from its Monday preview screenings in the UK.", ("tuesday", "monday")),
     ],
 )  # fmt: skip
 def test_a_word_swapped_for_another_of_its_kind_is_seen(question, sentence, swap):
@@ -42,6 +44,17 @@ def test_a_word_swapped_for_another_of_its_kind_is_seen(question, sentence, swap
         (
             "When was the last Super Bowl in California?",
             "It was the first Super Bowl in California since 2003.",
+        ),
+        # two alternatives offered, a share, a name's word, "first" (SQuAD 1.1 train)
+        ("Are early or late maturing boys taller?", "Early maturing boys are usually taller."),
+        (
+            "What is one of the famous Lima restaurants?",
+            "Three of the famous Lima restaurants are here.",
+        ),
+        ("Which Major League team is in the city?", "The city has minor league teams."),
+        (
+            "What was the first Bond film screened at IMAX?",
+            "It was the second Bond film screened at IMAX after Skyfall.",
         ),
         # a synonym or another name: the verifier's to judge
         ("Who censored talking scenes?", "The board censored kissing scenes."),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from index.tokens import STOP_WORDS, terms, words
+from index.tokens import _WORD, STOP_WORDS, terms, words
 
 _NUMBERS = """zero one two three four five six seven eight nine ten eleven twelve thirteen
     fourteen fifteen sixteen seventeen eighteen nineteen"""
@@ -70,9 +70,11 @@ def same_kind_other(asked: str, said: str) -> bool:
     sort), a code with other digits, another day or month, or its opposite."""
     a, b = _number(asked), _number(said)
     if a is not None and b is not None:
+        if any(c.isdigit() for c in asked) != any(c.isdigit() for c in said):
+            return False  # "three decades" and "30 years", "6-carbon" and "three-carbon"
         # "2005" and "05" (of "2004–05"), "70s" and "1970s" are one year, one decade
-        x, y = (re.sub(r"\D", "", w) for w in (asked, said))
-        shortened = bool(x and y) and (x.endswith(y) or y.endswith(x))
+        x, y = sorted((re.sub(r"\D", "", w) for w in (asked, said)), key=len)
+        shortened = len(x) == 2 and len(y) == 4 and y.endswith(x)
         return a[1] == b[1] and a[0] != b[0] and not shortened
     if _CODE.fullmatch(asked) and _CODE.fullmatch(said):
         return asked != said
@@ -81,23 +83,49 @@ def same_kind_other(asked: str, said: str) -> bool:
     return said in _OPPOSITE.get(asked, ())
 
 
+def _in_place(q: list[str], i: int, s: list[str], j: int) -> bool:
+    """True when ``s[j]`` stands where ``q[i]`` stands: the same two words before it, or the
+    same two after it, or the same one on each side."""
+    before, before_s = q[max(0, i - 2) : i], s[max(0, j - 2) : j]
+    after, after_s = q[i + 1 : i + 3], s[j + 1 : j + 3]
+    return (
+        (len(before) == 2 and before == before_s)
+        or (len(after) == 2 and after == after_s)
+        or (
+            bool(before)
+            and bool(after)
+            and before[-1:] == before_s[-1:]
+            and after[:1] == after_s[:1]
+        )
+    )
+
+
+def _offered(q: list[str], cased: list[str], i: int) -> bool:
+    """True when the question word at ``i`` is no claim to check: one of two alternatives
+    offered ("early or late?"), a share ("one of the ..."), "first" (often answered by "the
+    second, after ..."), or a name's word ("Major League", "the Late Middle Ages") where it
+    would be an opposite."""
+    if "or" in q[max(0, i - 1) : i + 2]:
+        return True
+    if _number(q[i]) is not None and q[i + 1 : i + 2] == ["of"]:
+        return True
+    if q[i] == "first":
+        return True  # "the first Bond film in IMAX?": "the second, after Skyfall"
+    return i > 0 and cased[i][:1].isupper() and q[i] in _OPPOSITE
+
+
 def swapped_in(question: str, sentence: str) -> tuple[str, str] | None:
     """The (question word, sentence word) when ``sentence`` holds, in the place of a question
     word it lacks, another of that word's kind (``same_kind_other``); else None."""
+    cased = _WORD.findall(question)
     q, s = words(question), words(sentence)
     held = set(terms(sentence))
     for i, asked in enumerate(q):
         if asked in STOP_WORDS or not (stem := terms(asked)) or stem[0] in held:
             continue
-        before = q[max(0, i - 2) : i] if i + 1 == len(q) else q[i - 1 : i]
-        after = q[i + 1 : i + 3] if i == 0 else q[i + 1 : i + 2]
-        if not before and not after:
+        if _offered(q, cased, i):
             continue
         for j, said in enumerate(s):
-            if (
-                s[max(0, j - len(before)) : j] == before
-                and s[j + 1 : j + 1 + len(after)] == after
-                and same_kind_other(asked, said)
-            ):
+            if same_kind_other(asked, said) and _in_place(q, i, s, j):
                 return asked, said
     return None
