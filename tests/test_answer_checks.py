@@ -1,13 +1,13 @@
 """An answer that the best sentence does not give, for all its words in common with the
-question: the date a source spoke (qa/read/reported.py) and the initials of the question's
-own name (qa/read/echo.py), checked alone and on the seed article over the real service."""
+question: the date a source spoke (qa/read/checks/reported.py) and the initials of the question's
+own name (qa/read/checks/echo.py), checked alone and on the seed article over the real service."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.read.echo import initials_of_question
-from qa.read.reported import date_of_saying
+from qa.read.checks.echo import initials_of_question
+from qa.read.checks.reported import date_of_saying
 from tests.conftest import SEED_FILE
 
 SAID = (

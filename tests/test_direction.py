@@ -1,11 +1,11 @@
-"""Who did what to whom (qa/read/direction.py): a question whose names its sentence joins
+"""Who did what to whom (qa/read/checks/direction.py): a question whose names its sentence joins
 the other way round is refused, on the seed article over the real service."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.read.direction import reversed_in
+from qa.read.checks.direction import reversed_in
 from tests.conftest import SEED_FILE
 from train.same_words import reverse_names
 

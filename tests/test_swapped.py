@@ -1,11 +1,11 @@
-"""A question word swapped for another of its kind (qa/read/swapped.py): SQuAD 2.0's way of
+"""A question word swapped for another of its kind (qa/read/checks/swapped.py): SQuAD 2.0's way of
 writing look-alikes, refused on the sentence alone and over the real service."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.read.swapped import same_kind_other, swapped_in
+from qa.read.checks.swapped import same_kind_other, swapped_in
 from tests.conftest import SEED_FILE
 
 BOND = "Spectre (2015) is the twenty-fourth James Bond film produced by Eon Productions."

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from qa.read.direction import DIRECTED, SYMMETRIC, names
+from qa.read.checks.direction import DIRECTED, SYMMETRIC, names
 
 # what between two names makes their order part of the meaning
 _DIRECTED = re.compile(rf"\b({DIRECTED}|than|after|before|under)\b", re.IGNORECASE)

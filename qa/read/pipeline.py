@@ -13,15 +13,11 @@ import numpy as np
 from index.stores.interface import Scope
 from qa.read.abstain import NO_SPAN_SCORE, abstention_features
 from qa.read.answer import Answer
-from qa.read.direction import reversed_in
-from qa.read.echo import initials_of_question
+from qa.read.checks import not_answering
 from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
-from qa.read.figures import counts_other
 from qa.read.question import Question
-from qa.read.reported import date_of_saying
 from qa.read.retrieve import HybridRetriever, Retrieval
 from qa.read.roles import Abstainer, AnswerSpan, RankedSentence, Ranker, Reader
-from qa.read.swapped import swapped_in
 from qa.read.verify import Verifier
 
 
@@ -67,23 +63,6 @@ def find(
             span = AnswerSpan(verdict.span.start, verdict.span.end, span.score)
     features = abstention_features(retrieval, ranked, reader_score, verified)
     return Findings(asked, retrieval, ranked, span, features, retrieve_ms)
-
-
-def not_answering(question: str, sentence: str, span: AnswerSpan) -> bool:
-    """True when the best sentence and its short answer, for all their words in common with
-    the question, do not answer it: the sentence joins the question's names the other way
-    round (qa/read/direction.py), it says another number, day or the opposite where the
-    question says one (qa/read/swapped.py), its number counts something else than the
-    question's (qa/read/figures.py), its date is when a source spoke (qa/read/reported.py),
-    or the answer is the initials of the question's own name (qa/read/echo.py)."""
-    start, end = span.start, span.end
-    return (
-        reversed_in(question, sentence)
-        or swapped_in(question, sentence) is not None
-        or counts_other(question, sentence, start, end)
-        or date_of_saying(question, sentence, start)
-        or initials_of_question(question, sentence[start:end])
-    )
 
 
 class Pipeline:
