@@ -43,7 +43,16 @@ _OPPOSITES = """early-late earlier-later early-later earliest-latest before-afte
     old-new older-newer oldest-newest best-worst start-end began-ended open-closed
     opened-closed import-export imports-exports legal-illegal possible-impossible true-false
     major-minor rich-poor wealthy-poor strong-weak hot-cold warm-cold wet-dry heavy-light
-    fast-slow young-old younger-older youngest-oldest day-night"""
+    fast-slow young-old younger-older youngest-oldest day-night prequel-sequel hero-villain
+    ancestor-descendant predecessor-successor ally-enemy
+    allies-enemies victory-defeat attack-defend attacker-defender top-bottom front-back
+    inside-outside above-below past-future birth-death born-died entrance-exit
+    arrival-departure arrive-depart arrived-departed input-output winner-loser winners-losers
+    gain-loss profit-loss teacher-student parent-child husband-wife mother-father son-daughter
+    brother-sister king-queen boy-girl accept-reject accepted-rejected agree-disagree
+    support-oppose supported-opposed include-exclude included-excluded urban-rural
+    modern-ancient senior-junior northernmost-southernmost easternmost-westernmost
+    upstream-downstream summer-winter spring-autumn sunrise-sunset dawn-dusk"""
 _OPPOSITE: dict[str, set[str]] = {}
 for _pair in _OPPOSITES.split():
     _a, _b = _pair.split("-")
