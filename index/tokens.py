@@ -11,7 +11,8 @@ from functools import lru_cache
 
 import Stemmer
 
-_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+# a word token: letters and digits, with inner commas, points and apostrophes ("1,500", "MI6's")
+WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -32,7 +33,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; numbers keep their inner commas and points ("1,500")."""
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
 
 
 def terms(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from itertools import takewhile
 
-from index.tokens import _WORD, STOP_WORDS, terms, words
+from index.tokens import STOP_WORDS, WORD, terms, words
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+(.*)", re.IGNORECASE)
 _HOW_MANY_OF = re.compile(
@@ -56,7 +56,7 @@ def _counted(after: str) -> tuple[list[str], int]:
         return [], 0  # "1800 of the world's 10,000 bird species": the thing comes later
     kept, stop = [], 0
     clause = re.split(r"[,;:()\[\]—–]|\.(?:\s|$)", after, maxsplit=1)[0]
-    for word in list(_WORD.finditer(clause))[:4]:
+    for word in list(WORD.finditer(clause))[:4]:
         if word.group().lower() in _ENDS_COUNTED:
             break
         kept.append(word.group())
@@ -127,6 +127,6 @@ def counts_other(question: str, sentence: str, start: int, end: int) -> bool:
         return False  # "435,000 worldwide": nothing counted in sight; or the question's thing
     return any(
         _uncounted(sentence, m, thing)
-        for m in _WORD.finditer(sentence)
+        for m in WORD.finditer(sentence)
         if not start <= m.start() < max(end, after + stop)
     )

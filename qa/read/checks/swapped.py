@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from index.tokens import _WORD, STOP_WORDS, terms, words
+from index.tokens import STOP_WORDS, WORD, terms, words
 
 _NUMBERS = """zero one two three four five six seven eight nine ten eleven twelve thirteen
     fourteen fifteen sixteen seventeen eighteen nineteen"""
@@ -126,7 +126,7 @@ def _offered(q: list[str], cased: list[str], i: int) -> bool:
 def swapped_in(question: str, sentence: str) -> tuple[str, str] | None:
     """The (question word, sentence word) when ``sentence`` holds, in the place of a question
     word it lacks, another of that word's kind (``same_kind_other``); else None."""
-    cased = _WORD.findall(question)
+    cased = WORD.findall(question)
     q, s = words(question), words(sentence)
     held = set(terms(sentence))
     for i, asked in enumerate(q):
