@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.read.figures import counted_thing, counts_other
+from qa.read.figures import counted_things, counts_other
 from tests.conftest import SEED_FILE
 
 CONTAINERS = (
@@ -21,11 +21,12 @@ def _counts_other(question: str, sentence: str = CONTAINERS, figure: str = "13,0
 
 
 def test_what_a_how_many_question_counts():
-    assert counted_thing("How many North Korean soldiers have been killed?") == "soldier"
-    assert counted_thing("How many people watched the final?") == "peopl"
-    assert counted_thing("How many of the M2HB guns were mounted?") == "gun"
-    assert counted_thing("How many were shipped?") is None
-    assert counted_thing("Who shipped the missiles?") is None
+    assert counted_things("How many North Korean soldiers have been killed?") == ("soldier",)
+    assert counted_things("How many artillery shells were shipped?") == ("shell", "artilleri")
+    assert counted_things("How many people watched the final?") == ("peopl",)
+    assert counted_things("How many of the M2HB guns were mounted?") == ("gun",)
+    assert counted_things("How many were shipped?") == ()
+    assert counted_things("Who shipped the missiles?") == ()
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,7 @@ def test_what_a_how_many_question_counts():
         "How many ballistic missiles has North Korea sent to Russia?",  # the seed's r23
         "How many tanks did North Korea ship?",  # e04: "anti-tank rockets"
         "How many missiles has North Korea shipped?",  # e07
+        "How many artillery shells has North Korea shipped?",  # e03: "shipped artillery rounds"
     ],
 )
 def test_a_figure_of_containers_does_not_count_what_the_sentence_names_apart(question):

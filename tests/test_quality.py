@@ -95,13 +95,13 @@ def test_figures_of_other_things_than_asked_are_not_called_a_conflict(seed_index
     # and eight million artillery rounds in another: asked for the rounds, the readable
     # answer must not set the containers against the rounds
     engine = Engine(Settings(index_dir=seed_index_dir), embedder)
-    for question in (
-        "How many artillery shells has North Korea shipped?",
-        "How many artillery rounds has North Korea sent to Russia?",
-    ):
-        result = engine.ask(question)
-        assert not result.abstained and "different figures" not in result.text, question
-        assert result.text.startswith(result.citations[0].text)
+    result = engine.ask("How many artillery rounds has North Korea sent to Russia?")
+    assert not result.abstained and "different figures" not in result.text
+    assert result.text.startswith(result.citations[0].text)
+    # read in the containers' sentence, the shells are refused: 13,000 counts containers
+    # (qa/read/figures.py counts_other), and no figure is set against another
+    shells = engine.ask("How many artillery shells has North Korea shipped?")
+    assert shells.abstained and shells.citations == []
 
 
 def test_what_a_figure_counts_and_what_a_question_asks_to_count():
