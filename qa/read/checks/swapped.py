@@ -7,12 +7,15 @@ answer it, however many other words the two share.
 
 This is how SQuAD 2.0's writers made most of their look-alikes, and the reader and its
 verifier read "Spectre". The check is narrow on purpose: a word of the question that the
-sentence lacks, whose place in the sentence (the same word right before it and right after
-it) holds another word of the same closed kind: a number of another value (cardinal for
-cardinal, ordinal for ordinal), a code with other digits ("MI66" for "MI6"), another day or
-month, or the word's opposite ("later"/"early", "public"/"private"). Synonyms and other
-names are the verifier's to judge: too many of them are the same thing said otherwise
-("Deja Vu"/"Déjà Vu"). Measured in docs/training.md, "Checks on the best sentence"."""
+sentence lacks, whose place in the sentence (the same two words before it, or the same two
+after it, or the same one on each side) holds another word of the same closed kind: a number
+of another value (cardinal for cardinal, ordinal for ordinal, digits for digits), a code
+with other digits ("MI66" for "MI6"), another day or month, or the word's opposite
+("later"/"early", "public"/"private"). Alternatives the question offers ("early or late?"),
+shares ("one of the"), words of names ("Major League") and "first" are not checked. Synonyms
+and other names are the verifier's to judge: too many of them are the same thing said
+otherwise ("Deja Vu"/"Déjà Vu"). Measured in docs/training.md, "Checks on the best
+sentence": it refuses 90 of SQuAD 1.1 train's 86,803 gold answers."""
 
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ _OPPOSITES = """early-late earlier-later early-later earliest-latest before-afte
     inside-outside above-below past-future birth-death born-died entrance-exit
     arrival-departure arrive-depart arrived-departed input-output winner-loser winners-losers
     gain-loss profit-loss teacher-student parent-child husband-wife mother-father son-daughter
-    brother-sister king-queen boy-girl accept-reject accepted-rejected agree-disagree
+    king-queen boy-girl accept-reject accepted-rejected agree-disagree
     support-oppose supported-opposed include-exclude included-excluded urban-rural
     modern-ancient senior-junior northernmost-southernmost easternmost-westernmost
     upstream-downstream summer-winter spring-autumn sunrise-sunset dawn-dusk"""
