@@ -105,12 +105,13 @@ def _plural(word: str) -> bool:
     )
 
 
-def _uncounted(sentence: str, word: re.Match, thing: str) -> bool:
-    """True when ``word`` names the thing counted with no number of its own, and not inside
-    a name ("the Commonwealth of Nations")."""
+def _uncounted(sentence: str, word: re.Match, wanted: tuple[str, ...]) -> bool:
+    """True when ``word`` names one of the things ``wanted`` with no number of its own, and
+    not inside a name ("the Commonwealth of Nations")."""
     if word.group()[:1].isupper() and word.start() > 0:
         return False
-    if terms(word.group()) != [thing]:
+    stems = terms(word.group())
+    if len(stems) != 1 or stems[0] not in wanted:
         return False
     before = words(sentence[max(0, word.start() - 40) : word.start()])[-3:]
     return not any(_NUMBER_WORD.fullmatch(w) for w in before)
@@ -132,8 +133,7 @@ def counts_other(question: str, sentence: str, start: int, end: int) -> bool:
     if not any(_plural(w) for w in things) or set(terms(" ".join(things))) & set(terms(question)):
         return False  # "435,000 worldwide": nothing counted in sight; or the question's thing
     return any(
-        _uncounted(sentence, m, thing)
+        _uncounted(sentence, m, wanted)
         for m in WORD.finditer(sentence)
         if not start <= m.start() < max(end, after + stop)
-        for thing in wanted
     )
