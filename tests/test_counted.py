@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.read.figures import counted_things, counts_other
+from qa.read.figures import counted_things, counts_asked, counts_other
 from tests.conftest import SEED_FILE
 
 CONTAINERS = (
@@ -73,6 +73,18 @@ def test_no_other_thing_is_seen_where_the_sentence_cannot_say(question, sentence
     assert not _counts_other(question, sentence, figure)
 
 
+ROUNDS = "In all, more than eight million artillery and rocket rounds have been shipped to Russia."
+
+
+def test_a_sentence_whose_figure_counts_what_is_asked():
+    assert counts_asked("How many artillery shells has North Korea shipped?", ROUNDS)
+    assert counts_asked("How many rockets were shipped?", ROUNDS)
+    assert not counts_asked("How many tanks did North Korea ship?", ROUNDS)
+    assert not counts_asked("How many missiles has North Korea shipped?", ROUNDS)
+    assert not counts_asked("When were the shells shipped?", ROUNDS)  # not "how many"
+    assert not counts_asked("How many shells were shipped?", "The shells were shipped.")
+
+
 def test_the_service_refuses_missiles_counted_in_containers_and_answers_the_containers(client):
     assert CONTAINERS[:60] in SEED_FILE.read_text(encoding="utf-8")
     body = client.post("/ask", json={"question": "How many missiles has North Korea shipped?"})
@@ -82,3 +94,20 @@ def test_the_service_refuses_missiles_counted_in_containers_and_answers_the_cont
     right = client.post("/ask", json={"question": "How many containers of weapons has North "
                                                   "Korea sent to Russia?"}).json()  # fmt: skip
     assert right["abstained"] is False and "13,000" in right["answer"]
+
+
+def test_the_service_reads_again_without_a_sentence_that_counts_something_else(client):
+    # "How many artillery shells ...?" ranks the containers' sentence first; its figure counts
+    # containers, and a sentence nearby counts artillery rounds: read without the first, the
+    # rounds' sentence is cited with its exact offsets (the seed's e03)
+    body = client.post(
+        "/ask", json={"question": "How many artillery shells has North Korea shipped?"}
+    ).json()
+    assert body["abstained"] is False and body["answer"].endswith("eight million")
+    cited = body["citations"][0]
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert text[cited["start"] : cited["end"]] == cited["text"]
+    assert "rounds have been shipped" in cited["text"] and "13,000" not in cited["text"]
+    # where nothing nearby counts what is asked, still refused (e04: no tanks are counted)
+    tanks = client.post("/ask", json={"question": "How many tanks did North Korea ship?"}).json()
+    assert tanks["abstained"] is True and tanks["evidence_score"] == 0.0

@@ -57,6 +57,22 @@ def test_every_ranker_keeps_to_the_contract(name, retriever):
 
 
 @pytest.mark.parametrize("name", sorted(RANKERS))
+def test_every_ranker_ranks_a_retrieval_without_a_sentence_as_if_it_were_not_there(name, retriever):
+    # the pipeline reads a question again without a sentence that does not answer it
+    # (qa/read/pipeline.py counted_elsewhere): no ranker may put it back
+    chosen = ranker(name, Settings())
+    retrieval = retriever.retrieve(TROOPS, 5)
+    best = chosen.rank(Question.of(TROOPS), retrieval)[0].sentence
+    without = retrieval.without(best.id)
+    ranked = chosen.rank(Question.of(TROOPS), without)
+    assert ranked and best.id not in {r.sentence.id for r in ranked}
+    assert [p.text for p in without.passages] == [p.text for p in retrieval.passages]
+    assert sum(len(p.sentences) for p in without.passages) == sum(
+        len(p.sentences) for p in retrieval.passages
+    ) - sum(s.id == best.id for p in retrieval.passages for s in p.sentences)
+
+
+@pytest.mark.parametrize("name", sorted(RANKERS))
 def test_every_reader_reads_a_span_of_its_sentence(name, retriever):
     """Each ranker's reader: a span inside the sentence, or None; the troops' figure."""
     chosen = ranker(name, Settings())

@@ -117,6 +117,16 @@ def _uncounted(sentence: str, word: re.Match, wanted: tuple[str, ...]) -> bool:
     return not any(_NUMBER_WORD.fullmatch(w) for w in before)
 
 
+def counts_asked(question: str, sentence: str) -> bool:
+    """True when a figure of ``sentence`` counts what the "how many X" ``question`` asks
+    ("eight million artillery and rocket rounds" for "How many artillery shells ...?")."""
+    wanted = set(counted_things(question))
+    return bool(wanted) and any(
+        wanted & set(terms(" ".join(_counted(sentence[m.end() :])[0])))
+        for m in _NUMBER_WORD.finditer(sentence)
+    )
+
+
 def counts_other(question: str, sentence: str, start: int, end: int) -> bool:
     """True when the answer ``sentence[start:end]`` to a "how many X" ``question`` counts
     something else: the words after its number share none with the question, and X (or the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -15,10 +15,13 @@ from qa.read.abstain import NO_SPAN_SCORE, abstention_features
 from qa.read.answer import Answer
 from qa.read.checks import not_answering
 from qa.read.evidence import Answerer, Evidence, citation, cited, shown_passages
+from qa.read.figures import counts_asked, counts_other
 from qa.read.question import Question
 from qa.read.retrieve import HybridRetriever, Retrieval
 from qa.read.roles import Abstainer, AnswerSpan, RankedSentence, Ranker, Reader
 from qa.read.verify import Verifier
+
+SECOND_LOOK = 6  # sentences after the best searched for one that counts what is asked
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,18 @@ def find(
     t0 = time.perf_counter()
     retrieval = retriever.retrieve(question, top_k, only)
     retrieve_ms = (time.perf_counter() - t0) * 1000
+    return read(ranker, reader, asked, retrieval, retrieve_ms, verifier)
+
+
+def read(
+    ranker: Ranker,
+    reader: Reader,
+    asked: Question,
+    retrieval: Retrieval,
+    retrieve_ms: float,
+    verifier: Verifier | None = None,
+) -> Findings:
+    """Rank the retrieved sentences and read the best one."""
     ranked = ranker.rank(asked, retrieval)
     if not ranked:
         return Findings(asked, retrieval, ranked, None, None, retrieve_ms)
@@ -63,6 +78,18 @@ def find(
             span = AnswerSpan(verdict.span.start, verdict.span.end, span.score)
     features = abstention_features(retrieval, ranked, reader_score, verified)
     return Findings(asked, retrieval, ranked, span, features, retrieve_ms)
+
+
+def counted_elsewhere(found: Findings) -> bool:
+    """The best sentence's figure counts another thing than the "how many" question asks
+    ("13,000 containers" for artillery shells), and one of the next few sentences holds a
+    figure that counts it: the question is worth reading again without that sentence."""
+    question, span = found.question.text, found.span
+    if span is None or not counts_other(
+        question, found.ranked[0].sentence.text, span.start, span.end
+    ):
+        return False
+    return any(counts_asked(question, r.sentence.text) for r in found.ranked[1:SECOND_LOOK])
 
 
 class Pipeline:
@@ -94,6 +121,15 @@ class Pipeline:
             self.retriever, self.ranker, self.reader, question, top_k or self.top_k, only,
             self.verifier,
         )  # fmt: skip
+        if found.ranked and counted_elsewhere(found):
+            # read again as if the best sentence were not there (it counts something else);
+            # the passages are shown whole
+            again = read(
+                self.ranker, self.reader, found.question,
+                found.retrieval.without(found.ranked[0].sentence.id), found.retrieve_ms,
+                self.verifier,
+            )  # fmt: skip
+            found = replace(again, retrieval=found.retrieval)
         passages = shown_passages(found.retrieval, found.ranked)
         probability = (
             self.abstainer.probability(found.features) if found.features is not None else 0.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -64,6 +64,16 @@ class Retrieval:
     question_terms: list[str]
     passages: list[Passage]  # best first
     idf: Callable[[str], float]  # of a term or term pair over all sentences
+
+    def without(self, sentence_id: int) -> Retrieval:
+        """The same retrieval with one sentence left out of its passages' sentences (not
+        out of their text): ranked and read again, it is as if that sentence were not
+        there."""
+        passages = [
+            replace(p, sentences=tuple(s for s in p.sentences if s.id != sentence_id))
+            for p in self.passages
+        ]
+        return replace(self, passages=passages)
 
 
 class HybridRetriever:
