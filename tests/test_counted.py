@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.read.figures import counted_things, counts_asked, counts_other
+from qa.read.figures import counted_things, counts_asked, counts_other, without_figure
 from tests.conftest import SEED_FILE
 
 CONTAINERS = (
@@ -111,3 +111,34 @@ def test_the_service_reads_again_without_a_sentence_that_counts_something_else(c
     # where nothing nearby counts what is asked, still refused (e04: no tanks are counted)
     tanks = client.post("/ask", json={"question": "How many tanks did North Korea ship?"}).json()
     assert tanks["abstained"] is True and tanks["evidence_score"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "refused"),
+    [
+        ("How many fighter jets has South Korea sold?", "howitzers and missiles", True),
+        ("How many North Korean officers were identified?", "NIS", True),
+        ("How many troops were shipped?", "1,500", False),
+        ("How many troops were shipped?", "about fifteen hundred", False),
+        ("How many touchdowns did Manning throw?", "zero", False),
+        ("How many times did they meet?", "twice", False),
+        ("How many of the seats did they win?", "all", False),
+        ("How many votes did it get?", "a single vote", False),
+        # "how many" is not what is asked
+        ("How was it decided how many would be appointed?", "by party strength", False),
+        ("Not knowing how many tests, what did NASA use?", "letters", False),
+        ("When did the troops arrive?", "Friday", False),
+    ],
+)
+def test_a_how_many_question_is_not_answered_without_a_figure(question, answer, refused):
+    assert without_figure(question, answer) is refused
+
+
+def test_the_service_refuses_a_how_many_answered_with_no_figure(client):
+    # the seed names what South Korea sells ("fighter jets, mechanized howitzers and
+    # missiles") but never how many: a span of things is not a count (the seed's s03)
+    body = client.post("/ask", json={"question": "How many fighter jets has South Korea sold?"})
+    assert body.status_code == 200
+    assert body.json()["abstained"] is True and body.json()["evidence_score"] == 0.0
+    right = client.post("/ask", json={"question": "How many troops were shipped?"}).json()
+    assert right["abstained"] is False and right["answer"] == "1,500"

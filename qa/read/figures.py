@@ -117,6 +117,30 @@ def _uncounted(sentence: str, word: re.Match, wanted: tuple[str, ...]) -> bool:
     return not any(_NUMBER_WORD.fullmatch(w) for w in before)
 
 
+# words that say how many without a number ("none", "twice", "half", "both", "all")
+_QUANTITY = re.compile(
+    r"\b(?:zero|none|no|nothing|nobody|never|once|twice|thrice|half|thirds?|quarters?|all|"
+    r"every|each|single|multiple|both|any|some|numerous|many|minority|majority|most|"
+    r"infinite(?:ly)?|variety|numbers?|countless|innumerable|first|second|fourth|fifth|"
+    r"sixth|seventh|eighth|ninth|tenth)\b",
+    re.IGNORECASE,
+)
+_FIRST_HOW = re.compile(r"\bhow\s+(\w+)", re.IGNORECASE)
+_OTHER_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why)\b", re.IGNORECASE)
+
+
+def without_figure(question: str, answer: str) -> bool:
+    """True when a "how many" ``question`` (its only question word) is answered with no
+    figure at all: no digits, no number word, no word of quantity ("howitzers and missiles"
+    for "How many fighter jets has South Korea sold?"). Of SQuAD 1.1 train's 5,026 such
+    questions, 9 gold answers hold none (0.18%): lists of names ("Absecon, Brigantine, ...")
+    and misplaced spans ("Israel")."""
+    first = _FIRST_HOW.search(question)
+    if first is None or first.group(1).lower() != "many" or _OTHER_WH.search(question):
+        return False
+    return not (_NUMBER_WORD.search(answer) or _QUANTITY.search(answer))
+
+
 def counts_asked(question: str, sentence: str) -> bool:
     """True when a figure of ``sentence`` counts what the "how many X" ``question`` asks
     ("eight million artillery and rocket rounds" for "How many artillery shells ...?")."""
