@@ -146,8 +146,7 @@ def counts_asked(question: str, sentence: str) -> bool:
     ("eight million artillery and rocket rounds" for "How many artillery shells ...?")."""
     wanted = set(counted_things(question))
     return bool(wanted) and any(
-        wanted & set(terms(" ".join(_counted(sentence[m.end() :])[0])))
-        for m in _NUMBER_WORD.finditer(sentence)
+        wanted & counted(sentence[m.end() :]) for m in _NUMBER_WORD.finditer(sentence)
     )
 
 

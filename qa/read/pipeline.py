@@ -83,7 +83,8 @@ def read(
 def counted_elsewhere(found: Findings) -> bool:
     """The best sentence's figure counts another thing than the "how many" question asks
     ("13,000 containers" for artillery shells), and one of the next few sentences holds a
-    figure that counts it: the question is worth reading again without that sentence."""
+    figure that counts it: the question is worth reading again without that sentence. (No
+    sentence ranked: no span either.)"""
     question, span = found.question.text, found.span
     if span is None or not counts_other(
         question, found.ranked[0].sentence.text, span.start, span.end
@@ -121,7 +122,7 @@ class Pipeline:
             self.retriever, self.ranker, self.reader, question, top_k or self.top_k, only,
             self.verifier,
         )  # fmt: skip
-        if found.ranked and counted_elsewhere(found):
+        if counted_elsewhere(found):
             # read again as if the best sentence were not there (it counts something else);
             # the passages are shown whole
             again = read(
